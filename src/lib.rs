@@ -1,0 +1,4 @@
+//! wirkung: § 48a SGB II indicators and their social-integration extension, computed
+//! from Parquet extracts with Apache DataFusion.
+pub mod contract;
+pub mod month;
