@@ -117,23 +117,47 @@ impl Table {
 }
 
 const fn col(name: &'static str, ty: ColumnType) -> Column {
-    Column { name, ty, nullable: false, domain: None }
+    Column {
+        name,
+        ty,
+        nullable: false,
+        domain: None,
+    }
 }
 
 const fn opt(name: &'static str, ty: ColumnType) -> Column {
-    Column { name, ty, nullable: true, domain: None }
+    Column {
+        name,
+        ty,
+        nullable: true,
+        domain: None,
+    }
 }
 
 const fn coded(name: &'static str, domain: &'static [&'static str]) -> Column {
-    Column { name, ty: ColumnType::Utf8, nullable: false, domain: Some(domain) }
+    Column {
+        name,
+        ty: ColumnType::Utf8,
+        nullable: false,
+        domain: Some(domain),
+    }
 }
 
 const fn opt_coded(name: &'static str, domain: &'static [&'static str]) -> Column {
-    Column { name, ty: ColumnType::Utf8, nullable: true, domain: Some(domain) }
+    Column {
+        name,
+        ty: ColumnType::Utf8,
+        nullable: true,
+        domain: Some(domain),
+    }
 }
 
 const fn person_ref() -> Reference {
-    Reference { columns: &["person_id"], target: "persons", target_columns: &["person_id"] }
+    Reference {
+        columns: &["person_id"],
+        target: "persons",
+        target_columns: &["person_id"],
+    }
 }
 
 use ColumnType::{Boolean, Date32, Float64, Utf8};
@@ -151,8 +175,13 @@ pub const SUBSIDY: &[&str] = &["egz", "esg", "16e"];
 /// Categories of `measures`.
 pub const MEASURE_CATEGORY: &[&str] = &["active", "public_employment", "accompanying", "other"];
 /// § 16a services.
-pub const SERVICE: &[&str] =
-    &["childcare", "home_care", "debt_counselling", "psychosocial", "addiction_counselling"];
+pub const SERVICE: &[&str] = &[
+    "childcare",
+    "home_care",
+    "debt_counselling",
+    "psychosocial",
+    "addiction_counselling",
+];
 /// Health events.
 pub const HEALTH_EVENT: &[&str] = &["therapy_start", "rehab_start"];
 /// Exit reasons.
@@ -181,7 +210,11 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "districts",
         optional: false,
-        columns: &[col("district_id", Utf8), col("jobcenter_id", Utf8), col("name", Utf8)],
+        columns: &[
+            col("district_id", Utf8),
+            col("jobcenter_id", Utf8),
+            col("name", Utf8),
+        ],
         primary_key: &["district_id"],
         references: &[Reference {
             columns: &["jobcenter_id"],
@@ -291,7 +324,11 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "health_events",
         optional: true,
-        columns: &[col("person_id", Utf8), col("date", Date32), coded("event", HEALTH_EVENT)],
+        columns: &[
+            col("person_id", Utf8),
+            col("date", Date32),
+            coded("event", HEALTH_EVENT),
+        ],
         primary_key: &[],
         references: &[person_ref()],
         spell: None,
@@ -301,7 +338,11 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "exits",
         optional: true,
-        columns: &[col("person_id", Utf8), col("date", Date32), coded("reason", EXIT_REASON)],
+        columns: &[
+            col("person_id", Utf8),
+            col("date", Date32),
+            coded("reason", EXIT_REASON),
+        ],
         primary_key: &[],
         references: &[person_ref()],
         spell: None,
@@ -349,7 +390,12 @@ mod tests {
                     assert!(TABLES[pos].column(c).is_some(), "{}.{c}", r.target);
                 }
             }
-            for c in t.primary_key.iter().chain(t.non_negative).chain(t.first_of_month) {
+            for c in t
+                .primary_key
+                .iter()
+                .chain(t.non_negative)
+                .chain(t.first_of_month)
+            {
                 assert!(t.column(c).is_some(), "{}.{c}", t.name);
             }
         }

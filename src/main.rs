@@ -1,1 +1,17 @@
-fn main() {}
+//! The `wirkung` binary: see [`wirkung::cli`].
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WIRKUNG_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    wirkung::cli::run(wirkung::cli::Cli::parse()).await
+}

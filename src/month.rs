@@ -143,7 +143,16 @@ mod tests {
         let m: Month = "2017-06".parse().unwrap();
         assert_eq!((m.year(), m.month()), (2017, 6));
         assert_eq!(m.to_string(), "2017-06");
-        for bad in ["2017-6", "2017-13", "2017-00", "17-06", "2017/06", "", "2017-06-01", "+017-06"] {
+        for bad in [
+            "2017-6",
+            "2017-13",
+            "2017-00",
+            "17-06",
+            "2017/06",
+            "",
+            "2017-06-01",
+            "+017-06",
+        ] {
             assert!(bad.parse::<Month>().is_err(), "{bad} should be refused");
         }
     }

@@ -1,0 +1,212 @@
+//! Building blocks: the SQL files in `queries/` and what they promise.
+//!
+//! Each `queries/<name>.sql` opens with a header of `--` comment lines holding TOML
+//! ([`BlockSpec`]): its name, whether it is a helper `view`, a shared intermediate
+//! `table` or a `block` that indicator definitions may use, the extract tables and other
+//! queries it reads, and for blocks its dimensions and measures with the months of
+//! history (`lookback`) or follow-up (`lookahead`) each measure needs. The engine runs
+//! them once per load in dependency order; this module only reads and checks them and
+//! has no DataFusion in it.
+
+mod header;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+pub use header::{BlockKind, BlockSpec, MeasureSpec};
+
+/// Why the building blocks cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum BlockError {
+    /// The folder or a file could not be read.
+    #[error("cannot read building blocks at {path}: {source}")]
+    Io {
+        /// The folder or file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A header is malformed or inconsistent.
+    #[error("building block {file}: {reason}")]
+    Invalid {
+        /// The SQL file.
+        file: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// All building blocks of a `queries/` folder, in an order where every query comes after
+/// the queries it reads.
+#[derive(Debug, Clone)]
+pub struct BlockCatalogue {
+    ordered: Vec<BlockSpec>,
+}
+
+impl BlockCatalogue {
+    /// Reads every `*.sql` file of `dir` and orders them by their dependencies.
+    pub fn load(dir: &Path) -> Result<Self, BlockError> {
+        let io = |source| BlockError::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(io)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+            .collect();
+        files.sort();
+        let mut specs = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).map_err(|source| BlockError::Io {
+                path: file.clone(),
+                source,
+            })?;
+            specs.push(BlockSpec::parse(&file, &text)?);
+        }
+        Self::from_specs(specs)
+    }
+
+    /// Orders parsed specs, refusing duplicates, unknown inputs and cycles.
+    pub fn from_specs(specs: Vec<BlockSpec>) -> Result<Self, BlockError> {
+        let mut by_name: BTreeMap<String, BlockSpec> = BTreeMap::new();
+        for spec in specs {
+            if let Some(other) = by_name.get(&spec.name) {
+                return Err(BlockError::Invalid {
+                    file: spec.file.clone(),
+                    reason: format!(
+                        "name '{}' is already used by {}",
+                        spec.name,
+                        other.file.display()
+                    ),
+                });
+            }
+            by_name.insert(spec.name.clone(), spec);
+        }
+        for spec in by_name.values() {
+            for input in &spec.requires {
+                let known = crate::contract::table(input).is_some() || by_name.contains_key(input);
+                if !known {
+                    return Err(BlockError::Invalid {
+                        file: spec.file.clone(),
+                        reason: format!(
+                            "requires '{input}', which is neither an extract table nor another query"
+                        ),
+                    });
+                }
+            }
+        }
+        // Depth-first topological order; a query met again while still open is a cycle.
+        let mut ordered = Vec::new();
+        let mut done = BTreeSet::new();
+        let mut open = Vec::new();
+        for name in by_name.keys() {
+            visit(name, &by_name, &mut done, &mut open, &mut ordered)?;
+        }
+        Ok(BlockCatalogue { ordered })
+    }
+
+    /// Every query in execution order.
+    pub fn in_order(&self) -> &[BlockSpec] {
+        &self.ordered
+    }
+
+    /// The query of that name.
+    pub fn get(&self, name: &str) -> Option<&BlockSpec> {
+        self.ordered.iter().find(|s| s.name == name)
+    }
+
+    /// The extract tables a query reads, directly or through other queries.
+    pub fn tables_behind(&self, name: &str) -> BTreeSet<String> {
+        let mut tables = BTreeSet::new();
+        let mut stack = vec![name.to_string()];
+        let mut seen = BTreeSet::new();
+        while let Some(n) = stack.pop() {
+            if !seen.insert(n.clone()) {
+                continue;
+            }
+            match self.get(&n) {
+                Some(spec) => stack.extend(spec.requires.iter().cloned()),
+                None => {
+                    tables.insert(n);
+                }
+            }
+        }
+        tables
+    }
+}
+
+fn visit(
+    name: &str,
+    all: &BTreeMap<String, BlockSpec>,
+    done: &mut BTreeSet<String>,
+    open: &mut Vec<String>,
+    ordered: &mut Vec<BlockSpec>,
+) -> Result<(), BlockError> {
+    if done.contains(name) {
+        return Ok(());
+    }
+    let Some(spec) = all.get(name) else {
+        return Ok(()); // an extract table
+    };
+    if open.iter().any(|o| o == name) {
+        open.push(name.to_string());
+        return Err(BlockError::Invalid {
+            file: spec.file.clone(),
+            reason: format!(
+                "queries depend on each other in a cycle: {}",
+                open.join(" -> ")
+            ),
+        });
+    }
+    open.push(name.to_string());
+    for input in &spec.requires {
+        visit(input, all, done, open, ordered)?;
+    }
+    open.pop();
+    done.insert(name.to_string());
+    ordered.push(spec.clone());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(name: &str, requires: &[&str]) -> BlockSpec {
+        let header = format!(
+            "-- name = \"{name}\"\n-- kind = \"view\"\n-- description = \"t\"\n-- requires = [{}]\nSELECT 1",
+            requires
+                .iter()
+                .map(|r| format!("\"{r}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        BlockSpec::parse(Path::new(&format!("{name}.sql")), &header).unwrap()
+    }
+
+    #[test]
+    fn orders_by_dependency_and_finds_tables_behind() {
+        let cat = BlockCatalogue::from_specs(vec![
+            spec("c", &["b", "persons"]),
+            spec("a", &["benefit_months"]),
+            spec("b", &["a"]),
+        ])
+        .unwrap();
+        let names: Vec<_> = cat.in_order().iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        let behind: Vec<_> = cat.tables_behind("c").into_iter().collect();
+        assert_eq!(behind, ["benefit_months", "persons"]);
+    }
+
+    #[test]
+    fn refuses_cycles_unknown_inputs_and_duplicates() {
+        let err =
+            BlockCatalogue::from_specs(vec![spec("a", &["b"]), spec("b", &["a"])]).unwrap_err();
+        assert!(err.to_string().contains("cycle: a -> b -> a"), "{err}");
+        let err = BlockCatalogue::from_specs(vec![spec("a", &["nowhere"])]).unwrap_err();
+        assert!(err.to_string().contains("requires 'nowhere'"), "{err}");
+        let err = BlockCatalogue::from_specs(vec![spec("a", &[]), spec("a", &[])]).unwrap_err();
+        assert!(err.to_string().contains("already used"), "{err}");
+    }
+}

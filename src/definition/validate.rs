@@ -1,0 +1,209 @@
+//! Checks a parsed definition against the building blocks.
+
+use super::{Definition, DefinitionError, Display, IntervalMethod};
+use crate::blocks::{BlockCatalogue, BlockKind};
+
+/// Longest window or lag a definition may use, in months: ten years is far beyond any
+/// extract, so anything longer is a typo.
+const MAX_MONTHS: u32 = 120;
+
+pub(super) fn check(
+    def: Definition,
+    blocks: &BlockCatalogue,
+) -> Result<Definition, DefinitionError> {
+    let fail = |field: &str, reason: String| DefinitionError {
+        file: def.file.clone(),
+        field: Some(field.to_string()),
+        reason,
+    };
+    let stem = def
+        .file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    if def.code != stem {
+        return Err(fail(
+            "code",
+            format!("'{}' differs from the file name '{stem}.toml'", def.code),
+        ));
+    }
+    if def.display == Display::Change && def.interval_method() != IntervalMethod::None {
+        return Err(fail(
+            "interval",
+            "a change indicator has no interval; use \"none\"".into(),
+        ));
+    }
+    for (side_name, side) in def.sides() {
+        let field = |f: &str| format!("{side_name}.{f}");
+        let block = blocks
+            .get(&side.block)
+            .filter(|b| b.kind == BlockKind::Block)
+            .ok_or_else(|| {
+                let known: Vec<_> = blocks
+                    .in_order()
+                    .iter()
+                    .filter(|b| b.kind == BlockKind::Block)
+                    .map(|b| b.name.as_str())
+                    .collect();
+                fail(
+                    &field("block"),
+                    format!(
+                        "unknown building block '{}' (known: {})",
+                        side.block,
+                        known.join(", ")
+                    ),
+                )
+            })?;
+        if block.measure(&side.measure).is_none() {
+            let known: Vec<_> = block.measures.keys().map(String::as_str).collect();
+            return Err(fail(
+                &field("measure"),
+                format!(
+                    "block '{}' has no measure '{}' (it has: {})",
+                    block.name,
+                    side.measure,
+                    known.join(", ")
+                ),
+            ));
+        }
+        for column in side.filter.keys() {
+            if !block.dimensions.contains(column) {
+                return Err(fail(
+                    &field("filter"),
+                    format!(
+                        "block '{}' has no dimension '{column}' to filter on",
+                        block.name
+                    ),
+                ));
+            }
+        }
+        let w = side.window;
+        if w.months == 0 || w.months > MAX_MONTHS || w.lag > MAX_MONTHS {
+            return Err(fail(
+                &field("window"),
+                format!(
+                    "months must be 1..={MAX_MONTHS} and lag at most {MAX_MONTHS}, found months = {}, lag = {}",
+                    w.months, w.lag
+                ),
+            ));
+        }
+    }
+    for dim in &def.dimensions {
+        let on_some_side = def.sides().iter().any(|(_, s)| {
+            blocks
+                .get(&s.block)
+                .is_some_and(|b| b.dimensions.contains(dim))
+        });
+        if !on_some_side {
+            return Err(fail(
+                "dimensions",
+                format!(
+                    "'{dim}' is a dimension of neither the numerator's nor the denominator's block"
+                ),
+            ));
+        }
+    }
+    Ok(def)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::parse;
+    use super::*;
+    use crate::blocks::BlockSpec;
+
+    fn blocks() -> BlockCatalogue {
+        let sql = r#"-- name = "stock"
+-- kind = "block"
+-- description = "d"
+-- requires = ["benefit_months"]
+-- dimensions = ["jobcenter_id", "single_parent"]
+-- [measures]
+-- elb = { description = "eLb rows" }
+SELECT 1"#;
+        BlockCatalogue::from_specs(vec![BlockSpec::parse(Path::new("stock.sql"), sql).unwrap()])
+            .unwrap()
+    }
+
+    const K1E2: &str = r#"code = "K1E2"
+name_de = "Veränderung der Zahl der eLb"
+name_en = "Change in the number of eLb"
+goal = 1
+kind = "ergaenzungsgroesse"
+display = "change"
+polarity = "lower_is_better"
+legal_basis = "§ 48a SGB II"
+description_de = "d"
+dimensions = ["jobcenter_id"]
+[numerator]
+block = "stock"
+measure = "elb"
+[denominator]
+block = "stock"
+measure = "elb"
+window = { lag = 12 }
+"#;
+
+    fn check_text(text: &str) -> Result<Definition, DefinitionError> {
+        check(parse(Path::new("indicators/K1E2.toml"), text)?, &blocks())
+    }
+
+    #[test]
+    fn accepts_a_good_definition_with_defaults() {
+        let d = check_text(K1E2).unwrap();
+        assert_eq!(d.interval_method(), IntervalMethod::None);
+        assert_eq!(
+            d.denominator.window.offsets().collect::<Vec<_>>(),
+            [(12, 1.0)]
+        );
+        assert_eq!(d.numerator.window.offsets().collect::<Vec<_>>(), [(0, 1.0)]);
+    }
+
+    #[test]
+    fn names_file_field_and_reason() {
+        let e = check_text(&K1E2.replace(
+            "measure = \"elb\"\n[denominator]",
+            "measure = \"lzb\"\n[denominator]",
+        ))
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("numerator.measure"));
+        assert!(e.to_string().starts_with("indicators/K1E2.toml: field `numerator.measure`: block 'stock' has no measure 'lzb'"), "{e}");
+
+        let e = check_text(&K1E2.replace(
+            "block = \"stock\"\nmeasure = \"elb\"\nwindow",
+            "block = \"flows\"\nmeasure = \"elb\"\nwindow",
+        ))
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("denominator.block"));
+        assert!(
+            e.reason
+                .contains("unknown building block 'flows' (known: stock)")
+        );
+
+        let e = check_text(&K1E2.replace("[\"jobcenter_id\"]", "[\"programme\"]")).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("dimensions"));
+
+        let e = check_text(&K1E2.replace("{ lag = 12 }", "{ lag = 12, months = 0 }")).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("denominator.window"));
+
+        let e = check_text(&K1E2.replace("code = \"K1E2\"", "code = \"K9\"")).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("code"));
+
+        let e = check_text(&K1E2.replace(
+            "window = { lag = 12 }",
+            "window = { lag = 12 }\nfilter = { sex = \"f\" }",
+        ))
+        .unwrap_err();
+        assert!(e.reason.contains("no dimension 'sex'"), "{e}");
+
+        let e =
+            check_text(&K1E2.replace("display = \"change\"", "display = \"chnage\"")).unwrap_err();
+        assert_eq!(e.field, None);
+        assert!(
+            e.reason.contains("line 6"),
+            "TOML errors carry the line: {e}"
+        );
+    }
+}

@@ -1,0 +1,201 @@
+//! Disclosure control: which cells of an answer must be withheld. Pure, no I/O.
+//!
+//! KENNZAHLEN.md: no published cell may reveal a count of 1 or 2 (by default; the
+//! threshold is configurable). *Primary* suppression withholds a cell whose numerator or
+//! denominator count is below the threshold. *Secondary* suppression: in every breakdown
+//! that sits under a published total (a "line" of cells that add up to that total), if
+//! exactly one cell is withheld, the smallest other non-zero cell is withheld too, so the
+//! withheld count cannot be recovered by subtraction. Lines overlap (a district is in the
+//! line of its jobcenter and in the line of its sex), so the rule runs until nothing
+//! changes.
+//!
+//! Cells that are never published (the sex `d`, which enters totals only, or a cell
+//! whose denominator is zero) still belong to their lines: if such a hidden cell holds a
+//! small count, it is protected like a primary suppression; if it holds a large count it
+//! already hides the other withheld cell's count, so nothing more is needed.
+
+use serde::Serialize;
+
+/// Why a cell is withheld.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Suppression {
+    /// Its own numerator or denominator count is below the threshold.
+    Primary,
+    /// Withheld so that a primary suppression cannot be recovered by subtraction.
+    Secondary,
+}
+
+/// The counts behind one cell of an answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cell {
+    /// Persons or events behind the numerator.
+    pub numerator_count: f64,
+    /// Persons or events behind the denominator.
+    pub denominator_count: f64,
+    /// Not published whatever its counts (but part of the totals).
+    pub hidden: bool,
+}
+
+impl Cell {
+    fn sensitive(&self, min_count: f64) -> bool {
+        let small = |c: f64| c > 0.0 && c < min_count;
+        small(self.numerator_count) || small(self.denominator_count)
+    }
+
+    fn is_zero(&self) -> bool {
+        self.numerator_count == 0.0 && self.denominator_count == 0.0
+    }
+}
+
+/// Decides the suppression of every cell. `lines` lists, by index into `cells`, each
+/// breakdown that sums to a published total. `min_count = 0` switches suppression off.
+pub fn suppress(cells: &[Cell], lines: &[Vec<usize>], min_count: u32) -> Vec<Option<Suppression>> {
+    let min = f64::from(min_count);
+    let mut out: Vec<Option<Suppression>> = cells
+        .iter()
+        .map(|c| (!c.hidden && c.sensitive(min)).then_some(Suppression::Primary))
+        .collect();
+    if min_count == 0 {
+        return out;
+    }
+    loop {
+        let mut changed = false;
+        for line in lines {
+            let withheld: Vec<usize> = line
+                .iter()
+                .copied()
+                .filter(|&i| cells[i].hidden || out[i].is_some())
+                .collect();
+            let [only] = withheld[..] else { continue };
+            // A withheld published cell alone in its line is recoverable by subtraction,
+            // and a recovered secondary cell would unravel the primary it protects.
+            let needs_cover =
+                out[only].is_some() || (cells[only].hidden && cells[only].sensitive(min));
+            if !needs_cover {
+                continue;
+            }
+            let smallest = line
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    i != only && out[i].is_none() && !cells[i].hidden && !cells[i].is_zero()
+                })
+                .min_by(|&a, &b| {
+                    let key = |i: usize| (cells[i].denominator_count, cells[i].numerator_count);
+                    key(a)
+                        .partial_cmp(&key(b))
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                        .then(a.cmp(&b))
+                });
+            if let Some(i) = smallest {
+                out[i] = Some(Suppression::Secondary);
+                changed = true;
+            }
+        }
+        if !changed {
+            return out;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Suppression::{Primary, Secondary};
+
+    fn cell(n: f64, d: f64) -> Cell {
+        Cell {
+            numerator_count: n,
+            denominator_count: d,
+            hidden: false,
+        }
+    }
+
+    #[test]
+    fn primary_on_small_numerator_or_denominator_only() {
+        let cells = [
+            cell(0.0, 10.0),
+            cell(1.0, 10.0),
+            cell(5.0, 2.0),
+            cell(3.0, 3.0),
+        ];
+        assert_eq!(
+            suppress(&cells, &[], 3),
+            [None, Some(Primary), Some(Primary), None]
+        );
+        assert_eq!(suppress(&cells, &[], 0), [None, None, None, None]);
+    }
+
+    #[test]
+    fn secondary_takes_the_smallest_other_non_zero_cell() {
+        // Line of four: one primary; the empty cell cannot protect it, the 40 is smallest.
+        let cells = [
+            cell(2.0, 50.0),
+            cell(0.0, 0.0),
+            cell(9.0, 40.0),
+            cell(9.0, 90.0),
+        ];
+        let out = suppress(&cells, &[vec![0, 1, 2, 3]], 3);
+        assert_eq!(out, [Some(Primary), None, Some(Secondary), None]);
+    }
+
+    #[test]
+    fn two_primaries_need_no_secondary() {
+        let cells = [cell(1.0, 50.0), cell(2.0, 40.0), cell(9.0, 90.0)];
+        assert_eq!(
+            suppress(&cells, &[vec![0, 1, 2]], 3),
+            [Some(Primary), Some(Primary), None]
+        );
+    }
+
+    #[test]
+    fn crossing_lines_propagate() {
+        // 2×2 table (rows a,b × columns x,y): cell ax is primary. Row a forces ay, column x
+        // forces bx; bx would then be recoverable from row b (and with it ax from column
+        // x), so by is withheld too: every line holds 0 or at least 2 withheld cells.
+        let cells = [
+            cell(1.0, 10.0),
+            cell(5.0, 20.0),
+            cell(6.0, 30.0),
+            cell(7.0, 40.0),
+        ];
+        let lines = [vec![0, 1], vec![2, 3], vec![0, 2], vec![1, 3]];
+        let out = suppress(&cells, &lines, 3);
+        assert_eq!(
+            out,
+            [
+                Some(Primary),
+                Some(Secondary),
+                Some(Secondary),
+                Some(Secondary)
+            ]
+        );
+    }
+
+    #[test]
+    fn hidden_small_cell_is_protected_hidden_large_cell_protects() {
+        // sex d with 2 persons is hidden; f and m are published: the smaller is withheld.
+        let d_small = Cell {
+            hidden: true,
+            ..cell(1.0, 2.0)
+        };
+        let out = suppress(
+            &[cell(10.0, 80.0), cell(12.0, 70.0), d_small],
+            &[vec![0, 1, 2]],
+            3,
+        );
+        assert_eq!(out, [None, Some(Secondary), None]);
+        // d with 40 persons hides f's primary suppression on its own.
+        let d_large = Cell {
+            hidden: true,
+            ..cell(9.0, 40.0)
+        };
+        let out = suppress(
+            &[cell(1.0, 80.0), cell(12.0, 70.0), d_large],
+            &[vec![0, 1, 2]],
+            3,
+        );
+        assert_eq!(out, [Some(Primary), None, None]);
+    }
+}

@@ -1,0 +1,54 @@
+//! What the engine knows about breakdown dimensions: their published values, their
+//! order, and the hierarchy of units used by disclosure control.
+//!
+//! Units nest district → jobcenter → comparison type → everything. The person
+//! attributes (`sex`, `age_group`, `citizenship`, `single_parent`) have fixed domains;
+//! `sex = d` enters totals only (KENNZAHLEN.md), so it is never a published row unless a
+//! caller filters on it explicitly. Indicator-specific dimensions (`programme`,
+//! `service`, `format`, `topic`, …) take the values found in the data.
+
+use crate::contract;
+
+/// The values a dimension publishes as rows of a breakdown, in display order, when the
+/// domain is fixed; `None` for unit dimensions and data-driven ones.
+pub fn published_domain(dim: &str) -> Option<&'static [&'static str]> {
+    match dim {
+        "sex" => Some(&["f", "m"]),
+        "age_group" => Some(&["u25", "25_54", "55plus"]),
+        "citizenship" => Some(contract::CITIZENSHIP),
+        "single_parent" => Some(&["false", "true"]),
+        _ => None,
+    }
+}
+
+/// Every value a filter on a fixed-domain dimension may name (including `sex = d`).
+pub fn filter_domain(dim: &str) -> Option<&'static [&'static str]> {
+    match dim {
+        "sex" => Some(contract::SEX),
+        other => published_domain(other),
+    }
+}
+
+/// Unit dimensions from the finest to the coarsest.
+pub const UNIT_LEVELS: [&str; 3] = ["district_id", "jobcenter_id", "comparison_type"];
+
+/// Whether `dim` is one of the unit dimensions.
+pub fn is_unit(dim: &str) -> bool {
+    UNIT_LEVELS.contains(&dim)
+}
+
+/// The coarser unit levels above `dim` (empty for person attributes).
+pub fn ancestors(dim: &str) -> &'static [&'static str] {
+    match UNIT_LEVELS.iter().position(|u| *u == dim) {
+        Some(i) => &UNIT_LEVELS[i + 1..],
+        None => &[],
+    }
+}
+
+/// Sort key of a value within its dimension: fixed domains in their own order, other
+/// values alphabetically after them.
+pub fn sort_key(dim: &str, value: Option<&str>) -> (usize, String) {
+    let v = value.unwrap_or_default();
+    let pos = filter_domain(dim).and_then(|d| d.iter().position(|x| *x == v));
+    (pos.unwrap_or(usize::MAX), v.to_string())
+}

@@ -1,0 +1,207 @@
+//! Runs the building blocks once per load and checks them and the definitions against
+//! the schemas they really produce.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, StringArray};
+use arrow::compute::cast;
+use arrow::datatypes::DataType;
+use datafusion::datasource::MemTable;
+use datafusion::prelude::{SessionContext, cast as cast_expr, ident};
+
+use super::EngineError;
+use crate::blocks::{BlockCatalogue, BlockKind, BlockSpec};
+use crate::definition::{Catalogue, DefinitionError, FilterValue};
+
+/// A district with the units above it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    /// District id.
+    pub district_id: String,
+    /// District name.
+    pub district_name: String,
+    /// Jobcenter id.
+    pub jobcenter_id: String,
+    /// Jobcenter name.
+    pub jobcenter_name: String,
+    /// SGB II comparison type of the jobcenter, if known.
+    pub comparison_type: Option<String>,
+}
+
+/// Registers every query: views as views, tables and blocks computed once and kept.
+pub(super) async fn materialize(
+    ctx: &SessionContext,
+    blocks: &BlockCatalogue,
+) -> Result<(), EngineError> {
+    for spec in blocks.in_order() {
+        let fail = |reason: String| EngineError::Block {
+            file: spec.file.clone(),
+            reason,
+        };
+        let df = ctx.sql(&spec.sql).await.map_err(|e| fail(e.to_string()))?;
+        match spec.kind {
+            BlockKind::View => {
+                ctx.register_table(spec.name.as_str(), df.into_view())
+                    .map_err(|e| fail(e.to_string()))?;
+            }
+            BlockKind::Table | BlockKind::Block => {
+                let df = if spec.kind == BlockKind::Block {
+                    shape_block(spec, df)?
+                } else {
+                    df
+                };
+                let schema = Arc::new(df.schema().as_arrow().clone());
+                let partitions = df
+                    .collect_partitioned()
+                    .await
+                    .map_err(|e| fail(e.to_string()))?;
+                let table =
+                    MemTable::try_new(schema, partitions).map_err(|e| fail(e.to_string()))?;
+                ctx.register_table(spec.name.as_str(), Arc::new(table))
+                    .map_err(|e| fail(e.to_string()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks a block's columns against its header and casts its measures to Float64.
+fn shape_block(
+    spec: &BlockSpec,
+    df: datafusion::dataframe::DataFrame,
+) -> Result<datafusion::dataframe::DataFrame, EngineError> {
+    let fail = |reason: String| EngineError::Block {
+        file: spec.file.clone(),
+        reason,
+    };
+    let schema = df.schema().as_arrow().clone();
+    let column = |name: &str| schema.field_with_name(name).ok();
+    match column("month").map(|f| f.data_type()) {
+        Some(DataType::Date32) => {}
+        Some(other) => {
+            return Err(fail(format!(
+                "column 'month' must be Date32, found {other}"
+            )));
+        }
+        None => return Err(fail("has no column 'month'".into())),
+    }
+    let mut exprs = vec![ident("month")];
+    for dim in &spec.dimensions {
+        match column(dim).map(|f| f.data_type()) {
+            Some(DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 | DataType::Boolean) => {
+                exprs.push(ident(dim))
+            }
+            Some(other) => {
+                return Err(fail(format!(
+                    "dimension '{dim}' must be text or Boolean, found {other}"
+                )));
+            }
+            None => {
+                return Err(fail(format!(
+                    "declares dimension '{dim}' but its SQL has no such column"
+                )));
+            }
+        }
+    }
+    for measure in spec.measures.keys() {
+        match column(measure).map(|f| f.data_type().clone()) {
+            Some(t) if t.is_numeric() => {
+                exprs.push(cast_expr(ident(measure), DataType::Float64).alias(measure))
+            }
+            Some(other) => {
+                return Err(fail(format!(
+                    "measure '{measure}' must be numeric, found {other}"
+                )));
+            }
+            None => {
+                return Err(fail(format!(
+                    "declares measure '{measure}' but its SQL has no such column"
+                )));
+            }
+        }
+    }
+    df.select(exprs).map_err(|e| fail(e.to_string()))
+}
+
+/// Checks each definition's fixed filters against the types of the block columns.
+pub(super) async fn check_definitions(
+    ctx: &SessionContext,
+    blocks: &BlockCatalogue,
+    catalogue: &Catalogue,
+) -> Result<(), EngineError> {
+    let mut errors = Vec::new();
+    for def in catalogue.all() {
+        for (side_name, side) in def.sides() {
+            let Some(spec) = blocks.get(&side.block) else {
+                continue;
+            };
+            let table = ctx.table_provider(spec.name.as_str()).await?;
+            let schema = table.schema();
+            for (column, value) in &side.filter {
+                let Ok(field) = schema.field_with_name(column) else {
+                    continue;
+                };
+                let fits = matches!(
+                    (value, field.data_type()),
+                    (FilterValue::Bool(_), DataType::Boolean)
+                        | (
+                            FilterValue::Text(_),
+                            DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
+                        )
+                );
+                if !fits {
+                    errors.push(DefinitionError {
+                        file: def.file.clone(),
+                        field: Some(format!("{side_name}.filter.{column}")),
+                        reason: format!(
+                            "block column '{column}' is {}, the filter value does not match",
+                            field.data_type()
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::Definitions(errors))
+    }
+}
+
+/// Reads the unit hierarchy from the reference tables.
+pub(super) async fn units(ctx: &SessionContext) -> Result<Vec<Unit>, EngineError> {
+    let batches = ctx
+        .sql(
+            "SELECT d.district_id, d.name, d.jobcenter_id, j.name, j.comparison_type \
+             FROM districts d JOIN jobcenters j ON j.jobcenter_id = d.jobcenter_id \
+             ORDER BY d.district_id",
+        )
+        .await?
+        .collect()
+        .await?;
+    let mut units = Vec::new();
+    for batch in batches {
+        let text = |i: usize| -> Result<StringArray, EngineError> {
+            let array = cast(batch.column(i), &DataType::Utf8)
+                .map_err(datafusion::error::DataFusionError::from)?;
+            Ok(array
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .cloned()
+                .unwrap_or_else(|| StringArray::from(Vec::<Option<String>>::new())))
+        };
+        let cols = [text(0)?, text(1)?, text(2)?, text(3)?, text(4)?];
+        for row in 0..batch.num_rows() {
+            let get = |c: usize| (!cols[c].is_null(row)).then(|| cols[c].value(row).to_string());
+            units.push(Unit {
+                district_id: get(0).unwrap_or_default(),
+                district_name: get(1).unwrap_or_default(),
+                jobcenter_id: get(2).unwrap_or_default(),
+                jobcenter_name: get(3).unwrap_or_default(),
+                comparison_type: get(4),
+            });
+        }
+    }
+    Ok(units)
+}

@@ -1,0 +1,173 @@
+//! One side of a quotient as a DataFusion plan: block → filters → month map → sums.
+//!
+//! The month map is generated per request: one row `(target_month, source_month,
+//! weight)` for every reporting month and every month of its window, weight 1 for sums
+//! and 1/N for means. Joining the block on `source_month` and summing `measure × weight`
+//! by target month and breakdown computes every window, lag and year-earlier offset with
+//! one plan; months without rows simply contribute nothing, so a missing month is a zero.
+//! User values enter the plan only as typed literals, never as SQL text.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, Date32Array, Float64Array, RecordBatch, StringArray};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Field, Schema};
+use datafusion::common::JoinType;
+use datafusion::error::DataFusionError;
+use datafusion::functions_aggregate::expr_fn::sum;
+use datafusion::prelude::{Expr, SessionContext, ident, lit};
+
+use super::EngineError;
+use crate::blocks::BlockCatalogue;
+use crate::definition::{FilterValue, Side};
+use crate::month::Month;
+
+/// A reporting month and a breakdown cell (values in the order of the side's dimensions).
+pub(super) type CellKey = (Month, Vec<Option<String>>);
+
+/// Sums of one side: cell → `(value, count)`; plus the dimensions the side could break
+/// down by.
+#[derive(Debug, Default)]
+pub(super) struct SideSums {
+    /// Which of the requested dimensions the side's block has (others are totals).
+    pub dims: Vec<String>,
+    /// The sums.
+    pub sums: HashMap<CellKey, (f64, f64)>,
+}
+
+/// Plans and runs one side for the computable reporting months.
+pub(super) async fn run(
+    ctx: &SessionContext,
+    blocks: &BlockCatalogue,
+    side: &Side,
+    req: &super::Request,
+    months: &[Month],
+) -> Result<SideSums, EngineError> {
+    let spec = blocks
+        .get(&side.block)
+        .ok_or_else(|| EngineError::UnknownIndicator(format!("block {}", side.block)))?;
+    let has = |d: &str| spec.dimensions.iter().any(|x| x == d);
+    let count = spec
+        .measure(&side.measure)
+        .and_then(|m| m.count.clone())
+        .unwrap_or_else(|| side.measure.clone());
+
+    let mut df = ctx.table(spec.name.as_str()).await?;
+    let schema = df.schema().as_arrow().clone();
+    for (column, value) in &side.filter {
+        let value = match value {
+            FilterValue::Bool(b) => lit(*b),
+            FilterValue::Text(t) => lit(t.as_str()),
+        };
+        df = df.filter(ident(column).eq(value))?;
+    }
+    for (dim, value) in req.filters.iter().filter(|(d, _)| has(d)) {
+        df = df.filter(ident(dim).eq(typed_literal(&schema, dim, value)?))?;
+    }
+    let map = ctx.read_batch(month_map(side, months)?)?;
+    df = df.join(map, JoinType::Inner, &["month"], &["source_month"], None)?;
+    let dims: Vec<String> = req.by.iter().filter(|d| has(d)).cloned().collect();
+    let mut group: Vec<Expr> = vec![ident("target_month")];
+    group.extend(dims.iter().map(ident));
+    let aggregates = vec![
+        sum(ident(&side.measure) * ident("weight")).alias("value"),
+        sum(ident(&count) * ident("weight")).alias("count"),
+    ];
+    let batches = df.aggregate(group, aggregates)?.collect().await?;
+
+    let mut sums = HashMap::new();
+    for batch in batches {
+        let months = column::<Date32Array>(&batch, 0)?;
+        let cells: Vec<StringArray> = (0..dims.len())
+            .map(|i| text_column(batch.column(1 + i)))
+            .collect::<Result<_, _>>()?;
+        let values = column::<Float64Array>(&batch, dims.len() + 1)?;
+        let counts = column::<Float64Array>(&batch, dims.len() + 2)?;
+        for row in 0..batch.num_rows() {
+            let Some(month) = Month::of_date32(months.value(row)) else {
+                continue;
+            };
+            let cell = cells
+                .iter()
+                .map(|c| (!c.is_null(row)).then(|| c.value(row).to_string()))
+                .collect();
+            let value = if values.is_null(row) {
+                0.0
+            } else {
+                values.value(row)
+            };
+            let count = if counts.is_null(row) {
+                0.0
+            } else {
+                counts.value(row)
+            };
+            sums.insert((month, cell), (value, count));
+        }
+    }
+    Ok(SideSums { dims, sums })
+}
+
+/// The generated month map for a side: reporting month, month read, weight.
+fn month_map(side: &Side, months: &[Month]) -> Result<RecordBatch, DataFusionError> {
+    let (mut target, mut source, mut weight) = (Vec::new(), Vec::new(), Vec::new());
+    for &t in months {
+        for (offset, w) in side.window.offsets() {
+            target.push(t.to_date32());
+            source.push(t.plus(-(offset as i32)).to_date32());
+            weight.push(w);
+        }
+    }
+    let schema = Schema::new(vec![
+        Field::new("target_month", DataType::Date32, false),
+        Field::new("source_month", DataType::Date32, false),
+        Field::new("weight", DataType::Float64, false),
+    ]);
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Date32Array::from(target)),
+        Arc::new(Date32Array::from(source)),
+        Arc::new(Float64Array::from(weight)),
+    ];
+    Ok(RecordBatch::try_new(Arc::new(schema), columns)?)
+}
+
+/// A caller's filter value as a literal of the block column's type.
+fn typed_literal(schema: &Schema, dim: &str, value: &str) -> Result<Expr, EngineError> {
+    let is_bool = schema
+        .field_with_name(dim)
+        .is_ok_and(|f| f.data_type() == &DataType::Boolean);
+    if !is_bool {
+        return Ok(lit(value));
+    }
+    match value {
+        "true" => Ok(lit(true)),
+        "false" => Ok(lit(false)),
+        _ => Err(EngineError::BadParameter {
+            name: dim.into(),
+            reason: format!("expected true or false, found '{value}'"),
+        }),
+    }
+}
+
+fn column<T: Clone + 'static>(batch: &RecordBatch, i: usize) -> Result<T, DataFusionError> {
+    batch
+        .column(i)
+        .as_any()
+        .downcast_ref::<T>()
+        .cloned()
+        .ok_or_else(|| {
+            DataFusionError::Internal(format!(
+                "unexpected type {} of column {i}",
+                batch.column(i).data_type()
+            ))
+        })
+}
+
+fn text_column(array: &ArrayRef) -> Result<StringArray, DataFusionError> {
+    let text = cast(array, &DataType::Utf8)?;
+    Ok(text
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .cloned()
+        .unwrap_or_else(|| StringArray::from(Vec::<Option<&str>>::new())))
+}

@@ -1,0 +1,83 @@
+//! SQL functions the building blocks use for month arithmetic.
+//!
+//! `month_idx(date)` gives the month index `year * 12 + month - 1` of a `Date32`, so that
+//! "the month before", windows and follow-ups are integer arithmetic in SQL;
+//! `month_date(idx)` turns an index back into the `Date32` of the month's first day.
+//! Both mirror [`crate::month::Month`].
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, Date32Array, Int32Array};
+use arrow::datatypes::DataType;
+use datafusion::common::{ScalarValue, exec_err};
+use datafusion::error::Result;
+use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Volatility, create_udf};
+use datafusion::prelude::SessionContext;
+
+use crate::month::Month;
+
+/// Registers `month_idx` and `month_date` with a session.
+pub fn register(ctx: &SessionContext) {
+    ctx.register_udf(month_idx());
+    ctx.register_udf(month_date());
+}
+
+fn month_idx() -> ScalarUDF {
+    create_udf(
+        "month_idx",
+        vec![DataType::Date32],
+        DataType::Int32,
+        Volatility::Immutable,
+        Arc::new(|args: &[ColumnarValue]| {
+            map_single(args, |array| {
+                let Some(dates) = array.as_any().downcast_ref::<Date32Array>() else {
+                    return exec_err!("month_idx expects a Date32, found {}", array.data_type());
+                };
+                let out: Int32Array = dates
+                    .iter()
+                    .map(|d| d.and_then(Month::of_date32).map(Month::index))
+                    .collect();
+                Ok(Arc::new(out))
+            })
+        }),
+    )
+}
+
+fn month_date() -> ScalarUDF {
+    create_udf(
+        "month_date",
+        vec![DataType::Int32],
+        DataType::Date32,
+        Volatility::Immutable,
+        Arc::new(|args: &[ColumnarValue]| {
+            map_single(args, |array| {
+                let Some(idx) = array.as_any().downcast_ref::<Int32Array>() else {
+                    return exec_err!("month_date expects an Int32, found {}", array.data_type());
+                };
+                let out: Date32Array = idx
+                    .iter()
+                    .map(|i| {
+                        i.and_then(|i| Month::new(i.div_euclid(12), i.rem_euclid(12) as u32 + 1))
+                            .map(Month::to_date32)
+                    })
+                    .collect();
+                Ok(Arc::new(out))
+            })
+        }),
+    )
+}
+
+/// Applies an array function to the single argument, keeping scalars scalar.
+fn map_single(
+    args: &[ColumnarValue],
+    f: impl Fn(&ArrayRef) -> Result<ArrayRef>,
+) -> Result<ColumnarValue> {
+    match args {
+        [ColumnarValue::Array(a)] => Ok(ColumnarValue::Array(f(a)?)),
+        [ColumnarValue::Scalar(s)] => {
+            let out = f(&s.to_array()?)?;
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
+        }
+        _ => exec_err!("expected exactly one argument, found {}", args.len()),
+    }
+}

@@ -1,0 +1,80 @@
+//! Opening a project: an extract, the building blocks and the indicator definitions,
+//! loaded, validated and computed into an [`Engine`] — what `compute` and `serve` share.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::blocks::{BlockCatalogue, BlockError};
+use crate::contract;
+use crate::definition::{Catalogue, DefinitionError};
+use crate::engine::{Engine, EngineError};
+use crate::extract::{Extract, ExtractError, LoadMode};
+
+/// Memory DataFusion may use for queries over a loaded extract. Explicit so that a
+/// runaway query fails with a clear error instead of exhausting the machine; the
+/// extract itself is held outside this pool.
+const QUERY_MEMORY_LIMIT: usize = 8 << 30;
+
+/// Why a project cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The extract is unusable.
+    #[error("{0}")]
+    Extract(#[from] ExtractError),
+    /// The building blocks are unusable.
+    #[error("{0}")]
+    Blocks(#[from] BlockError),
+    /// Definitions were refused.
+    #[error("{} indicator definition(s) refused:\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    Definitions(Vec<DefinitionError>),
+    /// The engine could not compute the blocks.
+    #[error("{0}")]
+    Engine(#[from] EngineError),
+}
+
+/// A loaded extract with its engine.
+pub struct Project {
+    /// The validated extract (with its data-quality report).
+    pub extract: Extract,
+    /// The engine over it.
+    pub engine: Engine,
+}
+
+impl Project {
+    /// The project's own indicator definitions.
+    pub const DEFAULT_INDICATORS: &'static str = concat!(env!("CARGO_MANIFEST_DIR"), "/indicators");
+    /// The project's own building blocks.
+    pub const DEFAULT_QUERIES: &'static str = concat!(env!("CARGO_MANIFEST_DIR"), "/queries");
+    /// The bundled synthetic sample extract.
+    pub const DEFAULT_SAMPLE: &'static str = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-data");
+
+    /// Loads and validates the extract, reads blocks and definitions, and computes the
+    /// blocks once.
+    pub async fn open(data: &Path, indicators: &Path, queries: &Path, mode: LoadMode) -> Result<Project, OpenError> {
+        let blocks = BlockCatalogue::load(queries)?;
+        let catalogue = Catalogue::load(indicators, &blocks).map_err(OpenError::Definitions)?;
+        let extract = Extract::load(data, mode)?;
+        let span = extract.span().ok_or(EngineError::EmptyExtract)?;
+        let ctx = session()?;
+        extract.register(&ctx).map_err(EngineError::from)?;
+        let absent: BTreeSet<String> = contract::TABLES
+            .iter()
+            .filter(|t| !extract.is_present(t.name))
+            .map(|t| t.name.to_string())
+            .collect();
+        let engine = Engine::build(ctx, span, absent, blocks, catalogue).await?;
+        Ok(Project { extract, engine })
+    }
+}
+
+/// A DataFusion session with the settings wirkung relies on.
+pub fn session() -> Result<SessionContext, EngineError> {
+    let mut config = SessionConfig::new();
+    // Dates only, but pin the zone so that no function depends on the machine's.
+    config.options_mut().execution.time_zone = Some("UTC".into());
+    let runtime = RuntimeEnvBuilder::new().with_memory_limit(QUERY_MEMORY_LIMIT, 1.0).build_arc()?;
+    Ok(SessionContext::new_with_config_rt(config, runtime))
+}

@@ -1,0 +1,159 @@
+//! The `wirkung` binary: `compute` prints the API's `values` body, errors exit non-zero
+//! with a message.
+
+use std::process::Command;
+
+use tempfile::TempDir;
+
+use crate::support::fixture::Fixture;
+
+fn wirkung(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_wirkung"))
+        .args(args)
+        .output()
+        .expect("run wirkung");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn small_extract() -> TempDir {
+    let mut f = Fixture::two_jobcenters();
+    for i in 0..6 {
+        let id = format!("p{i}");
+        let district = if i < 4 { "J1-A" } else { "J2-A" };
+        f.person(&id, if i % 2 == 0 { "f" } else { "m" }, "1980-01-01")
+            .benefit(&id, district, "2015-01", "2016-12", true);
+    }
+    let dir = TempDir::new().expect("tempdir");
+    f.write(dir.path());
+    dir
+}
+
+#[test]
+fn compute_prints_the_values_body_as_json_and_csv() {
+    let dir = small_extract();
+    let data = dir.path().to_str().expect("utf-8 path");
+    let (code, out, err) = wirkung(&[
+        "compute",
+        "--data",
+        data,
+        "--indicator",
+        "K1E2",
+        "--from",
+        "2016-11",
+        "--to",
+        "2016-12",
+        "--by",
+        "jobcenter_id",
+        "--min-count",
+        "0",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(json["indicator"], "K1E2");
+    assert_eq!(json["unit"], "percent");
+    assert_eq!(json["disclosure"]["min_count"], 0);
+    let rows = json["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 4, "two months × two jobcenters");
+    assert_eq!(rows[0]["month"], "2016-11");
+    assert_eq!(rows[0]["jobcenter_id"], "J1");
+    assert_eq!(rows[0]["numerator"], 4.0);
+    assert_eq!(rows[0]["ratio"], 1.0);
+    assert_eq!(rows[0]["value"], 0.0);
+    assert_eq!(rows[0]["status"], "available");
+    assert!(rows[0]["reason"].is_null() && rows[0]["suppressed"].is_null());
+
+    let csv = |extra: &[&str]| {
+        let mut args = vec![
+            "compute",
+            "--data",
+            data,
+            "--indicator",
+            "K1E2",
+            "--from",
+            "2016-12",
+            "--by",
+            "jobcenter_id",
+            "--format",
+            "csv",
+        ];
+        args.extend_from_slice(extra);
+        let (code, out, err) = wirkung(&args);
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let header = "month,jobcenter_id,numerator,denominator,ratio,value,ci_low,ci_high,numerator_count,denominator_count,status,reason,suppressed";
+    assert_eq!(
+        csv(&["--min-count", "0"]),
+        format!(
+            "{header}\n2016-12,J1,4,4,1,0,,,4,4,available,,\n2016-12,J2,2,2,1,0,,,2,2,available,,\n"
+        )
+    );
+    // At the default threshold of 3, J2's two persons are withheld, and so is J1, or
+    // J2 would be the total minus J1.
+    assert_eq!(
+        csv(&[]),
+        format!(
+            "{header}\n2016-12,J1,,,,,,,,,suppressed,,secondary\n2016-12,J2,,,,,,,,,suppressed,,primary\n"
+        )
+    );
+}
+
+#[test]
+fn bad_requests_exit_2_and_name_the_parameter() {
+    let dir = small_extract();
+    let data = dir.path().to_str().expect("utf-8 path");
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--indicator", "K99", "--from", "2016-12"],
+            "unknown indicator 'K99'",
+        ),
+        (
+            &["--indicator", "K2", "--from", "2016-12", "--to", "2016-01"],
+            "parameter 'from'",
+        ),
+        (
+            &[
+                "--indicator",
+                "K2",
+                "--from",
+                "2016-12",
+                "--by",
+                "programme",
+            ],
+            "does not accept dimension 'programme'",
+        ),
+        (
+            &[
+                "--indicator",
+                "K2",
+                "--from",
+                "2016-12",
+                "--filter",
+                "sex=x",
+            ],
+            "unknown value 'x' (one of: f, m, d)",
+        ),
+    ];
+    for (args, expected) in cases {
+        let mut all = vec!["compute", "--data", data];
+        all.extend_from_slice(args);
+        let (code, _, err) = wirkung(&all);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+    let (code, _, err) = wirkung(&[
+        "compute",
+        "--data",
+        data,
+        "--indicator",
+        "K2",
+        "--from",
+        "2016-13",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a month"), "{err}");
+}

@@ -1,0 +1,102 @@
+//! Test helpers: small extracts written as real Parquet files, and a project opened on
+//! them with the repository's own blocks and definitions.
+
+pub mod fixture;
+
+use std::path::Path;
+
+use wirkung::engine::Request;
+use wirkung::extract::LoadMode;
+use wirkung::month::Month;
+use wirkung::open::Project;
+use wirkung::values::{Status, ValueRow, Values};
+
+/// Parses `YYYY-MM`.
+pub fn m(s: &str) -> Month {
+    s.parse().expect("test month")
+}
+
+/// Opens a project on an extract folder with the repository's blocks and definitions.
+pub async fn open(data: &Path) -> Project {
+    match Project::open(
+        data,
+        Path::new(Project::DEFAULT_INDICATORS),
+        Path::new(Project::DEFAULT_QUERIES),
+        LoadMode::Strict,
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => panic!("fixture does not open: {e}"),
+    }
+}
+
+/// A request without disclosure control (fixtures are tiny by design).
+pub fn request(indicator: &str, from: &str, to: &str, by: &[&str]) -> Request {
+    Request {
+        indicator: indicator.into(),
+        from: m(from),
+        to: m(to),
+        by: by.iter().map(|s| s.to_string()).collect(),
+        filters: Vec::new(),
+        min_count: 0,
+    }
+}
+
+/// Computes and unwraps.
+pub async fn compute(project: &Project, req: &Request) -> Values {
+    match project.engine.compute(req).await {
+        Ok(v) => v,
+        Err(e) => panic!("compute {} failed: {e}", req.indicator),
+    }
+}
+
+/// The row of a month whose breakdown cell has the given values (in `by` order).
+pub fn row<'a>(values: &'a Values, month: &str, cell: &[&str]) -> &'a ValueRow {
+    values
+        .rows
+        .iter()
+        .find(|r| {
+            r.month == m(month)
+                && r.cell.len() == cell.len()
+                && r.cell.iter().zip(cell).all(|((_, v), want)| {
+                    serde_json::to_value(v).ok().is_some_and(|j| {
+                        j.as_str()
+                            .map(|s| s == *want)
+                            .unwrap_or_else(|| j.to_string() == *want)
+                    })
+                })
+        })
+        .unwrap_or_else(|| panic!("no row for {month} {cell:?} in {}", values.to_json()))
+}
+
+/// Asserts an available row's numerator, denominator and value (to 1e-3).
+#[track_caller]
+pub fn assert_available(r: &ValueRow, numerator: f64, denominator: f64, value: f64) {
+    assert_eq!(r.status, Status::Available, "{r:?}");
+    let close = |a: Option<f64>, b: f64, what: &str| {
+        let a = a.unwrap_or(f64::NAN);
+        assert!(
+            (a - b).abs() < 1e-3,
+            "{what}: got {a}, expected {b} in {r:?}"
+        );
+    };
+    close(r.numerator, numerator, "numerator");
+    close(r.denominator, denominator, "denominator");
+    close(r.value, value, "value");
+}
+
+/// Asserts a row is unavailable with a reason containing `why`.
+#[track_caller]
+pub fn assert_unavailable(r: &ValueRow, why: &str) {
+    assert_eq!(r.status, Status::Unavailable, "{r:?}");
+    assert!(
+        r.value.is_none() && r.numerator.is_none() && r.denominator.is_none(),
+        "{r:?}"
+    );
+    let reason = r.reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains(why),
+        "reason '{reason}' should mention '{why}'"
+    );
+}
