@@ -1,0 +1,3 @@
+//! The integration-test binary: one module per area, linked once.
+
+mod extract_validation;
