@@ -1,14 +1,34 @@
-//! wirkung: § 48a SGB II indicators and their social-integration extension, computed
-//! from Parquet extracts with Apache DataFusion.
-pub mod contract;
-pub mod month;
+//! wirkung: the indicators of § 48a SGB II and a social-integration extension, computed
+//! from Parquet extracts of jobcenter data with Apache DataFusion.
+//!
+//! Data flows one way: **extract → building blocks → indicators → answers**.
+//!
+//! # Layout
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`contract`] | the extract contract (`EXTRACTS.md`) as data: tables, columns, domains, keys |
+//! | [`extract`] | reading and validating a Parquet extract; the data-quality report |
+//! | [`blocks`] | the building blocks in `queries/*.sql` and their headers (no DataFusion) |
+//! | [`definition`] | the indicator definitions in `indicators/*.toml` and their checks (no DataFusion) |
+//! | [`engine`] | computing blocks once per load, compiling definitions into plans, assembling answers |
+//! | [`stats`] | confidence intervals (pure) |
+//! | [`disclosure`] | primary and secondary suppression (pure) |
+//! | [`values`] | the `values` answer and its JSON and CSV renderings |
+//! | [`open`] | opening an extract with blocks and definitions: what every front end shares |
+//! | [`generate`] | the synthetic sample-data generator |
+//! | [`cli`] | the command line, a thin layer over the above |
+//! | [`month`] | calendar months, the time grain of everything |
+
 pub mod blocks;
+pub mod cli;
+pub mod contract;
 pub mod definition;
 pub mod disclosure;
 pub mod engine;
-pub mod stats;
-pub mod values;
-pub mod cli;
 pub mod extract;
 pub mod generate;
+pub mod month;
 pub mod open;
+pub mod stats;
+pub mod values;

@@ -1,9 +1,11 @@
 //! wirkung's integration tests: one binary (link time on two cores), one module per
-//! capability. Fixtures are small extracts written by `support::fixture`.
+//! capability. Fixtures are small extracts written by `support::fixture` or by the
+//! module's own helpers.
 
 #[allow(dead_code)] // shared helpers: not every module uses every one
 mod support;
 
 mod cli;
 mod definitions;
+mod extract_validation;
 mod foundation_indicators;

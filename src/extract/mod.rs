@@ -1,0 +1,302 @@
+//! Loading an extract: reads the Parquet tables, validates them against the contract and
+//! owns the data-quality report.
+//!
+//! [`Extract::load`] runs in three steps. (1) Structure: every table's files are located
+//! and their footers read; missing tables or columns, wrong types, unreadable files and
+//! schemas that differ within a table folder stop the load, all of them listed at once.
+//! (2) Rows: the contract columns are decoded (text cast to `Utf8`) and every row rule of
+//! [`crate::contract`] is checked, tables in contract order so that references are
+//! checked against the tables they point to. (3) Outcome: in [`LoadMode::Strict`] any
+//! violation refuses the extract; in [`LoadMode::Lenient`] offending rows are quarantined
+//! and references are checked against the *kept* rows, so quarantine cascades.
+//! Loading never guesses and never drops a row without counting it in the report.
+
+mod attribution;
+mod error;
+mod keys;
+mod read;
+mod report;
+mod rules;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::Date32Type;
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+
+pub use attribution::EVENT_DATES;
+pub use error::{ExtractError, StructuralError};
+pub use report::{
+    ColumnValue, EXAMPLES, OffendingRow, QualityReport, Rule, Span, TableReport,
+    UnattributedEvents, Violation,
+};
+
+use crate::contract::{TABLES, Table};
+use crate::month::Month;
+use read::RawTable;
+
+/// What loading does with rows that break a row rule.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoadMode {
+    /// Refuse the whole extract (the default: an extract is either right or rejected).
+    #[default]
+    Strict,
+    /// Quarantine offending rows, and every row referring to them, and load the rest.
+    Lenient,
+}
+
+/// A validated extract held in memory: every contract table with exactly its contract
+/// schema, plus the report of how it was loaded.
+#[derive(Debug)]
+pub struct Extract {
+    dir: PathBuf,
+    tables: Vec<LoadedTable>,
+    report: QualityReport,
+}
+
+#[derive(Debug)]
+struct LoadedTable {
+    table: &'static Table,
+    present: bool,
+    batches: Vec<RecordBatch>,
+}
+
+impl Extract {
+    /// Reads and validates the extract in `dir`.
+    pub fn load(dir: &Path, mode: LoadMode) -> Result<Extract, ExtractError> {
+        let io = |source| ExtractError::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let meta = std::fs::metadata(dir).map_err(io)?;
+        if !meta.is_dir() {
+            return Err(io(std::io::Error::new(
+                std::io::ErrorKind::NotADirectory,
+                "not a directory",
+            )));
+        }
+        let raws = read_all(dir)?;
+        validate(dir, mode, raws)
+    }
+
+    /// The extract directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// How the extract was loaded.
+    pub fn report(&self) -> &QualityReport {
+        &self.report
+    }
+
+    /// Whether the extract holds `table` (optional tables may be absent).
+    pub fn is_present(&self, table: &str) -> bool {
+        self.loaded(table).is_some_and(|t| t.present)
+    }
+
+    /// The loaded rows of `table` with its contract schema; empty for absent tables.
+    pub fn batches(&self, table: &str) -> &[RecordBatch] {
+        self.loaded(table)
+            .map(|t| t.batches.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// First and last `month` of `benefit_months`.
+    pub fn span(&self) -> Option<(Month, Month)> {
+        self.report.span.map(|s| (s.first, s.last))
+    }
+
+    /// Registers every contract table in `ctx` under its contract name and schema. An
+    /// absent optional table is registered empty, so SQL over it still plans.
+    ///
+    /// The tables are in-memory copies, not listing tables over the files: only the
+    /// validated (and in lenient mode quarantined) rows may be queried. Batches are
+    /// spread over the session's target partitions so scans run in parallel.
+    pub fn register(&self, ctx: &SessionContext) -> datafusion::error::Result<()> {
+        let partitions = ctx.copied_config().target_partitions().max(1);
+        for t in &self.tables {
+            let n = partitions.min(t.batches.len()).max(1);
+            let mut parts = vec![Vec::new(); n];
+            for (i, batch) in t.batches.iter().enumerate() {
+                parts[i % n].push(batch.clone());
+            }
+            let provider = MemTable::try_new(t.table.schema(), parts)?;
+            ctx.deregister_table(t.table.name)?;
+            ctx.register_table(t.table.name, Arc::new(provider))?;
+        }
+        Ok(())
+    }
+
+    fn loaded(&self, table: &str) -> Option<&LoadedTable> {
+        self.tables.iter().find(|t| t.table.name == table)
+    }
+}
+
+/// Locates and opens every table, then decodes them; stops with all structural errors.
+fn read_all(dir: &Path) -> Result<Vec<Option<RawTable>>, ExtractError> {
+    let mut errors = Vec::new();
+    let mut opened = Vec::with_capacity(TABLES.len());
+    for table in TABLES {
+        match read::locate(dir, table) {
+            Ok(Some(files)) => opened.push(Some(read::open_table(table, &files, &mut errors))),
+            Ok(None) => opened.push(None),
+            Err(e) => {
+                errors.push(e);
+                opened.push(None);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ExtractError::Structural(errors));
+    }
+    let mut raws = Vec::with_capacity(TABLES.len());
+    for (table, files) in TABLES.iter().zip(opened) {
+        match files.map(|f| read::read_table(table, f)).transpose() {
+            Ok(raw) => raws.push(raw),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ExtractError::Structural(errors));
+    }
+    Ok(raws)
+}
+
+/// Applies the row rules table by table and builds the report.
+fn validate(
+    dir: &Path,
+    mode: LoadMode,
+    raws: Vec<Option<RawTable>>,
+) -> Result<Extract, ExtractError> {
+    // Rows references are checked against: in strict mode everything read (so the report
+    // shows root causes only), in lenient mode the kept rows (so quarantine cascades).
+    let mut targets = rules::Targets::new();
+    let mut tables = Vec::with_capacity(TABLES.len());
+    let mut reports = Vec::with_capacity(TABLES.len());
+    for (table, raw) in TABLES.iter().zip(raws) {
+        let Some(raw) = raw else {
+            tables.push(LoadedTable {
+                table,
+                present: false,
+                batches: Vec::new(),
+            });
+            reports.push(TableReport {
+                table: table.name,
+                optional: table.optional,
+                present: false,
+                files: Vec::new(),
+                rows_read: 0,
+                rows_offending: 0,
+                rows_removed: 0,
+                rows_kept: 0,
+                violations: Vec::new(),
+            });
+            continue;
+        };
+        let arrow = |source| ExtractError::Arrow {
+            table: table.name,
+            source,
+        };
+        let checked = rules::check(&raw, &targets).map_err(arrow)?;
+        let clean = checked.offending_rows == 0;
+        let batches = if clean || mode == LoadMode::Lenient {
+            rules::keep(&raw, &checked.offending).map_err(arrow)?
+        } else {
+            Vec::new()
+        };
+        let offending = checked.offending_rows as u64;
+        let rows_kept = batches.iter().map(|b| b.num_rows() as u64).sum();
+        match mode {
+            LoadMode::Strict => targets.insert(
+                table.name,
+                raw.chunks.iter().map(|c| c.batch.clone()).collect(),
+            ),
+            LoadMode::Lenient => targets.insert(table.name, batches.clone()),
+        };
+        reports.push(TableReport {
+            table: table.name,
+            optional: table.optional,
+            present: true,
+            rows_read: raw.rows() as u64,
+            rows_offending: offending,
+            rows_removed: if mode == LoadMode::Lenient {
+                offending
+            } else {
+                0
+            },
+            rows_kept,
+            files: raw.files,
+            violations: checked.violations,
+        });
+        tables.push(LoadedTable {
+            table,
+            present: true,
+            batches,
+        });
+    }
+    let mut report = QualityReport {
+        dir: dir.to_path_buf(),
+        mode,
+        loaded: true,
+        span: None,
+        tables: reports,
+        unattributed: Vec::new(),
+    };
+    if mode == LoadMode::Strict && report.has_violations() {
+        report.loaded = false;
+        report.span = targets
+            .get(attribution::BENEFIT_MONTHS)
+            .and_then(|b| span(b));
+        for t in &mut report.tables {
+            t.rows_kept = 0;
+        }
+        return Err(ExtractError::RowRules(report));
+    }
+    drop(targets);
+    let extract = Extract {
+        dir: dir.to_path_buf(),
+        tables,
+        report,
+    };
+    let benefit_months = extract.batches(attribution::BENEFIT_MONTHS);
+    let span = span(benefit_months);
+    let unattributed = attribution::count(benefit_months, |name| {
+        extract
+            .loaded(name)
+            .filter(|t| t.present)
+            .map(|t| t.batches.as_slice())
+    })
+    .map_err(|source| ExtractError::Arrow {
+        table: attribution::BENEFIT_MONTHS,
+        source,
+    })?;
+    let mut extract = extract;
+    extract.report.span = span;
+    extract.report.unattributed = unattributed;
+    Ok(extract)
+}
+
+/// First and last month of `benefit_months`.
+fn span(benefit_months: &[RecordBatch]) -> Option<Span> {
+    let days = benefit_months.iter().filter_map(|b| {
+        b.column_by_name(attribution::MONTH)?
+            .as_primitive_opt::<Date32Type>()
+            .cloned()
+    });
+    let (mut lo, mut hi) = (None::<i32>, None::<i32>);
+    for array in days {
+        if let Some(min) = arrow::compute::min(&array) {
+            lo = Some(lo.map_or(min, |l| l.min(min)));
+        }
+        if let Some(max) = arrow::compute::max(&array) {
+            hi = Some(hi.map_or(max, |h| h.max(max)));
+        }
+    }
+    Some(Span {
+        first: Month::of_date32(lo?)?,
+        last: Month::of_date32(hi?)?,
+    })
+}

@@ -1,0 +1,1133 @@
+//! Loading and validating extracts: every structural error, every row rule in strict and
+//! lenient mode, optional tables, accepted text types, folders, attribution counts.
+//!
+//! Fixtures are built in code: a small valid extract, then one mutation per case.
+
+// Test helpers outside `#[test]` functions unwrap too: a panic is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Int32Array, RecordBatch,
+    StringArray,
+};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Date32Type, Field, Schema};
+use chrono::NaiveDate;
+use datafusion::prelude::SessionContext;
+use parquet::arrow::ArrowWriter;
+use tempfile::TempDir;
+use wirkung::contract::{self, ColumnType};
+use wirkung::extract::{Extract, ExtractError, LoadMode, QualityReport, Rule, StructuralError};
+use wirkung::month::{Month, date_to_date32};
+
+/// A cell of a fixture row.
+#[derive(Clone, Debug)]
+enum V {
+    S(&'static str),
+    D(&'static str),
+    B(bool),
+    F(f64),
+    N,
+}
+use V::{B, D, F, N, S};
+
+/// Table name → rows in contract column order.
+#[derive(Clone)]
+struct Fixture(BTreeMap<&'static str, Vec<Vec<V>>>);
+
+fn valid() -> Fixture {
+    let mut t = BTreeMap::new();
+    t.insert(
+        "jobcenters",
+        vec![
+            vec![S("05515"), S("Münster"), S("NW"), S("gE"), N],
+            vec![S("05711"), S("Bielefeld"), S("NW"), S("zkT"), S("IIIb")],
+        ],
+    );
+    t.insert(
+        "districts",
+        vec![
+            vec![S("05515-01"), S("05515"), S("Mitte")],
+            vec![S("05711-01"), S("05711"), S("Mitte")],
+        ],
+    );
+    t.insert(
+        "persons",
+        vec![
+            vec![S("p1"), S("f"), D("1980-05-01"), S("de")],
+            vec![S("p2"), S("m"), D("1975-01-20"), S("foreign")],
+            vec![S("p3"), S("d"), D("1990-12-31"), S("de")],
+            vec![S("p4"), S("f"), D("2000-07-07"), S("de")],
+        ],
+    );
+    let bm = |m, p, bg, jc, d, elb, sp, llu, luh| {
+        vec![
+            D(m),
+            S(p),
+            S(bg),
+            S(jc),
+            S(d),
+            B(elb),
+            B(sp),
+            F(llu),
+            F(luh),
+        ]
+    };
+    t.insert(
+        "benefit_months",
+        vec![
+            bm(
+                "2020-01-01",
+                "p1",
+                "bg1",
+                "05515",
+                "05515-01",
+                true,
+                false,
+                449.0,
+                350.0,
+            ),
+            bm(
+                "2020-02-01",
+                "p1",
+                "bg1",
+                "05515",
+                "05515-01",
+                true,
+                false,
+                449.0,
+                350.0,
+            ),
+            bm(
+                "2020-03-01",
+                "p1",
+                "bg1",
+                "05515",
+                "05515-01",
+                true,
+                false,
+                449.0,
+                350.0,
+            ),
+            bm(
+                "2020-01-01",
+                "p2",
+                "bg2",
+                "05515",
+                "05515-01",
+                true,
+                true,
+                400.0,
+                300.0,
+            ),
+            bm(
+                "2020-02-01",
+                "p2",
+                "bg2",
+                "05515",
+                "05515-01",
+                true,
+                true,
+                400.0,
+                300.0,
+            ),
+            bm(
+                "2020-02-01",
+                "p3",
+                "bg3",
+                "05711",
+                "05711-01",
+                false,
+                false,
+                0.0,
+                0.0,
+            ),
+        ],
+    );
+    t.insert(
+        "employment_starts",
+        vec![
+            vec![S("p1"), D("2020-02-10"), N, S("svb"), N],
+            vec![
+                S("p2"),
+                D("2020-03-05"),
+                D("2020-06-30"),
+                S("minijob"),
+                S("egz"),
+            ],
+            vec![S("p4"), D("2020-02-01"), N, S("training"), N],
+            vec![S("p3"), D("2020-04-01"), N, S("svb"), S("esg")],
+        ],
+    );
+    t.insert(
+        "measures",
+        vec![
+            vec![
+                S("m1"),
+                S("p1"),
+                S("fbw"),
+                S("active"),
+                D("2020-01-05"),
+                D("2020-02-20"),
+            ],
+            vec![
+                S("m2"),
+                S("p3"),
+                S("agh"),
+                S("public_employment"),
+                D("2020-02-01"),
+                N,
+            ],
+            vec![
+                S("m3"),
+                S("p2"),
+                S("avgs"),
+                S("active"),
+                D("2020-02-15"),
+                D("2020-05-31"),
+            ],
+        ],
+    );
+    t.insert(
+        "services_16a",
+        vec![
+            vec![S("p1"), S("childcare"), D("2020-03-01"), N],
+            vec![
+                S("p4"),
+                S("debt_counselling"),
+                D("2020-01-10"),
+                D("2020-02-10"),
+            ],
+        ],
+    );
+    t.insert(
+        "health_events",
+        vec![vec![S("p2"), D("2020-02-14"), S("therapy_start")]],
+    );
+    t.insert(
+        "exits",
+        vec![vec![S("p2"), D("2020-02-29"), S("employment")]],
+    );
+    t.insert(
+        "invitations",
+        vec![
+            vec![S("i1"), S("p1"), D("2020-01-15"), S("standard"), N, B(true)],
+            vec![
+                S("i2"),
+                S("p3"),
+                D("2020-03-10"),
+                S("contact_cafe"),
+                S("health"),
+                B(false),
+            ],
+            vec![
+                S("i3"),
+                S("p3"),
+                D("2020-01-20"),
+                S("group_info"),
+                N,
+                B(false),
+            ],
+        ],
+    );
+    Fixture(t)
+}
+
+fn day(s: &str) -> i32 {
+    date_to_date32(NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap())
+}
+
+fn column_index(table: &str, column: &str) -> usize {
+    contract::table(table)
+        .unwrap()
+        .columns
+        .iter()
+        .position(|c| c.name == column)
+        .unwrap()
+}
+
+impl Fixture {
+    fn set(mut self, table: &str, row: usize, column: &str, value: V) -> Self {
+        let i = column_index(table, column);
+        self.0.get_mut(table).unwrap()[row][i] = value;
+        self
+    }
+
+    fn push(mut self, table: &str, row: Vec<V>) -> Self {
+        self.0.get_mut(table).unwrap().push(row);
+        self
+    }
+
+    fn row(&self, table: &str, row: usize) -> Vec<V> {
+        self.0[table][row].clone()
+    }
+
+    fn without(mut self, table: &str) -> Self {
+        self.0.remove(table);
+        self
+    }
+
+    /// Rows `range` of a table as a batch with contract types, every field nullable.
+    fn batch_rows(&self, table: &str, range: std::ops::Range<usize>) -> RecordBatch {
+        let contract = contract::table(table).unwrap();
+        let rows = &self.0[table][range];
+        let mut fields = Vec::new();
+        let mut arrays: Vec<ArrayRef> = Vec::new();
+        for (i, c) in contract.columns.iter().enumerate() {
+            let cells = rows.iter().map(|r| &r[i]);
+            let array: ArrayRef = match c.ty {
+                ColumnType::Utf8 => Arc::new(
+                    cells
+                        .map(|v| match v {
+                            S(s) => Some(*s),
+                            N => None,
+                            other => panic!("{other:?} in text column {}", c.name),
+                        })
+                        .collect::<StringArray>(),
+                ),
+                ColumnType::Date32 => Arc::new(
+                    cells
+                        .map(|v| match v {
+                            D(s) => Some(day(s)),
+                            N => None,
+                            other => panic!("{other:?} in date column {}", c.name),
+                        })
+                        .collect::<Date32Array>(),
+                ),
+                ColumnType::Boolean => Arc::new(
+                    cells
+                        .map(|v| match v {
+                            B(b) => Some(*b),
+                            N => None,
+                            other => panic!("{other:?} in boolean column {}", c.name),
+                        })
+                        .collect::<BooleanArray>(),
+                ),
+                ColumnType::Float64 => Arc::new(
+                    cells
+                        .map(|v| match v {
+                            F(x) => Some(*x),
+                            N => None,
+                            other => panic!("{other:?} in float column {}", c.name),
+                        })
+                        .collect::<Float64Array>(),
+                ),
+            };
+            fields.push(Field::new(c.name, c.ty.arrow(), true));
+            arrays.push(array);
+        }
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).unwrap()
+    }
+
+    fn batch(&self, table: &str) -> RecordBatch {
+        self.batch_rows(table, 0..self.0[table].len())
+    }
+
+    /// Writes every table as `<table>.parquet`.
+    fn write(&self) -> TempDir {
+        let dir = TempDir::new().unwrap();
+        for table in self.0.keys() {
+            write(
+                &dir.path().join(format!("{table}.parquet")),
+                &self.batch(table),
+            );
+        }
+        dir
+    }
+}
+
+fn write(path: &Path, batch: &RecordBatch) {
+    let mut writer =
+        ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), None).unwrap();
+    writer.write(batch).unwrap();
+    writer.close().unwrap();
+}
+
+/// The batch with `column` cast to `ty` (or dropped when `ty` is `None`).
+fn retype(batch: &RecordBatch, column: &str, ty: Option<DataType>) -> RecordBatch {
+    let mut fields = Vec::new();
+    let mut arrays = Vec::new();
+    for (f, a) in batch.schema().fields().iter().zip(batch.columns()) {
+        if f.name() != column {
+            fields.push(f.as_ref().clone());
+            arrays.push(a.clone());
+        } else if let Some(ty) = &ty {
+            fields.push(Field::new(f.name(), ty.clone(), true));
+            arrays.push(cast(a, ty).unwrap());
+        }
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).unwrap()
+}
+
+fn with_column(batch: &RecordBatch, name: &str, array: ArrayRef) -> RecordBatch {
+    let schema = batch.schema();
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.push(Field::new(name, array.data_type().clone(), true));
+    let mut arrays = batch.columns().to_vec();
+    arrays.push(array);
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).unwrap()
+}
+
+fn structural(dir: &Path) -> Vec<StructuralError> {
+    match Extract::load(dir, LoadMode::Strict) {
+        Err(ExtractError::Structural(errors)) => errors,
+        Err(other) => panic!("expected structural errors, got {other}"),
+        Ok(_) => panic!("expected structural errors, the extract loaded"),
+    }
+}
+
+fn refused(dir: &Path) -> QualityReport {
+    match Extract::load(dir, LoadMode::Strict) {
+        Err(ExtractError::RowRules(report)) => report,
+        Err(other) => panic!("expected row-rule violations, got {other}"),
+        Ok(_) => panic!("expected row-rule violations, the extract loaded"),
+    }
+}
+
+fn lenient(dir: &Path) -> Extract {
+    match Extract::load(dir, LoadMode::Lenient) {
+        Ok(e) => e,
+        Err(e) => panic!("lenient load failed: {e}"),
+    }
+}
+
+fn file(dir: &TempDir, name: &str) -> PathBuf {
+    dir.path().join(name)
+}
+
+fn strings(extract: &Extract, table: &str, column: &str) -> Vec<String> {
+    extract
+        .batches(table)
+        .iter()
+        .flat_map(|b| {
+            let a = b.column_by_name(column).unwrap().as_string::<i32>().clone();
+            (0..a.len())
+                .map(move |i| a.value(i).to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- valid extract
+
+#[tokio::test]
+async fn valid_extract_loads_with_contract_schemas_and_registers() {
+    let dir = valid().write();
+    let extract = Extract::load(dir.path(), LoadMode::Strict).unwrap();
+    let report = extract.report();
+    assert!(report.loaded);
+    assert!(!report.has_violations());
+    let first = Month::new(2020, 1).unwrap();
+    assert_eq!(extract.span(), Some((first, first.plus(2))));
+    for table in contract::TABLES {
+        assert!(extract.is_present(table.name), "{}", table.name);
+        for b in extract.batches(table.name) {
+            assert_eq!(b.schema(), table.schema(), "{}", table.name);
+        }
+    }
+    let bm = report.table("benefit_months").unwrap();
+    assert_eq!((bm.rows_read, bm.rows_kept, bm.rows_removed), (6, 6, 0));
+    assert_eq!(bm.files, vec![file(&dir, "benefit_months.parquet")]);
+
+    let ctx = SessionContext::new();
+    extract.register(&ctx).unwrap();
+    let df = ctx
+        .sql("SELECT count(*) AS n, sum(llu_eur) AS llu FROM benefit_months")
+        .await
+        .unwrap();
+    let out = df.collect().await.unwrap();
+    assert_eq!(
+        out[0]
+            .column(0)
+            .as_primitive::<arrow::datatypes::Int64Type>()
+            .value(0),
+        6
+    );
+    assert_eq!(
+        out[0]
+            .column(1)
+            .as_primitive::<arrow::datatypes::Float64Type>()
+            .value(0),
+        3.0 * 449.0 + 2.0 * 400.0
+    );
+    let schema = ctx
+        .table("persons")
+        .await
+        .unwrap()
+        .schema()
+        .as_arrow()
+        .clone();
+    assert_eq!(
+        Arc::new(schema),
+        contract::table("persons").unwrap().schema()
+    );
+}
+
+#[test]
+fn missing_directory_is_an_io_error() {
+    let dir = TempDir::new().unwrap();
+    let missing = dir.path().join("nope");
+    match Extract::load(&missing, LoadMode::Strict) {
+        Err(ExtractError::Io { path, source }) => {
+            assert_eq!(path, missing);
+            assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+        }
+        other => panic!("expected an I/O error, got {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------- structural errors
+
+#[test]
+fn missing_required_table_and_missing_column_are_all_listed() {
+    let fx = valid().without("persons");
+    let dir = fx.write();
+    write(
+        &file(&dir, "districts.parquet"),
+        &retype(&fx.batch("districts"), "name", None),
+    );
+    let errors = structural(dir.path());
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors[0].table, "districts");
+    assert_eq!(errors[0].file, Some(file(&dir, "districts.parquet")));
+    assert_eq!(errors[0].column.as_deref(), Some("name"));
+    assert_eq!(errors[0].found, "no such column");
+    assert_eq!(errors[1].table, "persons");
+    assert_eq!(errors[1].file, None);
+    assert_eq!(errors[1].column, None);
+    assert_eq!(
+        errors[1].expected,
+        "either a file `persons.parquet` or a folder `persons/` (a required table)"
+    );
+    assert_eq!(errors[1].found, "neither");
+    assert_eq!(
+        errors[0].to_string(),
+        format!(
+            "table `districts`, file {}, column `name`: expected a column of type \
+             Utf8 (or LargeUtf8/Utf8View), found no such column",
+            file(&dir, "districts.parquet").display()
+        )
+    );
+}
+
+#[test]
+fn wrong_column_types_name_expected_and_found() {
+    let fx = valid();
+    let dir = fx.write();
+    write(
+        &file(&dir, "persons.parquet"),
+        &retype(&fx.batch("persons"), "birth_date", Some(DataType::Utf8)),
+    );
+    write(
+        &file(&dir, "benefit_months.parquet"),
+        &retype(
+            &fx.batch("benefit_months"),
+            "llu_eur",
+            Some(DataType::Int64),
+        ),
+    );
+    let errors = structural(dir.path());
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    let e = &errors[0];
+    assert_eq!(
+        (e.table, e.column.as_deref()),
+        ("persons", Some("birth_date"))
+    );
+    assert_eq!(e.file, Some(file(&dir, "persons.parquet")));
+    assert_eq!(
+        (e.expected.as_str(), e.found.as_str()),
+        ("type Date32", "type Utf8")
+    );
+    let e = &errors[1];
+    assert_eq!(
+        (e.table, e.column.as_deref()),
+        ("benefit_months", Some("llu_eur"))
+    );
+    assert_eq!(
+        (e.expected.as_str(), e.found.as_str()),
+        ("type Float64", "type Int64")
+    );
+}
+
+#[test]
+fn files_of_one_folder_must_share_a_schema() {
+    let fx = valid().without("persons");
+    let dir = fx.write();
+    let folder = file(&dir, "persons");
+    std::fs::create_dir(&folder).unwrap();
+    let full = valid();
+    write(
+        &folder.join("part-0.parquet"),
+        &full.batch_rows("persons", 0..2),
+    );
+    // LargeUtf8 is accepted on its own, but not mixed with Utf8 in one table.
+    write(
+        &folder.join("part-1.parquet"),
+        &retype(
+            &full.batch_rows("persons", 2..4),
+            "sex",
+            Some(DataType::LargeUtf8),
+        ),
+    );
+    let errors = structural(dir.path());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let e = &errors[0];
+    assert_eq!(e.table, "persons");
+    assert_eq!(e.file, Some(folder.join("part-1.parquet")));
+    assert_eq!(e.column.as_deref(), Some("sex"));
+    assert!(e.expected.contains("type Utf8"), "{}", e.expected);
+    assert!(
+        e.expected
+            .contains(&folder.join("part-0.parquet").display().to_string())
+    );
+    assert_eq!(e.found, "type LargeUtf8");
+}
+
+#[test]
+fn a_text_file_is_not_parquet() {
+    let dir = valid().write();
+    std::fs::write(
+        file(&dir, "jobcenters.parquet"),
+        "jobcenter_id,name\n05515,Münster\n",
+    )
+    .unwrap();
+    let errors = structural(dir.path());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].table, "jobcenters");
+    assert_eq!(errors[0].file, Some(file(&dir, "jobcenters.parquet")));
+    assert_eq!(errors[0].expected, "a readable Parquet file");
+    assert!(
+        errors[0]
+            .found
+            .starts_with("a file that cannot be read as Parquet"),
+        "{}",
+        errors[0].found
+    );
+}
+
+#[test]
+fn a_truncated_parquet_file_is_refused() {
+    let dir = valid().write();
+    let path = file(&dir, "measures.parquet");
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let errors = structural(dir.path());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        (errors[0].table, errors[0].file.clone()),
+        ("measures", Some(path))
+    );
+    assert_eq!(errors[0].expected, "a readable Parquet file");
+}
+
+#[test]
+fn a_table_given_as_file_and_folder_is_ambiguous() {
+    let fx = valid();
+    let dir = fx.write();
+    std::fs::create_dir(file(&dir, "exits")).unwrap();
+    write(
+        &file(&dir, "exits").join("part-0.parquet"),
+        &fx.batch("exits"),
+    );
+    let errors = structural(dir.path());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].table, "exits");
+    assert_eq!(errors[0].file, Some(file(&dir, "exits")));
+    assert_eq!(
+        errors[0].expected,
+        "either a file `exits.parquet` or a folder `exits/`"
+    );
+    assert!(errors[0].found.starts_with("both"), "{}", errors[0].found);
+}
+
+// ---------------------------------------------------------------- layout and types
+
+#[test]
+fn a_table_folder_of_two_files_is_read_in_name_order() {
+    let full = valid();
+    let dir = full.clone().without("benefit_months").write();
+    let folder = file(&dir, "benefit_months");
+    std::fs::create_dir(&folder).unwrap();
+    write(
+        &folder.join("part-1.parquet"),
+        &full.batch_rows("benefit_months", 3..6),
+    );
+    write(
+        &folder.join("part-0.parquet"),
+        &full.batch_rows("benefit_months", 0..3),
+    );
+    std::fs::write(folder.join(".part-2.parquet"), "hidden, ignored").unwrap();
+    std::fs::write(folder.join("_SUCCESS"), "").unwrap();
+    let extract = Extract::load(dir.path(), LoadMode::Strict).unwrap();
+    let t = extract.report().table("benefit_months").unwrap();
+    assert_eq!(
+        t.files,
+        vec![folder.join("part-0.parquet"), folder.join("part-1.parquet")]
+    );
+    assert_eq!((t.rows_read, t.rows_kept), (6, 6));
+    assert_eq!(
+        strings(&extract, "benefit_months", "person_id"),
+        ["p1", "p1", "p1", "p2", "p2", "p3"]
+    );
+}
+
+#[test]
+fn row_numbers_count_within_each_file_of_a_folder() {
+    let full = valid().set("benefit_months", 4, "month", D("2020-02-15"));
+    let dir = full.clone().without("benefit_months").write();
+    let folder = file(&dir, "benefit_months");
+    std::fs::create_dir(&folder).unwrap();
+    write(
+        &folder.join("a.parquet"),
+        &full.batch_rows("benefit_months", 0..3),
+    );
+    write(
+        &folder.join("b.parquet"),
+        &full.batch_rows("benefit_months", 3..6),
+    );
+    let report = refused(dir.path());
+    let v = report
+        .violation("benefit_months", Rule::NotFirstOfMonth, &["month"])
+        .unwrap();
+    assert_eq!(v.count, 1);
+    assert_eq!(
+        (v.examples[0].file.clone(), v.examples[0].row),
+        (folder.join("b.parquet"), 2)
+    );
+    assert_eq!(v.examples[0].values[0].value.as_deref(), Some("2020-02-15"));
+}
+
+#[test]
+fn large_utf8_and_utf8_view_are_accepted_and_extra_columns_ignored() {
+    let fx = valid();
+    let dir = fx.write();
+    let persons = retype(&fx.batch("persons"), "person_id", Some(DataType::LargeUtf8));
+    let persons = retype(&persons, "sex", Some(DataType::Utf8View));
+    let persons = with_column(
+        &persons,
+        "shoe_size",
+        Arc::new(Int32Array::from(vec![38, 44, 41, 37])),
+    );
+    write(&file(&dir, "persons.parquet"), &persons);
+    let extract = Extract::load(dir.path(), LoadMode::Strict).unwrap();
+    let batches = extract.batches("persons");
+    assert_eq!(
+        batches[0].schema(),
+        contract::table("persons").unwrap().schema()
+    );
+    assert_eq!(
+        strings(&extract, "persons", "person_id"),
+        ["p1", "p2", "p3", "p4"]
+    );
+    assert_eq!(strings(&extract, "persons", "sex"), ["f", "m", "d", "f"]);
+}
+
+#[tokio::test]
+async fn an_absent_optional_table_is_registered_empty() {
+    let dir = valid()
+        .without("services_16a")
+        .without("health_events")
+        .write();
+    let extract = Extract::load(dir.path(), LoadMode::Strict).unwrap();
+    assert!(!extract.is_present("services_16a"));
+    assert!(extract.is_present("exits"));
+    assert!(extract.batches("services_16a").is_empty());
+    let t = extract.report().table("services_16a").unwrap();
+    assert!(!t.present && t.optional && t.files.is_empty());
+    assert_eq!(
+        extract.report().without_unit("services_16a", "start_date"),
+        None
+    );
+
+    let ctx = SessionContext::new();
+    extract.register(&ctx).unwrap();
+    let out = ctx
+        .sql("SELECT count(*) FROM services_16a WHERE service = 'childcare'")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        out[0]
+            .column(0)
+            .as_primitive::<arrow::datatypes::Int64Type>()
+            .value(0),
+        0
+    );
+    let schema = ctx
+        .table("health_events")
+        .await
+        .unwrap()
+        .schema()
+        .as_arrow()
+        .clone();
+    assert_eq!(
+        Arc::new(schema),
+        contract::table("health_events").unwrap().schema()
+    );
+}
+
+// ---------------------------------------------------------------- strict mode
+
+/// One mutation per rule: the refused report names the rule, table, columns, count and
+/// the first offending row.
+#[test]
+fn each_row_rule_refuses_the_extract_in_strict_mode() {
+    struct Case {
+        fixture: Fixture,
+        table: &'static str,
+        rule: Rule,
+        columns: &'static [&'static str],
+        count: u64,
+        row: u64,
+        values: &'static [Option<&'static str>],
+    }
+    let v = valid;
+    let cases = [
+        Case {
+            fixture: v().set("persons", 2, "sex", N),
+            table: "persons",
+            rule: Rule::Null,
+            columns: &["sex"],
+            count: 1,
+            row: 3,
+            values: &[None],
+        },
+        Case {
+            fixture: v().set("persons", 1, "citizenship", S("eu")),
+            table: "persons",
+            rule: Rule::Domain,
+            columns: &["citizenship"],
+            count: 1,
+            row: 2,
+            values: &[Some("eu")],
+        },
+        Case {
+            fixture: v().set("benefit_months", 4, "llu_eur", F(f64::NAN)),
+            table: "benefit_months",
+            rule: Rule::Domain,
+            columns: &["llu_eur"],
+            count: 1,
+            row: 5,
+            values: &[Some("NaN")],
+        },
+        Case {
+            fixture: v().set("measures", 2, "end_date", D("2020-01-31")),
+            table: "measures",
+            rule: Rule::EndBeforeStart,
+            columns: &["start_date", "end_date"],
+            count: 1,
+            row: 3,
+            values: &[Some("2020-02-15"), Some("2020-01-31")],
+        },
+        Case {
+            fixture: {
+                let f = v();
+                let dup = f.row("benefit_months", 1);
+                f.push("benefit_months", dup)
+            },
+            table: "benefit_months",
+            rule: Rule::DuplicateKey,
+            columns: &["month", "person_id"],
+            count: 2,
+            row: 2,
+            values: &[Some("2020-02-01"), Some("p1")],
+        },
+        Case {
+            fixture: v().set("employment_starts", 1, "person_id", S("p9")),
+            table: "employment_starts",
+            rule: Rule::UnknownReference,
+            columns: &["person_id"],
+            count: 1,
+            row: 2,
+            values: &[Some("p9")],
+        },
+        Case {
+            // The district exists, but belongs to another jobcenter.
+            fixture: v().set("benefit_months", 5, "district_id", S("05515-01")),
+            table: "benefit_months",
+            rule: Rule::UnknownReference,
+            columns: &["district_id", "jobcenter_id"],
+            count: 1,
+            row: 6,
+            values: &[Some("05515-01"), Some("05711")],
+        },
+        Case {
+            fixture: v().set("benefit_months", 3, "luh_eur", F(-1.5)),
+            table: "benefit_months",
+            rule: Rule::NegativeAmount,
+            columns: &["luh_eur"],
+            count: 1,
+            row: 4,
+            values: &[Some("-1.5")],
+        },
+        Case {
+            fixture: v().set("benefit_months", 2, "month", D("2020-03-15")),
+            table: "benefit_months",
+            rule: Rule::NotFirstOfMonth,
+            columns: &["month"],
+            count: 1,
+            row: 3,
+            values: &[Some("2020-03-15")],
+        },
+    ];
+    for case in cases {
+        let dir = case.fixture.write();
+        let report = refused(dir.path());
+        let label = format!("{} {} {:?}", case.table, case.rule, case.columns);
+        assert!(!report.loaded, "{label}");
+        // Exactly one rule is violated: the mutation causes no collateral findings.
+        assert_eq!(report.violations().count(), 1, "{label}\n{report}");
+        let v = report
+            .violation(case.table, case.rule, case.columns)
+            .unwrap_or_else(|| panic!("{label}\n{report}"));
+        assert_eq!(v.count, case.count, "{label}");
+        let first = &v.examples[0];
+        assert_eq!(
+            first.file,
+            file(&dir, &format!("{}.parquet", case.table)),
+            "{label}"
+        );
+        assert_eq!(first.row, case.row, "{label}");
+        let columns: Vec<&str> = first.values.iter().map(|cv| cv.column).collect();
+        assert_eq!(columns, case.columns, "{label}");
+        let values: Vec<Option<&str>> = first.values.iter().map(|cv| cv.value.as_deref()).collect();
+        assert_eq!(values, case.values, "{label}");
+        let t = report.table(case.table).unwrap();
+        assert_eq!(
+            (t.rows_offending, t.rows_removed, t.rows_kept),
+            (case.count, 0, 0),
+            "{label}"
+        );
+        assert!(
+            report.to_string().contains(&format!(
+                "{}: {} on {}",
+                case.table,
+                case.rule,
+                case.columns.join(", ")
+            )),
+            "{report}"
+        );
+    }
+}
+
+#[test]
+fn strict_report_shows_five_rows_and_root_causes_only() {
+    // Seven invitations share one id; person p2 has an invalid sex but stays a known person.
+    let mut fx = valid().set("persons", 1, "sex", S("x"));
+    for _ in 0..4 {
+        let row = fx.row("invitations", 0);
+        fx = fx.push("invitations", row);
+    }
+    fx = fx.set("invitations", 1, "invitation_id", S("i1")).set(
+        "invitations",
+        2,
+        "invitation_id",
+        S("i1"),
+    );
+    let dir = fx.write();
+    let report = refused(dir.path());
+    let v = report
+        .violation("invitations", Rule::DuplicateKey, &["invitation_id"])
+        .unwrap();
+    assert_eq!(v.count, 7);
+    let rows: Vec<u64> = v.examples.iter().map(|e| e.row).collect();
+    assert_eq!(rows, [1, 2, 3, 4, 5]);
+    assert!(
+        report
+            .violation("persons", Rule::Domain, &["sex"])
+            .is_some()
+    );
+    // p2's benefit months still refer to a person row: no cascade in strict mode.
+    assert_eq!(report.violations().count(), 2, "{report}");
+    let text = report.to_string();
+    assert!(text.contains("… and 2 more"), "{text}");
+    let json = report.to_json().unwrap();
+    assert!(json.contains("\"rule\": \"duplicate_key\""), "{json}");
+    assert!(json.contains("\"loaded\": false"), "{json}");
+    println!("{text}");
+}
+
+#[test]
+fn the_strict_error_message_carries_the_report() {
+    let dir = valid().set("persons", 0, "sex", S("w")).write();
+    let err = Extract::load(dir.path(), LoadMode::Strict).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("strict mode refuses"), "{text}");
+    assert!(
+        text.contains("persons: domain on sex: 1 row(s) (allowed: f, m, d)"),
+        "{text}"
+    );
+    assert!(text.contains("persons.parquet row 1: sex=\"w\""), "{text}");
+}
+
+// ---------------------------------------------------------------- lenient mode
+
+#[test]
+fn lenient_mode_quarantines_each_rule() {
+    let fx = valid()
+        .set("persons", 3, "birth_date", N) // null: p4
+        .set("measures", 2, "end_date", D("2020-01-31")) // end_before_start: m3
+        .set("services_16a", 0, "service", S("yoga")) // domain
+        .set("benefit_months", 1, "llu_eur", F(-3.0)) // negative_amount and
+        .set("benefit_months", 1, "month", D("2020-02-02")); // not_first_of_month, same row
+    let extract = lenient(fx.write().path());
+    let r = extract.report();
+    assert!(r.loaded);
+    let count = |t, rule, cols: &[&str]| r.violation(t, rule, cols).map(|v| v.count);
+    assert_eq!(count("persons", Rule::Null, &["birth_date"]), Some(1));
+    assert_eq!(
+        count(
+            "measures",
+            Rule::EndBeforeStart,
+            &["start_date", "end_date"]
+        ),
+        Some(1)
+    );
+    assert_eq!(count("services_16a", Rule::Domain, &["service"]), Some(1));
+    assert_eq!(
+        count("benefit_months", Rule::NegativeAmount, &["llu_eur"]),
+        Some(1)
+    );
+    assert_eq!(
+        count("benefit_months", Rule::NotFirstOfMonth, &["month"]),
+        Some(1)
+    );
+    // p4 is quarantined, so its events go too.
+    assert_eq!(
+        count("employment_starts", Rule::UnknownReference, &["person_id"]),
+        Some(1)
+    );
+    assert_eq!(
+        count("services_16a", Rule::UnknownReference, &["person_id"]),
+        Some(1)
+    );
+    let removed = |t| {
+        r.table(t)
+            .map(|t| (t.rows_read, t.rows_removed, t.rows_kept))
+    };
+    assert_eq!(removed("persons"), Some((4, 1, 3)));
+    // One row broke two rules: removed once.
+    assert_eq!(removed("benefit_months"), Some((6, 1, 5)));
+    assert_eq!(removed("measures"), Some((3, 1, 2)));
+    assert_eq!(removed("employment_starts"), Some((4, 1, 3)));
+    assert_eq!(removed("services_16a"), Some((2, 2, 0)));
+    assert_eq!(
+        strings(&extract, "persons", "person_id"),
+        ["p1", "p2", "p3"]
+    );
+    assert_eq!(
+        strings(&extract, "measures", "participation_id"),
+        ["m1", "m2"]
+    );
+    assert_eq!(
+        strings(&extract, "employment_starts", "person_id"),
+        ["p1", "p2", "p3"]
+    );
+    assert!(extract.batches("services_16a").is_empty());
+    assert!(extract.is_present("services_16a"));
+    let months: Vec<i32> = extract.batches("benefit_months")[0]
+        .column_by_name("month")
+        .unwrap()
+        .as_primitive::<Date32Type>()
+        .values()
+        .to_vec();
+    assert_eq!(
+        months,
+        [
+            "2020-01-01",
+            "2020-03-01",
+            "2020-01-01",
+            "2020-02-01",
+            "2020-02-01"
+        ]
+        .map(day)
+    );
+    assert!(
+        r.to_string()
+            .contains("benefit_months: negative_amount on llu_eur: 1 row(s) removed"),
+        "{r}"
+    );
+}
+
+#[test]
+fn lenient_quarantine_cascades_through_references() {
+    // A duplicated jobcenter id: both jobcenter rows go (no guessing), then the district
+    // of that jobcenter, then the benefit month of p3 that points at both.
+    let fx = valid();
+    let dup = fx.row("jobcenters", 1);
+    let fx = fx.push("jobcenters", dup);
+    let extract = lenient(fx.write().path());
+    let r = extract.report();
+    let count = |t, rule, cols: &[&str]| r.violation(t, rule, cols).map(|v| v.count);
+    assert_eq!(
+        count("jobcenters", Rule::DuplicateKey, &["jobcenter_id"]),
+        Some(2)
+    );
+    assert_eq!(
+        count("districts", Rule::UnknownReference, &["jobcenter_id"]),
+        Some(1)
+    );
+    assert_eq!(
+        count("benefit_months", Rule::UnknownReference, &["jobcenter_id"]),
+        Some(1)
+    );
+    assert_eq!(
+        count(
+            "benefit_months",
+            Rule::UnknownReference,
+            &["district_id", "jobcenter_id"]
+        ),
+        Some(1)
+    );
+    assert_eq!(
+        count("benefit_months", Rule::UnknownReference, &["person_id"]),
+        None
+    );
+    let rows = |t| r.table(t).map(|t| (t.rows_removed, t.rows_kept));
+    assert_eq!(rows("jobcenters"), Some((2, 1)));
+    assert_eq!(rows("districts"), Some((1, 1)));
+    assert_eq!(rows("benefit_months"), Some((1, 5)));
+    assert_eq!(strings(&extract, "jobcenters", "jobcenter_id"), ["05515"]);
+    assert_eq!(strings(&extract, "districts", "district_id"), ["05515-01"]);
+    assert_eq!(
+        strings(&extract, "benefit_months", "person_id"),
+        ["p1", "p1", "p1", "p2", "p2"]
+    );
+    // p3 keeps its person row and events; with no benefit month left, they belong to no unit.
+    assert_eq!(r.without_unit("invitations", "date"), Some(2));
+    assert_eq!(r.without_unit("measures", "start_date"), Some(1));
+}
+
+// ---------------------------------------------------------------- attribution
+
+#[test]
+fn events_without_a_benefit_month_are_counted_and_kept() {
+    let extract = Extract::load(valid().write().path(), LoadMode::Strict).unwrap();
+    let r = extract.report();
+    let counts: Vec<(&str, &str, u64, u64)> = r
+        .unattributed
+        .iter()
+        .map(|u| (u.table, u.date_column, u.events, u.without_unit))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("employment_starts", "start_date", 4, 2), // p4 never, p3 only in 2020-02
+            ("measures", "start_date", 3, 0),
+            ("measures", "end_date", 2, 1),       // m3 ends 2020-05
+            ("services_16a", "start_date", 2, 1), // p4
+            ("health_events", "date", 1, 0),
+            ("exits", "date", 1, 0),
+            ("invitations", "date", 3, 1), // i2 via the month before, i3 none
+        ]
+    );
+    assert_eq!(r.table("employment_starts").unwrap().rows_kept, 4);
+    assert!(r.to_string().contains("employment_starts.start_date"));
+}
