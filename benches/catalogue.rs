@@ -1,1 +1,3 @@
+//! Benchmarks of the indicator catalogue (placeholder).
+
 fn main() {}

@@ -1,1 +1,3 @@
+//! The `wirkung` command line (placeholder until the CLI lands).
+
 fn main() {}
