@@ -36,14 +36,17 @@ def main() -> None:
           JOIN elb h ON h.person_id = e.person_id AND h.mi BETWEEN e.mi - 23 AND e.mi
           WHERE e.mi >= (SELECT min(mi) FROM bm) + 23
           GROUP BY ALL HAVING count(*) >= 21;
-        CREATE MACRO attr(tbl, datecol) AS TABLE
-          SELECT x.*, coalesce(a.jobcenter_id, b.jobcenter_id) AS jc,
-                 coalesce(a.elb, b.elb) AS a_elb, mi(x.datecol) AS emi
-          FROM query_table(tbl) x
-          LEFT JOIN bm a ON a.person_id = x.person_id AND a.mi = mi(x.datecol) - 1
-          LEFT JOIN bm b ON b.person_id = x.person_id AND b.mi = mi(x.datecol)
-          WHERE a.person_id IS NOT NULL OR b.person_id IS NOT NULL;
     """)
+
+    def attr(tbl: str, datecol: str) -> str:
+        """Rows of `tbl` with their attribution row's jobcenter (`jc`) and eLb flag."""
+        return f"""(
+          SELECT x.*, coalesce(a.jobcenter_id, b.jobcenter_id) AS jc,
+                 coalesce(a.elb, b.elb) AS a_elb, mi(x.{datecol}) AS emi
+          FROM {tbl} x
+          LEFT JOIN bm a ON a.person_id = x.person_id AND a.mi = mi(x.{datecol}) - 1
+          LEFT JOIN bm b ON b.person_id = x.person_id AND b.mi = mi(x.{datecol})
+          WHERE a.person_id IS NOT NULL OR b.person_id IS NOT NULL) x"""
 
     def show(title: str, sql: str) -> None:
         print(f"\n== {title}")
@@ -67,10 +70,10 @@ def main() -> None:
                round(100 * count(l.person_id) / count(*), 1) AS lzb_pct
         FROM elb e LEFT JOIN lzb l USING (person_id, mi)
         WHERE e.mi % 12 = 11 AND e.mi // 12 >= 2016 GROUP BY ALL ORDER BY 1, 2""")
-    con.execute("""
+    con.execute(f"""
         CREATE TABLE integ AS
           SELECT person_id, emi, jc, min(CASE kind WHEN 'svb' THEN 0 ELSE 1 END) = 0 AS svb
-          FROM attr(employment_starts, start_date)
+          FROM {attr('employment_starts', 'start_date')}
           WHERE kind IN ('svb', 'training', 'self_employed') AND a_elb GROUP BY ALL;
         CREATE TABLE stock_prev AS  -- ØELB⁻ of 2017: average eLb stock 2016-12 .. 2017-11
           SELECT e.jobcenter_id AS jc, p.sex, count(*) / 12 AS avg_elb FROM elb e JOIN persons p USING (person_id)
@@ -86,11 +89,11 @@ def main() -> None:
         SELECT s.jc, 'all', sum(coalesce(i.n, 0)), round(sum(s.avg_elb)),
                round(100 * sum(coalesce(i.n, 0)) / sum(s.avg_elb), 1)
         FROM stock_prev s LEFT JOIN i USING (jc, sex) GROUP BY s.jc ORDER BY 1, 2""")
-    show("minijob / public-employment entries 2017 per ØELB⁻ (%)", """
+    show("minijob / public-employment entries 2017 per ØELB⁻ (%)", f"""
         SELECT s.jc,
-          round(100 * (SELECT count(DISTINCT (person_id, emi)) FROM attr(employment_starts, start_date)
+          round(100 * (SELECT count(DISTINCT (person_id, emi)) FROM {attr('employment_starts', 'start_date')}
                        WHERE kind = 'minijob' AND a_elb AND emi // 12 = 2017 AND jc = s.jc) / sum(s.avg_elb), 1) AS minijob,
-          round(100 * (SELECT count(DISTINCT (person_id, emi)) FROM attr(measures, start_date)
+          round(100 * (SELECT count(DISTINCT (person_id, emi)) FROM {attr('measures', 'start_date')}
                        WHERE category = 'public_employment' AND a_elb AND emi // 12 = 2017 AND jc = s.jc)
                 / sum(s.avg_elb), 1) AS public_employment
         FROM stock_prev s GROUP BY s.jc ORDER BY 1""")
@@ -101,9 +104,10 @@ def main() -> None:
                    AND (e.end_date IS NULL OR mi(e.end_date) > i.emi + 6
                         OR (mi(e.end_date) = i.emi + 6 AND day(e.end_date) >= 15))))::int), 1) AS stable_pct
         FROM integ i WHERE svb AND i.emi // 12 IN (2016, 2017)""")
-    show("integrations ending receipt: exits 'employment' 2017 / integrations 2017 (%)", """
-        SELECT round(100 * (SELECT count(*) FROM exits WHERE reason = 'employment' AND year(date) = 2017)
-               / (SELECT count(*) FROM integ WHERE emi // 12 = 2017), 1) AS pct""")
+    show("integrations 2017 followed by the person's exit 'employment' within 3 months (%)", """
+        SELECT count(*) AS integrations, round(100 * avg((EXISTS (SELECT 1 FROM exits x WHERE x.person_id = i.person_id
+                 AND x.reason = 'employment' AND mi(x.date) BETWEEN i.emi AND i.emi + 3))::int), 1) AS ending_receipt_pct
+        FROM integ i WHERE emi // 12 = 2017""")
     show("activation of LZB: LZB rows covered by an active/public measure on the 15th, December", """
         SELECT l.mi // 12 AS year, count(*) AS lzb,
                round(100 * avg((EXISTS (SELECT 1 FROM measures m WHERE m.person_id = l.person_id
@@ -112,10 +116,10 @@ def main() -> None:
                  AND (m.end_date IS NULL OR m.end_date >= make_date(l.mi // 12, l.mi % 12 + 1, 15))))::int), 1)
                  AS activated_pct
         FROM lzb l WHERE l.mi % 12 = 11 GROUP BY ALL ORDER BY 1""")
-    con.execute("""
+    con.execute(f"""
         CREATE TABLE cohort AS
           SELECT participation_id, person_id, end_date, (end_date + INTERVAL 6 MONTH)::DATE AS fu_end
-          FROM attr(measures, end_date)
+          FROM {attr('measures', 'end_date')}
           WHERE programme = 'health_check' AND year(end_date) = 2017 AND jc = '05378' AND a_elb
             AND EXISTS (SELECT 1 FROM elb e WHERE e.person_id = x.person_id AND e.mi = mi(x.end_date) AND e.jobcenter_id = '05378')
             AND EXISTS (SELECT 1 FROM elb e WHERE e.person_id = x.person_id AND e.mi = mi(x.end_date) - 1 AND e.jobcenter_id = '05378');
@@ -132,28 +136,26 @@ def main() -> None:
               AND x.reason IN ('pension', 'sgb_xii') AND x.date > c.end_date AND x.date <= c.fu_end)) AS pension_or_sgb_xii,
           count(DISTINCT month(end_date)) AS end_months
         FROM cohort c""")
-    show("all health_check participations by end year and attributed jobcenter", """
-        SELECT year(end_date) AS year, jc, count(*) AS n FROM attr(measures, end_date)
+    show("all health_check participations by end year and attributed jobcenter", f"""
+        SELECT year(end_date) AS year, jc, count(*) AS n FROM {attr('measures', 'end_date')}
         WHERE programme = 'health_check' GROUP BY ALL ORDER BY 1, 2""")
-    show("S6 attendance by format, Rhein-Berg 2017", """
+    show("S6 attendance by format, Rhein-Berg 2017", f"""
         SELECT format, count(*) AS invitations, count(*) FILTER (attended) AS attended,
                round(100 * avg(attended::int), 1) AS attended_pct
-        FROM attr(invitations, date) WHERE jc = '05378' AND year(date) = 2017 GROUP BY ALL ORDER BY 1""")
+        FROM {attr('invitations', 'date')} WHERE jc = '05378' AND year(date) = 2017 GROUP BY ALL ORDER BY 1""")
     show("invitation topics (all)", """
         SELECT format, coalesce(topic, '(null)') AS topic, count(*) AS n FROM invitations GROUP BY ALL ORDER BY 1, 3 DESC""")
-    show("flows: eLb inflow / outflow rate per month (%), per year, all jobcenters", """
+    show("flows: eLb inflow / outflow rate per month (%), per year (K1E3/K1E4 style)", """
         WITH f AS (
-          SELECT e.mi, e.jobcenter_id, (p.person_id IS NULL)::int AS inflow FROM elb e
+          SELECT e.mi // 12 AS year, avg((p.person_id IS NULL)::int) AS inflow FROM elb e
           LEFT JOIN elb p ON p.person_id = e.person_id AND p.mi = e.mi - 1 AND p.jobcenter_id = e.jobcenter_id
-          WHERE e.mi > (SELECT min(mi) FROM bm)),
+          WHERE e.mi > (SELECT min(mi) FROM bm) GROUP BY 1),
         o AS (
-          SELECT p.mi + 1 AS mi, (e.person_id IS NULL)::int AS outflow FROM elb p
+          SELECT (p.mi + 1) // 12 AS year, avg((e.person_id IS NULL)::int) AS outflow FROM elb p
           LEFT JOIN elb e ON e.person_id = p.person_id AND e.mi = p.mi + 1 AND e.jobcenter_id = p.jobcenter_id
-          WHERE p.mi < (SELECT max(mi) FROM bm))
-        SELECT f.mi // 12 AS year, round(100 * avg(inflow), 2) AS inflow_rate,
-               round(100 * (SELECT sum(outflow) FROM o WHERE o.mi // 12 = f.mi // 12)
-                     / (SELECT count(*) FROM o WHERE o.mi // 12 = f.mi // 12), 2) AS outflow_rate
-        FROM f GROUP BY 1 ORDER BY 1""")
+          WHERE p.mi < (SELECT max(mi) FROM bm) GROUP BY 1)
+        SELECT year, round(100 * inflow, 2) AS inflow_rate, round(100 * outflow, 2) AS outflow_rate
+        FROM f JOIN o USING (year) ORDER BY 1""")
     show("exits by reason and year", """
         SELECT year(date) AS year, reason, count(*) AS n FROM exits GROUP BY ALL ORDER BY 1, 3 DESC""")
     show("measures by programme (starts 2017)", """
@@ -189,7 +191,7 @@ def main() -> None:
     for t in TABLES:
         size = os.path.getsize(os.path.join(d, f"{t}.parquet"))
         total += size
-        rows = con.sql(f"SELECT count(*) FROM {t}").fetchone()[0]
+        rows = con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0]
         print(f"{t:20} {rows:>9} rows {size / 1e6:8.2f} MB")
     print(f"{'total':20} {'':>14} {total / 1e6:8.2f} MB")
 

@@ -27,12 +27,17 @@ pub(crate) fn rows(
     out: &mut Vec<BenefitRow>,
 ) {
     for m in &h.members {
-        persons.push(PersonRow { person: m.idx, sex: m.sex, birth: date_to_date32(m.birth), foreign: m.foreign });
+        persons.push(PersonRow {
+            person: m.idx,
+            sex: m.sex,
+            birth: date_to_date32(m.birth),
+            foreign: m.foreign,
+        });
     }
     let base = h.housing / housing_factor(h.members.len());
     let mut present = Vec::with_capacity(h.members.len());
     for (mi, m) in h.members.iter().enumerate() {
-        for t in 0..span.len {
+        for (t, income) in income[mi].iter().enumerate() {
             if !life.member_on(h, span, mi, t) {
                 continue;
             }
@@ -49,10 +54,15 @@ pub(crate) fn rows(
                 .map(|&k| h.age_m(span, k, t))
                 .filter(|a| *a < 18 * 12)
                 .collect();
-            let single_parent = m.role == Role::Head && !role_on(Role::Partner) && !minors.is_empty();
+            let single_parent =
+                m.role == Role::Head && !role_on(Role::Partner) && !minors.is_empty();
             let mut llu = match m.role {
                 Role::Head | Role::Partner => {
-                    let other = if m.role == Role::Head { Role::Partner } else { Role::Head };
+                    let other = if m.role == Role::Head {
+                        Role::Partner
+                    } else {
+                        Role::Head
+                    };
                     if role_on(other) {
                         r.partner
                     } else if single_parent {
@@ -81,7 +91,7 @@ pub(crate) fn rows(
             if m.role == Role::Head {
                 llu -= h.other_income;
             }
-            llu -= income[mi][t];
+            llu -= income;
             let rent = base * housing_factor(n) * 1.015f64.powi(year - 2015);
             let mut luh = rent / n as f64;
             if llu < 0.0 {

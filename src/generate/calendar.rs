@@ -19,7 +19,10 @@ pub(crate) struct Span {
 
 impl Span {
     pub fn new(from: Month, to: Month) -> Self {
-        Span { from, len: (to.since(from) + 1).max(0) as usize }
+        Span {
+            from,
+            len: (to.since(from) + 1).max(0) as usize,
+        }
     }
 
     pub fn month(&self, t: usize) -> Month {
@@ -137,7 +140,11 @@ pub(crate) fn chance(rng: &mut ChaCha8Rng, p: f64) -> bool {
 
 /// A uniform integer in `lo ..= hi`.
 pub(crate) fn between(rng: &mut ChaCha8Rng, lo: u32, hi: u32) -> u32 {
-    if hi <= lo { lo } else { rng.random_range(lo..=hi) }
+    if hi <= lo {
+        lo
+    } else {
+        rng.random_range(lo..=hi)
+    }
 }
 
 /// An exponential draw with the given mean.

@@ -23,7 +23,7 @@ use super::writer::{EmploymentRow, EventRow, MeasureRow, Rows};
 use crate::month::Month;
 
 /// Persons of [`super::GenerateOptions::sample`]: the size the cohort counts are exact for.
-pub const SAMPLE_PERSONS: usize = 32_000;
+pub const SAMPLE_PERSONS: usize = 120_000;
 
 /// Cohort counts at the sample size: participations, integrations, further measures,
 /// therapy starts, exits into pension, exits into SGB XII.
@@ -92,7 +92,11 @@ impl CohortPlan {
         let n_int = n_int.min(k - n_exit);
         let mut outcomes = vec![Outcome::default(); k];
         for (i, o) in outcomes.iter_mut().enumerate().take(n_exit) {
-            o.exit = Some(if i < n_pen { ExitKind::Pension } else { ExitKind::SgbXii });
+            o.exit = Some(if i < n_pen {
+                ExitKind::Pension
+            } else {
+                ExitKind::SgbXii
+            });
         }
         for o in &mut outcomes[n_exit..n_exit + n_int] {
             o.integration = true;
@@ -142,19 +146,16 @@ impl CohortPlan {
 
     /// The slot of person index `i`, if it is a cohort member.
     pub fn slot(&self, i: usize) -> Option<&CohortSlot> {
-        self.slots.binary_search_by_key(&i, |s| s.index).ok().map(|p| &self.slots[p])
+        self.slots
+            .binary_search_by_key(&i, |s| s.index)
+            .ok()
+            .map(|p| &self.slots[p])
     }
 
     /// The first cohort index `>= i` (`usize::MAX` when none).
     pub fn next_at_or_after(&self, i: usize) -> usize {
         let p = self.slots.partition_point(|s| s.index < i);
         self.slots.get(p).map_or(usize::MAX, |s| s.index)
-    }
-
-    /// Number of cohort members.
-    #[cfg(test)]
-    pub fn len(&self) -> usize {
-        self.slots.len()
     }
 }
 
@@ -178,12 +179,17 @@ impl CohortSlot {
     pub fn force(&self, rng: &mut ChaCha8Rng, span: &Span, on: &mut [bool]) -> Planned {
         let m = self.end_t;
         let o = self.outcome;
-        let mut month = |flag: bool, hi: usize| flag.then(|| m + between(rng, 1, hi as u32) as usize);
+        let mut month =
+            |flag: bool, hi: usize| flag.then(|| m + between(rng, 1, hi as u32) as usize);
         let exit_t = month(o.exit.is_some(), 4);
         let integration = month(o.integration, 5);
         let measure = month(o.measure, 5);
         let therapy = month(o.therapy, exit_t.map_or(5, |l| l - m));
-        let hold = [Some(m), exit_t, integration, measure, therapy].into_iter().flatten().max().unwrap_or(m);
+        let hold = [Some(m), exit_t, integration, measure, therapy]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(m);
         for x in &mut on[m - 1..=hold] {
             *x = true;
         }
@@ -210,9 +216,12 @@ impl Planned {
         let (from, to) = (self.end, plus_months(self.end, 6));
         let inside = |d: i32| d > from && d <= to;
         let integrating = |e: &EmploymentRow| e.kind != "minijob";
-        rows.employment.retain(|e| !(integrating(e) && inside(e.start)));
-        rows.measures.retain(|x| !inside(x.start) && x.programme != "health_check");
-        rows.health.retain(|x| !(x.code == "therapy_start" && inside(x.date)));
+        rows.employment
+            .retain(|e| !(integrating(e) && inside(e.start)));
+        rows.measures
+            .retain(|x| !inside(x.start) && x.programme != "health_check");
+        rows.health
+            .retain(|x| !(x.code == "therapy_start" && inside(x.date)));
         for x in &mut rows.exits {
             if inside(x.date) && matches!(x.code, "pension" | "sgb_xii" | "employment") {
                 x.code = "other";
@@ -230,7 +239,8 @@ impl Planned {
         let mut date = |t: usize| span.day(t, between(rng, 1, 28));
         if let Some(t) = self.integration {
             let start = date(t);
-            let kind = ["svb", "training", "self_employed"][super::calendar::pick(rng, &[0.85, 0.05, 0.1])];
+            let kind = ["svb", "training", "self_employed"]
+                [super::calendar::pick(rng, &[0.85, 0.05, 0.1])];
             let j = job(rng, span, person, start, 40, Some(kind));
             for x in &mut rows.exits {
                 if x.date > start && x.date <= start + 62 {
@@ -241,16 +251,25 @@ impl Planned {
         }
         if let Some(t) = self.measure {
             let start = span.day(t, between(rng, 1, 28));
-            rows.measures.push(measure(rng, span, person, start, foreign));
+            rows.measures
+                .push(measure(rng, span, person, start, foreign));
         }
         if let Some(t) = self.therapy {
             let d = span.day(t, between(rng, 1, 28));
-            rows.health.push(EventRow { person, date: d, code: "therapy_start" });
+            rows.health.push(EventRow {
+                person,
+                date: d,
+                code: "therapy_start",
+            });
         }
         if let Some((last, reason)) = self.exit {
             let last_m = span.month(last);
             let offset = between(rng, 0, days_in(last_m) - 15 + 13);
-            rows.exits.push(EventRow { person, date: span.day(last, 15) + offset as i32, code: reason });
+            rows.exits.push(EventRow {
+                person,
+                date: span.day(last, 15) + offset as i32,
+                code: reason,
+            });
         }
     }
 }

@@ -24,13 +24,48 @@ struct Programme {
 }
 
 const PROGRAMMES: &[Programme] = &[
-    Programme { code: "avgs", category: "active", weight: 0.28, days: (30, 120) },
-    Programme { code: "fbw", category: "active", weight: 0.12, days: (90, 365) },
-    Programme { code: "profiling", category: "active", weight: 0.10, days: (14, 42) },
-    Programme { code: "coaching", category: "active", weight: 0.15, days: (60, 180) },
-    Programme { code: "agh", category: "public_employment", weight: 0.17, days: (120, 300) },
-    Programme { code: "16i", category: "public_employment", weight: 0.03, days: (365, 730) },
-    Programme { code: "language", category: "other", weight: 0.07, days: (120, 240) },
+    Programme {
+        code: "avgs",
+        category: "active",
+        weight: 0.28,
+        days: (30, 120),
+    },
+    Programme {
+        code: "fbw",
+        category: "active",
+        weight: 0.12,
+        days: (90, 365),
+    },
+    Programme {
+        code: "profiling",
+        category: "active",
+        weight: 0.10,
+        days: (14, 42),
+    },
+    Programme {
+        code: "coaching",
+        category: "active",
+        weight: 0.15,
+        days: (60, 180),
+    },
+    Programme {
+        code: "agh",
+        category: "public_employment",
+        weight: 0.17,
+        days: (120, 300),
+    },
+    Programme {
+        code: "16i",
+        category: "public_employment",
+        weight: 0.03,
+        days: (365, 730),
+    },
+    Programme {
+        code: "language",
+        category: "other",
+        weight: 0.07,
+        days: (120, 240),
+    },
 ];
 
 /// The `end_date` of a spell of `days` days from `start` (`None` past the span).
@@ -40,7 +75,13 @@ pub(crate) fn end_of(span: &Span, start: i32, days: i64) -> Option<i32> {
 }
 
 /// A measure participation of a random programme (16i only from 2018, its start year).
-pub(crate) fn measure(rng: &mut ChaCha8Rng, span: &Span, person: usize, start: i32, foreign: bool) -> MeasureRow {
+pub(crate) fn measure(
+    rng: &mut ChaCha8Rng,
+    span: &Span,
+    person: usize,
+    start: i32,
+    foreign: bool,
+) -> MeasureRow {
     let year = rel_month_of(span, start);
     let year = span.year(year.clamp(0, span.len as i64 - 1) as usize);
     let w: Vec<f64> = PROGRAMMES
@@ -64,7 +105,14 @@ pub(crate) fn measure(rng: &mut ChaCha8Rng, span: &Span, person: usize, start: i
 }
 
 /// A take-up of work: `kind` drawn unless given; duration and subsidy by kind.
-pub(crate) fn job(rng: &mut ChaCha8Rng, span: &Span, person: usize, start: i32, age_y: i32, kind: Option<&'static str>) -> EmploymentRow {
+pub(crate) fn job(
+    rng: &mut ChaCha8Rng,
+    span: &Span,
+    person: usize,
+    start: i32,
+    age_y: i32,
+    kind: Option<&'static str>,
+) -> EmploymentRow {
     let kind = kind.unwrap_or_else(|| {
         let training = if age_y < 25 { 0.3 } else { 0.03 };
         ["svb", "training", "self_employed"][pick(rng, &[0.9 - training, training, 0.06])]
@@ -78,17 +126,27 @@ pub(crate) fn job(rng: &mut ChaCha8Rng, span: &Span, person: usize, start: i32, 
         _ => 20.0 + exponential(rng, 240.0),
     };
     let subsidy = match kind {
-        "svb" => [None, Some("egz"), Some("esg"), Some("16e")][pick(rng, &[0.88, 0.08, 0.03, 0.01])],
+        "svb" => {
+            [None, Some("egz"), Some("esg"), Some("16e")][pick(rng, &[0.88, 0.08, 0.03, 0.01])]
+        }
         "self_employed" if chance(rng, 0.45) => Some("esg"),
         _ => None,
     };
-    EmploymentRow { person, start, end: end_of(span, start, days as i64), kind, subsidy }
+    EmploymentRow {
+        person,
+        start,
+        end: end_of(span, start, days as i64),
+        kind,
+        subsidy,
+    }
 }
 
 /// Credits `amount` of monthly income in the months after `start` that the job covers.
 pub(crate) fn add_income(span: &Span, income: &mut [f64], job: &EmploymentRow, amount: f64) {
     let first = rel_month_of(span, job.start) + 1;
-    let last = job.end.map_or(span.len as i64 - 1, |e| rel_month_of(span, e - 14));
+    let last = job
+        .end
+        .map_or(span.len as i64 - 1, |e| rel_month_of(span, e - 14));
     for t in first.max(0)..=last.min(span.len as i64 - 1) {
         income[t as usize] += amount;
     }
@@ -112,11 +170,28 @@ fn service(rng: &mut ChaCha8Rng, health: bool, older: bool) -> (&'static str, (u
 fn topic(rng: &mut ChaCha8Rng, format: &str) -> Option<&'static str> {
     let (codes, w): (&[Option<&'static str>], &[f64]) = match format {
         "standard" => (
-            &[Some("orientation"), Some("job_offer"), Some("counselling"), Some("health"), None],
+            &[
+                Some("orientation"),
+                Some("job_offer"),
+                Some("counselling"),
+                Some("health"),
+                None,
+            ],
             &[0.25, 0.3, 0.25, 0.05, 0.15],
         ),
-        "contact_cafe" => (&[Some("orientation"), Some("counselling"), Some("health"), None], &[0.35, 0.35, 0.2, 0.1]),
-        _ => (&[Some("orientation"), Some("job_offer"), None], &[0.5, 0.4, 0.1]),
+        "contact_cafe" => (
+            &[
+                Some("orientation"),
+                Some("counselling"),
+                Some("health"),
+                None,
+            ],
+            &[0.35, 0.35, 0.2, 0.1],
+        ),
+        _ => (
+            &[Some("orientation"), Some("job_offer"), None],
+            &[0.5, 0.4, 0.1],
+        ),
     };
     codes[pick(rng, w)]
 }
@@ -133,7 +208,12 @@ pub(crate) struct MemberCtx<'a> {
 }
 
 /// Draws the monthly events of member `mi`; credits job income to `income`.
-pub(crate) fn member_events(rng: &mut ChaCha8Rng, c: &MemberCtx, income: &mut [f64], rows: &mut Rows) {
+pub(crate) fn member_events(
+    rng: &mut ChaCha8Rng,
+    c: &MemberCtx,
+    income: &mut [f64],
+    rows: &mut Rows,
+) {
     let (span, h, life, mi) = (c.span, c.h, c.life, c.mi);
     let m = &h.members[mi];
     let person = m.idx;
@@ -156,13 +236,14 @@ pub(crate) fn member_events(rng: &mut ChaCha8Rng, c: &MemberCtx, income: &mut [f
         let small_kid = youngest.is_some_and(|a| a < 36) && (single_parent || m.sex == "f");
         let first_day = span.day(t, 1);
         let (jc, _) = life.loc[t];
-        let new_refugee = h.kind == SpellType::Refugee && life.on[..t].iter().filter(|x| **x).count() < 12;
+        let new_refugee =
+            h.kind == SpellType::Refugee && life.on[..t].iter().filter(|x| **x).count() < 12;
 
         // Integration during receipt (the BG keeps receiving: an Aufstocker).
         let mut f = match m.sex {
             "m" => 1.0,
-            "f" => 0.6,
-            _ => 0.8,
+            "f" => 0.5,
+            _ => 0.75,
         };
         f *= match age_y {
             ..18 => 0.1,
@@ -187,7 +268,8 @@ pub(crate) fn member_events(rng: &mut ChaCha8Rng, c: &MemberCtx, income: &mut [f
         if new_refugee {
             f *= 0.4;
         }
-        if chance(rng, 0.0125 * f) {
+        f *= JOBCENTERS[jc].labour_market;
+        if chance(rng, 0.026 * f) {
             let start = span.day(t, between(rng, 1, 28));
             let j = job(rng, span, person, start, age_y, None);
             add_income(span, income, &j, f64::from(between(rng, 250, 750)));
@@ -199,12 +281,16 @@ pub(crate) fn member_events(rng: &mut ChaCha8Rng, c: &MemberCtx, income: &mut [f
             }
             if chance(rng, 0.04) {
                 let second = span.day(t, between(rng, 1, 28));
-                rows.employment.push(job(rng, span, person, second, age_y, Some("minijob")));
+                rows.employment
+                    .push(job(rng, span, person, second, age_y, Some("minijob")));
             }
             rows.employment.push(j);
         }
         // Minijob.
-        if chance(rng, 0.007 * if pupil { 0.5 } else { 1.0 } * if m.health { 0.6 } else { 1.0 }) {
+        if chance(
+            rng,
+            0.007 * if pupil { 0.5 } else { 1.0 } * if m.health { 0.6 } else { 1.0 },
+        ) {
             let start = span.day(t, between(rng, 1, 28));
             let j = job(rng, span, person, start, age_y, Some("minijob"));
             add_income(span, income, &j, 280.0);
@@ -221,7 +307,7 @@ pub(crate) fn member_events(rng: &mut ChaCha8Rng, c: &MemberCtx, income: &mut [f
         if small_kid {
             fm *= 0.5;
         }
-        if first_day > measure_busy && chance(rng, 0.03 * fm) {
+        if first_day > measure_busy && chance(rng, 0.034 * fm) {
             let start = span.day(t, between(rng, 1, 28));
             let row = measure(rng, span, person, start, m.foreign);
             measure_busy = row.end.unwrap_or(i32::MAX);
@@ -243,26 +329,52 @@ pub(crate) fn member_events(rng: &mut ChaCha8Rng, c: &MemberCtx, income: &mut [f
         // § 16a services.
         if first_day > service_busy && !pupil {
             let childcare = youngest.is_some_and(|a| a < 144)
-                && chance(rng, if single_parent { 0.006 } else if m.sex == "f" { 0.0008 } else { 0.0 });
+                && chance(
+                    rng,
+                    if single_parent {
+                        0.006
+                    } else if m.sex == "f" {
+                        0.0004
+                    } else {
+                        0.0
+                    },
+                );
             let general = chance(rng, 0.0025 * if m.health { 1.8 } else { 1.0 });
             if childcare || general {
-                let (code, days) = if childcare { ("childcare", (180, 720)) } else { service(rng, m.health, age_y >= 55) };
+                let (code, days) = if childcare {
+                    ("childcare", (180, 720))
+                } else {
+                    service(rng, m.health, age_y >= 55)
+                };
                 let start = span.day(t, between(rng, 1, 28));
                 let end = end_of(span, start, i64::from(between(rng, days.0, days.1)));
                 service_busy = end.unwrap_or(i32::MAX);
-                rows.services.push(ServiceRow { person, service: code, start, end });
+                rows.services.push(ServiceRow {
+                    person,
+                    service: code,
+                    start,
+                    end,
+                });
             }
         }
         // Health events.
         let fh = if m.health { 4.0 } else { 1.0 };
-        for (code, p) in [("therapy_start", 0.0011), ("rehab_start", 0.0006)] {
+        for (code, p) in [("therapy_start", 0.0011), ("rehab_start", 0.0008)] {
             if !pupil && chance(rng, p * fh) {
-                rows.health.push(EventRow { person, date: span.day(t, between(rng, 1, 28)), code });
+                rows.health.push(EventRow {
+                    person,
+                    date: span.day(t, between(rng, 1, 28)),
+                    code,
+                });
             }
         }
         // Invitations.
         let fi = if pupil { 0.3 } else { 1.0 };
-        let cafe = if JOBCENTERS[jc].contact_cafe { 0.022 } else { 0.0 };
+        let cafe = if JOBCENTERS[jc].contact_cafe {
+            0.022
+        } else {
+            0.0
+        };
         for (format, p, attend) in [
             ("standard", 0.13, 0.30),
             ("standard", 0.015, 0.30),

@@ -112,7 +112,14 @@ struct Origin {
     foreign: bool,
 }
 
-fn adult(rng: &mut ChaCha8Rng, idx: usize, role: Role, sex: &'static str, age_y: u32, o: Origin) -> Member {
+fn adult(
+    rng: &mut ChaCha8Rng,
+    idx: usize,
+    role: Role,
+    sex: &'static str,
+    age_y: u32,
+    o: Origin,
+) -> Member {
     let (from, foreign) = (o.from, o.foreign);
     let core = if o.kind == SpellType::Core { 0.08 } else { 0.0 };
     let p_health = (0.08 + 0.007 * f64::from(age_y.saturating_sub(25)) + core).min(0.6);
@@ -131,7 +138,14 @@ fn adult(rng: &mut ChaCha8Rng, idx: usize, role: Role, sex: &'static str, age_y:
     }
 }
 
-fn child(rng: &mut ChaCha8Rng, idx: usize, age_y: u32, from: Month, foreign: bool, single_parent: bool) -> Member {
+fn child(
+    rng: &mut ChaCha8Rng,
+    idx: usize,
+    age_y: u32,
+    from: Month,
+    foreign: bool,
+    single_parent: bool,
+) -> Member {
     Member {
         idx,
         role: Role::Child,
@@ -148,11 +162,21 @@ fn child(rng: &mut ChaCha8Rng, idx: usize, age_y: u32, from: Month, foreign: boo
 }
 
 /// Draws a household headed by person `head` with at most `max_size` members.
-pub(crate) fn draw(rng: &mut ChaCha8Rng, units: &Units, span: &Span, head: usize, max_size: usize) -> Household {
+pub(crate) fn draw(
+    rng: &mut ChaCha8Rng,
+    units: &Units,
+    span: &Span,
+    head: usize,
+    max_size: usize,
+) -> Household {
     let from = span.from;
-    let refugee = chance(rng, 0.065);
+    let refugee = chance(rng, 0.05);
     let comp = if refugee {
-        [Composition::CoupleKids, Composition::Single, Composition::SingleParent][pick(rng, &[0.55, 0.35, 0.10])]
+        [
+            Composition::CoupleKids,
+            Composition::Single,
+            Composition::SingleParent,
+        ][pick(rng, &[0.55, 0.35, 0.10])]
     } else {
         [
             Composition::Single,
@@ -166,11 +190,16 @@ pub(crate) fn draw(rng: &mut ChaCha8Rng, units: &Units, span: &Span, head: usize
         SpellType::Refugee
     } else {
         let w: &[f64] = match comp {
-            Composition::Single => &[0.36, 0.22, 0.19, 0.23],
-            Composition::SingleParent => &[0.55, 0.25, 0.10, 0.10],
-            _ => &[0.45, 0.22, 0.15, 0.18],
+            Composition::Single => &[0.42, 0.22, 0.17, 0.19],
+            Composition::SingleParent => &[0.6, 0.22, 0.10, 0.08],
+            _ => &[0.5, 0.2, 0.14, 0.16],
         };
-        [SpellType::Core, SpellType::Mid, SpellType::Churn, SpellType::Short][pick(rng, w)]
+        [
+            SpellType::Core,
+            SpellType::Mid,
+            SpellType::Churn,
+            SpellType::Short,
+        ][pick(rng, w)]
     };
     let foreign = chance(rng, if refugee { 0.93 } else { 0.22 });
     let head_age = match comp {
@@ -179,7 +208,11 @@ pub(crate) fn draw(rng: &mut ChaCha8Rng, units: &Units, span: &Span, head: usize
             let band = pick(rng, &[0.22, 0.43, 0.35]);
             let (lo, hi) = [(18, 24), (25, 49), (50, 63)][band];
             let age = between(rng, lo, hi);
-            if kind == SpellType::Core { age.max(between(rng, 22, 45)) } else { age }
+            if kind == SpellType::Core {
+                age.max(between(rng, 22, 45))
+            } else {
+                age
+            }
         }
         Composition::SingleParent => 20 + between(rng, 0, 15) + between(rng, 0, 15),
         Composition::Couple => between(rng, 24, 63),
@@ -187,14 +220,27 @@ pub(crate) fn draw(rng: &mut ChaCha8Rng, units: &Units, span: &Span, head: usize
         Composition::CoupleAdultChild => between(rng, 40, 56),
     };
     let p_male = match comp {
-        Composition::Single => if refugee { 0.8 } else { 0.56 },
+        Composition::Single => {
+            if refugee {
+                0.8
+            } else {
+                0.56
+            }
+        }
         Composition::SingleParent => 0.08,
         _ => 0.85,
     };
     let head_sex = adult_sex(rng, p_male);
-    let origin = Origin { from, kind, foreign };
+    let origin = Origin {
+        from,
+        kind,
+        foreign,
+    };
     let mut members = vec![adult(rng, head, Role::Head, head_sex, head_age, origin)];
-    let couple = matches!(comp, Composition::Couple | Composition::CoupleKids | Composition::CoupleAdultChild);
+    let couple = matches!(
+        comp,
+        Composition::Couple | Composition::CoupleKids | Composition::CoupleAdultChild
+    );
     if couple {
         let partner_sex = match head_sex {
             "m" => "f",
@@ -202,11 +248,27 @@ pub(crate) fn draw(rng: &mut ChaCha8Rng, units: &Units, span: &Span, head: usize
             _ => adult_sex(rng, 0.5),
         };
         let age = (head_age as i64 + between(rng, 0, 10) as i64 - 6).clamp(18, 64) as u32;
-        members.push(adult(rng, head + 1, Role::Partner, partner_sex, age, origin));
+        members.push(adult(
+            rng,
+            head + 1,
+            Role::Partner,
+            partner_sex,
+            age,
+            origin,
+        ));
     }
     let kids = match comp {
         Composition::SingleParent => 1 + pick(rng, &[0.5, 0.32, 0.18]),
-        Composition::CoupleKids => 1 + pick(rng, if refugee { &[0.15, 0.3, 0.3, 0.25] } else { &[0.35, 0.35, 0.2, 0.1] }),
+        Composition::CoupleKids => {
+            1 + pick(
+                rng,
+                if refugee {
+                    &[0.15, 0.3, 0.3, 0.25]
+                } else {
+                    &[0.35, 0.35, 0.2, 0.1]
+                },
+            )
+        }
         Composition::CoupleAdultChild => 1 + pick(rng, &[0.6, 0.4]),
         _ => 0,
     };
@@ -218,7 +280,14 @@ pub(crate) fn draw(rng: &mut ChaCha8Rng, units: &Units, span: &Span, head: usize
             between(rng, 0, max_child_age)
         };
         let idx = head + members.len();
-        members.push(child(rng, idx, age, from, foreign, comp == Composition::SingleParent));
+        members.push(child(
+            rng,
+            idx,
+            age,
+            from,
+            foreign,
+            comp == Composition::SingleParent,
+        ));
     }
     members.truncate(max_size.max(1));
     let jc = units.pick_jobcenter(rng);
@@ -226,8 +295,14 @@ pub(crate) fn draw(rng: &mut ChaCha8Rng, units: &Units, span: &Span, head: usize
     let n = members.len() as f64;
     Household {
         head,
-        housing: JOBCENTERS[jc].housing_single * (1.0 + 0.22 * (n - 1.0).min(5.0)) * (0.85 + 0.3 * unit(rng)),
-        other_income: if chance(rng, 0.15) { f64::from(between(rng, 60, 350)) } else { 0.0 },
+        housing: JOBCENTERS[jc].housing_single
+            * (1.0 + 0.22 * (n - 1.0).min(5.0))
+            * (0.85 + 0.3 * unit(rng)),
+        other_income: if chance(rng, 0.15) {
+            f64::from(between(rng, 60, 350))
+        } else {
+            0.0
+        },
         members,
         kind,
         jc,
@@ -237,7 +312,13 @@ pub(crate) fn draw(rng: &mut ChaCha8Rng, units: &Units, span: &Span, head: usize
 
 /// The single-person household of a health-check cohort member in Rhein-Berg: older and
 /// more often in poor health than average, so that its outcomes are plausible.
-pub(crate) fn draw_cohort(rng: &mut ChaCha8Rng, units: &Units, span: &Span, head: usize, slot: &CohortSlot) -> Household {
+pub(crate) fn draw_cohort(
+    rng: &mut ChaCha8Rng,
+    units: &Units,
+    span: &Span,
+    head: usize,
+    slot: &CohortSlot,
+) -> Household {
     let end_month = span.month(slot.end_t);
     // Age in months on the 15th of the end month, then shifted to the start of the span.
     let (lo, hi, p_health) = match slot.outcome.exit {
@@ -263,7 +344,11 @@ pub(crate) fn draw_cohort(rng: &mut ChaCha8Rng, units: &Units, span: &Span, head
     Household {
         head,
         members: vec![member],
-        kind: if chance(rng, 0.7) { SpellType::Core } else { SpellType::Mid },
+        kind: if chance(rng, 0.7) {
+            SpellType::Core
+        } else {
+            SpellType::Mid
+        },
         jc,
         district,
         housing: JOBCENTERS[jc].housing_single * (0.85 + 0.3 * unit(rng)),

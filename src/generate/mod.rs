@@ -117,14 +117,24 @@ pub enum GenerateError {
 /// Writes a synthetic extract for `opts` and returns the rows written per table.
 pub fn generate(opts: &GenerateOptions) -> Result<GenerateSummary, GenerateError> {
     if opts.to < opts.from {
-        return Err(GenerateError::Options(format!("to ({}) lies before from ({})", opts.to, opts.from)));
+        return Err(GenerateError::Options(format!(
+            "to ({}) lies before from ({})",
+            opts.to, opts.from
+        )));
     }
-    std::fs::create_dir_all(&opts.out).map_err(|source| GenerateError::Io { path: opts.out.clone(), source })?;
+    std::fs::create_dir_all(&opts.out).map_err(|source| GenerateError::Io {
+        path: opts.out.clone(),
+        source,
+    })?;
     let span = calendar::Span::new(opts.from, opts.to);
     let units = units::Units::new();
     let key = ChaCha8Rng::seed_from_u64(opts.seed).get_seed();
     let plan = cohort::CohortPlan::new(opts.persons, &span, &mut simulate::stream(&key, u64::MAX));
-    let ctx = simulate::Ctx { span, units: &units, key };
+    let ctx = simulate::Ctx {
+        span,
+        units: &units,
+        key,
+    };
     let mut sinks = writer::Sinks::create(&opts.out, &units)?;
     sinks.write_reference()?;
     let mut rows = writer::Rows::default();
@@ -141,5 +151,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateSummary, GenerateError
         sinks.append(&mut rows)?;
         i += used.max(1);
     }
-    Ok(GenerateSummary { rows: sinks.finish()? })
+    Ok(GenerateSummary {
+        rows: sinks.finish()?,
+    })
 }

@@ -16,7 +16,7 @@ use super::cohort::{CohortSlot, Planned};
 use super::events::{MemberCtx, job, member_events};
 use super::household::{self, Household};
 use super::spells::{self, Life};
-use super::units::{RHEIN_BERG, Units};
+use super::units::{JOBCENTERS, RHEIN_BERG, Units};
 use super::writer::{EventRow, Rows};
 
 /// Streams `HOUSEHOLD | index` are household draws; plain `index` a person's events.
@@ -38,7 +38,13 @@ pub(crate) struct Ctx<'a> {
 
 /// Simulates the household whose head is person `head` (at most `max_size` persons, or
 /// the cohort member of `slot`) into `rows`; returns the number of persons it used.
-pub(crate) fn household(ctx: &Ctx, head: usize, max_size: usize, slot: Option<&CohortSlot>, rows: &mut Rows) -> usize {
+pub(crate) fn household(
+    ctx: &Ctx,
+    head: usize,
+    max_size: usize,
+    slot: Option<&CohortSlot>,
+    rows: &mut Rows,
+) -> usize {
     let span = &ctx.span;
     let mut rng = stream(&ctx.key, HOUSEHOLD | head as u64);
     let h = match slot {
@@ -53,19 +59,38 @@ pub(crate) fn household(ctx: &Ctx, head: usize, max_size: usize, slot: Option<&C
     let rhein_berg = life.ever_in(RHEIN_BERG);
     for (mi, m) in h.members.iter().enumerate() {
         let mut prng = stream(&ctx.key, m.idx as u64);
-        let c = MemberCtx { span, h: &h, life: &life, mi, rhein_berg };
+        let c = MemberCtx {
+            span,
+            h: &h,
+            life: &life,
+            mi,
+            rhein_berg,
+        };
         member_events(&mut prng, &c, &mut income[mi], rows);
     }
     if let Some(p) = &planned {
         p.apply(&mut rng, span, h.members[0].foreign, rows);
     }
-    benefits::rows(span, &h, &life, &income, &mut rows.persons, &mut rows.benefit);
+    benefits::rows(
+        span,
+        &h,
+        &life,
+        &income,
+        &mut rows.persons,
+        &mut rows.benefit,
+    );
     tidy(span, rows);
     h.members.len()
 }
 
 /// The reason a whole BG stops receiving after month `last`, and who took up work.
-fn bg_reason(rng: &mut ChaCha8Rng, span: &Span, h: &Household, life: &Life, last: usize) -> (&'static str, Option<usize>) {
+fn bg_reason(
+    rng: &mut ChaCha8Rng,
+    span: &Span,
+    h: &Household,
+    life: &Life,
+    last: usize,
+) -> (&'static str, Option<usize>) {
     if life.relocated == Some(last) {
         return ("relocation", None);
     }
@@ -80,16 +105,20 @@ fn bg_reason(rng: &mut ChaCha8Rng, span: &Span, h: &Household, life: &Life, last
     if head_on && age_y(0) >= 60 && chance(rng, 0.35) {
         return ("pension", None);
     }
-    if h.members.len() == 1 && head_on && h.members[0].health && age_y(0) >= 45 && chance(rng, 0.1) {
+    if h.members.len() == 1 && head_on && h.members[0].health && age_y(0) >= 45 && chance(rng, 0.1)
+    {
         return ("sgb_xii", None);
     }
-    let employable = adults.iter().any(|&k| !h.members[k].health && age_y(k) < 58);
-    if !adults.is_empty() && chance(rng, if employable { 0.55 } else { 0.15 }) {
+    let employable = adults
+        .iter()
+        .any(|&k| !h.members[k].health && age_y(k) < 58);
+    let labour_market = JOBCENTERS[life.loc[last].0].labour_market;
+    if !adults.is_empty() && chance(rng, labour_market * if employable { 0.62 } else { 0.15 }) {
         let w: Vec<f64> = adults
             .iter()
             .map(|&k| {
                 let m = &h.members[k];
-                let sex = if m.sex == "m" { 1.6 } else { 1.0 };
+                let sex = if m.sex == "m" { 2.2 } else { 1.0 };
                 let health = if m.health { 0.4 } else { 1.0 };
                 let old = if age_y(k) >= 58 { 0.3 } else { 1.0 };
                 sex * health * old
@@ -102,11 +131,18 @@ fn bg_reason(rng: &mut ChaCha8Rng, span: &Span, h: &Household, life: &Life, last
 
 /// Exit rows at the end of each spell before the last month (about 3 % lack one), and
 /// the job start one or two months before an exit into employment.
-fn spell_ends(rng: &mut ChaCha8Rng, span: &Span, h: &Household, life: &Life, planned: Option<&Planned>, rows: &mut Rows) {
+fn spell_ends(
+    rng: &mut ChaCha8Rng,
+    span: &Span,
+    h: &Household,
+    life: &Life,
+    planned: Option<&Planned>,
+    rows: &mut Rows,
+) {
     let n = span.len;
     let mut reasons: Vec<Option<(&'static str, Option<usize>)>> = vec![None; n];
     for (mi, m) in h.members.iter().enumerate() {
-        for last in 0..n.saturating_sub(1) {
+        for (last, cached) in reasons.iter_mut().enumerate().take(n.saturating_sub(1)) {
             if !life.member_on(h, span, mi, last) || life.member_on(h, span, mi, last + 1) {
                 continue;
             }
@@ -116,16 +152,19 @@ fn spell_ends(rng: &mut ChaCha8Rng, span: &Span, h: &Household, life: &Life, pla
             let reason = match life.left[mi] {
                 Some((t, r)) if t == last => r,
                 _ => {
-                    let (r, earner) = *reasons[last].get_or_insert_with(|| bg_reason(rng, span, h, life, last));
+                    let (r, earner) =
+                        *cached.get_or_insert_with(|| bg_reason(rng, span, h, life, last));
                     if r == "employment" && earner == Some(mi) {
-                        let before = last > 0 && life.member_on(h, span, mi, last - 1) && chance(rng, 0.6);
+                        let before =
+                            last > 0 && life.member_on(h, span, mi, last - 1) && chance(rng, 0.6);
                         let start = if before {
                             span.day(last - 1, between(rng, 1, 28))
                         } else {
                             span.day(last, between(rng, 1, 14))
                         };
                         let age_y = h.age_m(span, mi, last) / 12;
-                        rows.employment.push(job(rng, span, m.idx, start, age_y, None));
+                        rows.employment
+                            .push(job(rng, span, m.idx, start, age_y, None));
                     }
                     r
                 }
@@ -134,7 +173,11 @@ fn spell_ends(rng: &mut ChaCha8Rng, span: &Span, h: &Household, life: &Life, pla
                 continue;
             }
             let offset = between(rng, 0, days_in(span.month(last)) - 15 + 13) as i32;
-            rows.exits.push(EventRow { person: m.idx, date: span.day(last, 15) + offset, code: reason });
+            rows.exits.push(EventRow {
+                person: m.idx,
+                date: span.day(last, 15) + offset,
+                code: reason,
+            });
         }
     }
 }
@@ -156,12 +199,20 @@ fn tidy(span: &Span, rows: &mut Rows) {
     rows.invitations.sort_by_key(|x| (x.person, x.date));
     let mut last = (usize::MAX, 0);
     for x in &mut rows.measures {
-        last = if last.0 == x.person { (x.person, last.1 + 1) } else { (x.person, 1) };
+        last = if last.0 == x.person {
+            (x.person, last.1 + 1)
+        } else {
+            (x.person, 1)
+        };
         x.seq = last.1;
     }
     let mut last = (usize::MAX, 0);
     for x in &mut rows.invitations {
-        last = if last.0 == x.person { (x.person, last.1 + 1) } else { (x.person, 1) };
+        last = if last.0 == x.person {
+            (x.person, last.1 + 1)
+        } else {
+            (x.person, 1)
+        };
         x.seq = last.1;
     }
 }

@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::calendar::{Span, chance, pick, year_factors};
 use super::household::{Household, Role, SpellType};
-use super::units::Units;
+use super::units::{JOBCENTERS, Units};
 
 /// Age (months) from which a person has reached the standard retirement age (65y5m).
 pub(crate) const PENSION_AGE_M: i32 = 65 * 12 + 5;
@@ -61,14 +61,17 @@ impl Life {
 
     /// Whether the household ever lives in jobcenter `jc` while receiving.
     pub fn ever_in(&self, jc: usize) -> bool {
-        self.on.iter().zip(&self.loc).any(|(on, (j, _))| *on && *j == jc)
+        self.on
+            .iter()
+            .zip(&self.loc)
+            .any(|(on, (j, _))| *on && *j == jc)
     }
 }
 
 /// Monthly `(exit, re-entry)` hazards of a spell type.
 fn hazards(kind: SpellType) -> (f64, f64) {
     match kind {
-        SpellType::Core => (0.0075, 0.004),
+        SpellType::Core => (0.006, 0.004),
         SpellType::Mid => (0.03, 0.012),
         SpellType::Churn => (0.09, 0.035),
         SpellType::Short => (0.07, 0.0015),
@@ -91,7 +94,12 @@ fn refugee_entry_weight(year: i32, month: u32) -> f64 {
 }
 
 /// Draws the receipt months of a household (before members leave).
-pub(crate) fn receipt(rng: &mut ChaCha8Rng, span: &Span, h: &Household, units: &Units) -> Vec<bool> {
+pub(crate) fn receipt(
+    rng: &mut ChaCha8Rng,
+    span: &Span,
+    h: &Household,
+    units: &Units,
+) -> Vec<bool> {
     let n = span.len;
     let mut on = vec![false; n];
     if n == 0 {
@@ -99,18 +107,24 @@ pub(crate) fn receipt(rng: &mut ChaCha8Rng, span: &Span, h: &Household, units: &
     }
     let (h_base, q_base) = hazards(h.kind);
     // Poorer districts: longer spells.
-    let h_base = h_base / units.deprivation(h.jc, h.district).sqrt();
+    let h_base =
+        h_base * JOBCENTERS[h.jc].labour_market / units.deprivation(h.jc, h.district).sqrt();
     let factors: Vec<(f64, f64)> = (0..n).map(|t| year_factors(span.year(t))).collect();
     // The first month must find every adult below the retirement age.
     let limit = (0..h.members.len())
         .filter(|&mi| h.members[mi].role != Role::Child)
-        .map(|mi| (0..n).take_while(|&t| h.age_m(span, mi, t) < PENSION_AGE_M).count())
+        .map(|mi| {
+            (0..n)
+                .take_while(|&t| h.age_m(span, mi, t) < PENSION_AGE_M)
+                .count()
+        })
         .min()
         .unwrap_or(n)
         .clamp(1, n);
     let start = if h.kind == SpellType::Refugee {
-        let w: Vec<f64> =
-            (0..limit).map(|t| refugee_entry_weight(span.month(t).year(), span.month(t).month())).collect();
+        let w: Vec<f64> = (0..limit)
+            .map(|t| refugee_entry_weight(span.month(t).year(), span.month(t).month()))
+            .collect();
         pick(rng, &w)
     } else {
         let p0 = q_base / (q_base + h_base);
@@ -122,20 +136,40 @@ pub(crate) fn receipt(rng: &mut ChaCha8Rng, span: &Span, h: &Household, units: &
             survive *= 1.0 - q;
         }
         let p_ever = p0 + (1.0 - p0) * (1.0 - survive);
-        if limit == 1 || chance(rng, p0 / p_ever) { 0 } else { pick(rng, &weights) }
+        if limit == 1 || chance(rng, p0 / p_ever) {
+            0
+        } else {
+            pick(rng, &weights)
+        }
     };
     on[start] = true;
     for t in start + 1..n {
         let (f_in, f_out) = factors[t];
-        on[t] = if on[t - 1] { !chance(rng, h_base * f_out) } else { chance(rng, q_base * f_in) };
+        on[t] = if on[t - 1] {
+            !chance(rng, h_base * f_out)
+        } else {
+            chance(rng, q_base * f_in)
+        };
     }
     on
 }
 
 /// Draws residence, relocation away and persons leaving, and settles `on`.
-pub(crate) fn life(rng: &mut ChaCha8Rng, span: &Span, h: &Household, units: &Units, on: Vec<bool>, stay: bool) -> Life {
+pub(crate) fn life(
+    rng: &mut ChaCha8Rng,
+    span: &Span,
+    h: &Household,
+    units: &Units,
+    on: Vec<bool>,
+    stay: bool,
+) -> Life {
     let n = span.len;
-    let mut life = Life { on, loc: Vec::with_capacity(n), left: vec![None; h.members.len()], relocated: None };
+    let mut life = Life {
+        on,
+        loc: Vec::with_capacity(n),
+        left: vec![None; h.members.len()],
+        relocated: None,
+    };
     let (mut jc, mut district) = (h.jc, h.district);
     for t in 0..n {
         if life.relocated.is_some() {

@@ -38,11 +38,17 @@ pub(crate) struct Jobcenter {
     pub contact_cafe: bool,
     /// Monthly housing costs (rent and heating) of a one-person BG, euro.
     pub housing_single: f64,
+    /// Local labour market: multiplies exit and integration hazards (1.0 = average).
+    pub labour_market: f64,
     pub districts: &'static [District],
 }
 
 const fn d(name: &'static str, population_k: f64, rate_pct: f64) -> District {
-    District { name, population_k, rate_pct }
+    District {
+        name,
+        population_k,
+        rate_pct,
+    }
 }
 
 /// Index of Rhein-Berg in [`JOBCENTERS`] (the health-check cohort lives there).
@@ -58,6 +64,7 @@ pub(crate) const JOBCENTERS: &[Jobcenter] = &[
         comparison_type: "IIb",
         contact_cafe: true,
         housing_single: 455.0,
+        labour_market: 1.08,
         districts: &[
             d("Mitte", 128.0, 6.5),
             d("Nord", 22.0, 14.0),
@@ -76,6 +83,7 @@ pub(crate) const JOBCENTERS: &[Jobcenter] = &[
         comparison_type: "Ia",
         contact_cafe: true,
         housing_single: 440.0,
+        labour_market: 1.15,
         districts: &[
             d("Bergisch Gladbach", 111.0, 8.5),
             d("Burscheid", 18.0, 5.5),
@@ -95,6 +103,7 @@ pub(crate) const JOBCENTERS: &[Jobcenter] = &[
         comparison_type: "IIIc",
         contact_cafe: false,
         housing_single: 375.0,
+        labour_market: 0.95,
         districts: &[
             d("Castrop-Rauxel", 74.0, 14.0),
             d("Datteln", 35.0, 11.5),
@@ -128,7 +137,11 @@ impl Units {
         Units {
             district_ids: JOBCENTERS
                 .iter()
-                .map(|jc| (1..=jc.districts.len()).map(|n| format!("{}-{n:02}", jc.id)).collect())
+                .map(|jc| {
+                    (1..=jc.districts.len())
+                        .map(|n| format!("{}-{n:02}", jc.id))
+                        .collect()
+                })
                 .collect(),
             jc_weights: district_weights.iter().map(|w| w.iter().sum()).collect(),
             district_weights,

@@ -11,7 +11,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, BooleanArray, Date32Array, Float64Array, RecordBatch, StringArray, StringBuilder};
+use arrow::array::{
+    ArrayRef, BooleanArray, Date32Array, Float64Array, RecordBatch, StringArray, StringBuilder,
+};
 use arrow::datatypes::SchemaRef;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -207,11 +209,24 @@ impl Sinks {
                 )));
             }
             let path = out.join(format!("{}.parquet", table.name));
-            let file = File::create(&path).map_err(|source| GenerateError::Io { path: path.clone(), source })?;
+            let file = File::create(&path).map_err(|source| GenerateError::Io {
+                path: path.clone(),
+                source,
+            })?;
             let schema = table.schema();
-            let writer = ArrowWriter::try_new(file, schema.clone(), Some(props.clone()))
-                .map_err(|source| GenerateError::Parquet { path: path.clone(), source })?;
-            sinks.push(Sink { name: table.name, path, schema, writer, rows: 0 });
+            let writer = ArrowWriter::try_new(file, schema.clone(), Some(props.clone())).map_err(
+                |source| GenerateError::Parquet {
+                    path: path.clone(),
+                    source,
+                },
+            )?;
+            sinks.push(Sink {
+                name: table.name,
+                path,
+                schema,
+                writer,
+                rows: 0,
+            });
         }
         if sinks.len() != ORDER.len() {
             return Err(GenerateError::Contract(format!(
@@ -220,17 +235,28 @@ impl Sinks {
                 ORDER.len()
             )));
         }
-        Ok(Sinks { sinks, buf: Rows::default(), district_ids: units.district_ids.clone() })
+        Ok(Sinks {
+            sinks,
+            buf: Rows::default(),
+            district_ids: units.district_ids.clone(),
+        })
     }
 
     fn write(&mut self, t: usize, columns: Vec<ArrayRef>) -> Result<(), GenerateError> {
         let sink = &mut self.sinks[t];
-        let batch = RecordBatch::try_new(sink.schema.clone(), columns)
-            .map_err(|source| GenerateError::Arrow { path: sink.path.clone(), source })?;
+        let batch = RecordBatch::try_new(sink.schema.clone(), columns).map_err(|source| {
+            GenerateError::Arrow {
+                path: sink.path.clone(),
+                source,
+            }
+        })?;
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        let parquet_err = |source| GenerateError::Parquet { path: sink.path.clone(), source };
+        let parquet_err = |source| GenerateError::Parquet {
+            path: sink.path.clone(),
+            source,
+        };
         sink.writer.write(&batch).map_err(parquet_err)?;
         sink.writer.flush().map_err(parquet_err)?;
         sink.rows += batch.num_rows() as u64;
@@ -253,10 +279,17 @@ impl Sinks {
             .enumerate()
             .flat_map(|(j, jc)| {
                 let ids = &self.district_ids[j];
-                jc.districts.iter().zip(ids).map(move |(d, id)| (id.clone(), jc.id, d.name))
+                jc.districts
+                    .iter()
+                    .zip(ids)
+                    .map(move |(d, id)| (id.clone(), jc.id, d.name))
             })
             .collect();
-        let cols = vec![strs(&ds, |d| d.0.clone()), strs(&ds, |d| d.1), strs(&ds, |d| d.2)];
+        let cols = vec![
+            strs(&ds, |d| d.0.clone()),
+            strs(&ds, |d| d.1),
+            strs(&ds, |d| d.2),
+        ];
         self.write(DISTRICTS_T, cols)
     }
 
@@ -292,7 +325,9 @@ impl Sinks {
             let cols = vec![
                 dates(&r, |b| b.month),
                 person_ids(&r, |b| b.person),
-                ids(&r, |s, b| write!(s, "{}BG{:07}", JOBCENTERS[b.jc].id, b.bg_head)),
+                ids(&r, |s, b| {
+                    write!(s, "{}BG{:07}", JOBCENTERS[b.jc].id, b.bg_head)
+                }),
                 strs(&r, |b| JOBCENTERS[b.jc].id),
                 strs(&r, |b| d[b.jc][b.district].as_str()),
                 bools(&r, |b| b.elb),
@@ -336,10 +371,18 @@ impl Sinks {
             self.write(SERVICES_T, cols)?;
         }
         for (t, exits) in [(HEALTH_T, false), (EXITS_T, true)] {
-            let buf = if exits { &mut self.buf.exits } else { &mut self.buf.health };
+            let buf = if exits {
+                &mut self.buf.exits
+            } else {
+                &mut self.buf.health
+            };
             if full(buf.len()) {
                 let r = std::mem::take(buf);
-                let cols = vec![person_ids(&r, |e| e.person), dates(&r, |e| e.date), strs(&r, |e| e.code)];
+                let cols = vec![
+                    person_ids(&r, |e| e.person),
+                    dates(&r, |e| e.date),
+                    strs(&r, |e| e.code),
+                ];
                 self.write(t, cols)?;
             }
         }
@@ -364,7 +407,9 @@ impl Sinks {
         let mut rows = Vec::with_capacity(self.sinks.len());
         for sink in self.sinks {
             let path = sink.path;
-            sink.writer.close().map_err(|source| GenerateError::Parquet { path, source })?;
+            sink.writer
+                .close()
+                .map_err(|source| GenerateError::Parquet { path, source })?;
             rows.push((sink.name, sink.rows));
         }
         Ok(rows)
