@@ -9,8 +9,8 @@
 
 use super::calendar::{Span, cents, rates};
 use super::household::{Household, Role};
+use super::rows::{BenefitRow, PersonRow};
 use super::spells::{ELB_AGE_M, Life};
-use super::writer::{BenefitRow, PersonRow};
 use crate::month::date_to_date32;
 
 fn housing_factor(n: usize) -> f64 {

@@ -1,6 +1,6 @@
 //! The health-check cohort of Rhein-Berg in 2017, with exactly planned outcomes.
 //!
-//! For the sample size ([`SAMPLE_PERSONS`]) the cohort has exactly 148 participations
+//! For the sample size ([`SAMPLE_PERSONS`], 120,000 persons) the cohort has exactly 148 participations
 //! (one week each, `end_date` in 2017, twelve or thirteen per month), of which exactly
 //! 30 are followed by an integration, 49 by another measure, 7 by a therapy start and 6
 //! by an exit into pension (4) or SGB XII (2) within the follow-up
@@ -19,11 +19,11 @@ use rand_chacha::ChaCha8Rng;
 
 use super::calendar::{Span, between, days_in, plus_months};
 use super::events::{job, measure};
-use super::writer::{EmploymentRow, EventRow, MeasureRow, Rows};
+use super::rows::{EmploymentRow, EventRow, MeasureRow, Rows};
 use crate::month::Month;
 
 /// Persons of [`super::GenerateOptions::sample`]: the size the cohort counts are exact for.
-pub const SAMPLE_PERSONS: usize = 120_000;
+pub(crate) const SAMPLE_PERSONS: usize = 120_000;
 
 /// Cohort counts at the sample size: participations, integrations, further measures,
 /// therapy starts, exits into pension, exits into SGB XII.

@@ -11,9 +11,9 @@ use rand_chacha::ChaCha8Rng;
 
 use super::calendar::{Span, between, chance, exponential, pick, rel_month_of, unit};
 use super::household::{Household, Role, SpellType};
+use super::rows::{EmploymentRow, EventRow, InvitationRow, MeasureRow, Rows, ServiceRow};
 use super::spells::{ELB_AGE_M, Life};
 use super::units::JOBCENTERS;
-use super::writer::{EmploymentRow, EventRow, InvitationRow, MeasureRow, Rows, ServiceRow};
 
 /// A programme of the `measures` table.
 struct Programme {

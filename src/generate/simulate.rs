@@ -15,9 +15,9 @@ use super::calendar::{Span, between, chance, days_in, pick};
 use super::cohort::{CohortSlot, Planned};
 use super::events::{MemberCtx, job, member_events};
 use super::household::{self, Household};
+use super::rows::{EventRow, Rows};
 use super::spells::{self, Life};
 use super::units::{JOBCENTERS, RHEIN_BERG, Units};
-use super::writer::{EventRow, Rows};
 
 /// Streams `HOUSEHOLD | index` are household draws; plain `index` a person's events.
 const HOUSEHOLD: u64 = 1 << 63;
