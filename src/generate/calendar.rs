@@ -69,7 +69,7 @@ pub(crate) fn plus_months(date: i32, n: u32) -> i32 {
         .map_or(i32::MAX, date_to_date32)
 }
 
-/// A birth date as `Date32` from year, month and day.
+/// A birth date from year, month and day (days past the 28th are clamped).
 pub(crate) fn birth_date(year: i32, month: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year, month, day.min(28)).unwrap_or(NaiveDate::MIN)
 }
