@@ -16,7 +16,10 @@ use wirkung::generate::{GenerateOptions, generate};
 use wirkung::open::Project;
 
 fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn median(mut xs: Vec<Duration>) -> Duration {
@@ -35,7 +38,10 @@ fn scan_floor(dir: &Path) -> usize {
             }
         } else if path.extension().is_some_and(|e| e == "parquet") {
             let file = std::fs::File::open(&path).expect("open parquet");
-            let reader = ParquetRecordBatchReaderBuilder::try_new(file).expect("parquet").build().expect("reader");
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+                .expect("parquet")
+                .build()
+                .expect("reader");
             for batch in reader {
                 rows += batch.expect("batch").num_rows();
             }
@@ -48,19 +54,25 @@ fn scan_floor(dir: &Path) -> usize {
 async fn main() {
     let persons = env_or("WIRKUNG_BENCH_PERSONS", 30_000);
     let runs = env_or("WIRKUNG_BENCH_RUNS", 3).max(1);
-    let data: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench-data").join(format!("persons-{persons}"));
+    let data: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("bench-data")
+        .join(format!("persons-{persons}"));
     if !data.join("benefit_months.parquet").exists() {
         std::fs::create_dir_all(&data).expect("bench dir");
         let mut opts = GenerateOptions::sample(data.clone());
         opts.persons = persons;
         let t = Instant::now();
         generate(&opts).expect("generate bench extract");
-        println!("generated {persons} persons in {:.1} s", t.elapsed().as_secs_f64());
+        println!(
+            "generated {persons} persons in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
     }
     let indicators = Path::new(Project::DEFAULT_INDICATORS);
     let queries = Path::new(Project::DEFAULT_QUERIES);
 
-    let (mut scan, mut load, mut open, mut catalogue) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut scan, mut load, mut open, mut catalogue) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut rows = 0;
     let mut answers = 0;
     for _ in 0..runs {
@@ -74,7 +86,9 @@ async fn main() {
         drop(extract);
 
         let t = Instant::now();
-        let project = Project::open(&data, indicators, queries, LoadMode::Strict).await.expect("open");
+        let project = Project::open(&data, indicators, queries, LoadMode::Strict)
+            .await
+            .expect("open");
         open.push(t.elapsed());
 
         let (_, last) = project.engine.span();
@@ -90,12 +104,19 @@ async fn main() {
                     filters: Vec::new(),
                     min_count: 3,
                 };
-                answers += project.engine.compute(&req).await.expect("compute").rows.len();
+                answers += project
+                    .engine
+                    .compute(&req)
+                    .await
+                    .expect("compute")
+                    .rows
+                    .len();
             }
         }
         catalogue.push(t.elapsed());
     }
-    let (scan, load, open, catalogue) = (median(scan), median(load), median(open), median(catalogue));
+    let (scan, load, open, catalogue) =
+        (median(scan), median(load), median(open), median(catalogue));
     let ratio = |d: Duration| d.as_secs_f64() / scan.as_secs_f64();
     println!("extract: {persons} persons, {rows} rows in all tables; median of {runs} runs");
     println!("{:<44} {:>10} {:>14}", "step", "seconds", "× scan floor");
@@ -103,7 +124,10 @@ async fn main() {
         ("scan floor (every column of every file)", scan),
         ("load + validate (Extract::load)", load),
         ("open (load + compute all blocks)", open),
-        ("catalogue: every indicator × {jobcenter, district} × 12 months", catalogue),
+        (
+            "catalogue: every indicator × {jobcenter, district} × 12 months",
+            catalogue,
+        ),
         ("open + catalogue", open + catalogue),
     ] {
         println!("{name:<44} {:>10.3} {:>14.2}", d.as_secs_f64(), ratio(d));

@@ -6,7 +6,8 @@
 -- row of the month itself (EXTRACTS.md, "Attribution row"). Events of a person with
 -- neither row belong to no unit and find no row here. Computed once and shared by every
 -- event block."""
--- requires = ["person_months", "employment_starts", "measures", "services_16a", "health_events", "exits", "invitations"]
+-- requires = ["person_months", "employment_starts", "measures"]
+-- reads_if_present = ["services_16a", "health_events", "exits", "invitations"]
 WITH event_months AS (
     SELECT person_id, month_idx(start_date) AS event_idx FROM employment_starts
     UNION SELECT person_id, month_idx(start_date) FROM measures

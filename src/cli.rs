@@ -100,12 +100,12 @@ struct GenerateArgs {
     /// Output folder (created if missing).
     #[arg(long)]
     out: PathBuf,
-    /// Number of persons.
-    #[arg(long, default_value_t = 30_000)]
-    persons: usize,
-    /// Random seed.
-    #[arg(long, default_value_t = 2019)]
-    seed: u64,
+    /// Number of persons (default: the size of the committed sample).
+    #[arg(long)]
+    persons: Option<usize>,
+    /// Random seed (default: the committed sample's).
+    #[arg(long)]
+    seed: Option<u64>,
     /// First month.
     #[arg(long, default_value = "2015-01")]
     from: Month,
@@ -151,8 +151,19 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 async fn compute(args: ComputeArgs) -> ExitCode {
-    let mode = if args.sources.lenient { LoadMode::Lenient } else { LoadMode::Strict };
-    let project = match Project::open(&args.data, &args.sources.indicators, &args.sources.queries, mode).await {
+    let mode = if args.sources.lenient {
+        LoadMode::Lenient
+    } else {
+        LoadMode::Strict
+    };
+    let project = match Project::open(
+        &args.data,
+        &args.sources.indicators,
+        &args.sources.queries,
+        mode,
+    )
+    .await
+    {
         Ok(p) => p,
         Err(e) => return fail_open(e),
     };
@@ -190,10 +201,17 @@ async fn compute(args: ComputeArgs) -> ExitCode {
 }
 
 fn validate(args: ValidateArgs) -> ExitCode {
-    let mode = if args.lenient { LoadMode::Lenient } else { LoadMode::Strict };
+    let mode = if args.lenient {
+        LoadMode::Lenient
+    } else {
+        LoadMode::Strict
+    };
     let print = |report: &crate::extract::QualityReport| {
         if args.json {
-            println!("{}", serde_json::to_string_pretty(report).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(report).unwrap_or_default()
+            );
         } else {
             println!("{report}");
         }
@@ -215,7 +233,14 @@ fn validate(args: ValidateArgs) -> ExitCode {
 }
 
 fn run_generate(args: GenerateArgs) -> ExitCode {
-    let opts = GenerateOptions { out: args.out, persons: args.persons, seed: args.seed, from: args.from, to: args.to };
+    let sample = GenerateOptions::sample(args.out);
+    let opts = GenerateOptions {
+        persons: args.persons.unwrap_or(sample.persons),
+        seed: args.seed.unwrap_or(sample.seed),
+        from: args.from,
+        to: args.to,
+        ..sample
+    };
     match generate(&opts) {
         Ok(summary) => {
             for (table, rows) in summary.rows {
@@ -232,8 +257,19 @@ fn run_generate(args: GenerateArgs) -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {
-    let mode = if args.sources.lenient { LoadMode::Lenient } else { LoadMode::Strict };
-    let project = match Project::open(&args.data, &args.sources.indicators, &args.sources.queries, mode).await {
+    let mode = if args.sources.lenient {
+        LoadMode::Lenient
+    } else {
+        LoadMode::Strict
+    };
+    let project = match Project::open(
+        &args.data,
+        &args.sources.indicators,
+        &args.sources.queries,
+        mode,
+    )
+    .await
+    {
         Ok(p) => p,
         Err(e) => return fail_open(e),
     };

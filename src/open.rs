@@ -53,7 +53,12 @@ impl Project {
 
     /// Loads and validates the extract, reads blocks and definitions, and computes the
     /// blocks once.
-    pub async fn open(data: &Path, indicators: &Path, queries: &Path, mode: LoadMode) -> Result<Project, OpenError> {
+    pub async fn open(
+        data: &Path,
+        indicators: &Path,
+        queries: &Path,
+        mode: LoadMode,
+    ) -> Result<Project, OpenError> {
         let blocks = BlockCatalogue::load(queries)?;
         let catalogue = Catalogue::load(indicators, &blocks).map_err(OpenError::Definitions)?;
         let extract = Extract::load(data, mode)?;
@@ -75,6 +80,8 @@ pub fn session() -> Result<SessionContext, EngineError> {
     let mut config = SessionConfig::new();
     // Dates only, but pin the zone so that no function depends on the machine's.
     config.options_mut().execution.time_zone = Some("UTC".into());
-    let runtime = RuntimeEnvBuilder::new().with_memory_limit(QUERY_MEMORY_LIMIT, 1.0).build_arc()?;
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_limit(QUERY_MEMORY_LIMIT, 1.0)
+        .build_arc()?;
     Ok(SessionContext::new_with_config_rt(config, runtime))
 }

@@ -48,9 +48,16 @@ pub struct BlockSpec {
     pub kind: BlockKind,
     /// What the query holds, for the catalogue and the README.
     pub description: String,
-    /// Extract tables and other queries it reads.
+    /// Extract tables and other queries it needs: an indicator built on it is unavailable
+    /// when one of these (or of their own requirements) is an absent optional table.
     #[serde(default)]
     pub requires: Vec<String>,
+    /// Optional extract tables it also reads when present; absent, they are empty and the
+    /// query stays correct for everything that does not require them (e.g. the shared
+    /// attribution table reads every event table, but integrations need only
+    /// `employment_starts`).
+    #[serde(default)]
+    pub reads_if_present: Vec<String>,
     /// Breakdown columns of a block (besides `month`).
     #[serde(default)]
     pub dimensions: Vec<String>,
@@ -122,6 +129,13 @@ impl BlockSpec {
             if spec.dimensions.contains(name) {
                 return Err(invalid(format!(
                     "'{name}' is both a dimension and a measure"
+                )));
+            }
+        }
+        for table in &spec.reads_if_present {
+            if !crate::contract::table(table).is_some_and(|t| t.optional) {
+                return Err(invalid(format!(
+                    "reads_if_present names '{table}', which is not an optional extract table"
                 )));
             }
         }

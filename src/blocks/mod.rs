@@ -3,7 +3,7 @@
 //! Each `queries/<name>.sql` opens with a header of `--` comment lines holding TOML
 //! ([`BlockSpec`]): its name, whether it is a helper `view`, a shared intermediate
 //! `table` or a `block` that indicator definitions may use, the extract tables and other
-//! queries it reads, and for blocks its dimensions and measures with the months of
+//! queries it requires (and optional tables it reads if present), and for blocks its dimensions and measures with the months of
 //! history (`lookback`) or follow-up (`lookahead`) each measure needs. The engine runs
 //! them once per load in dependency order; this module only reads and checks them and
 //! has no DataFusion in it.
@@ -116,7 +116,8 @@ impl BlockCatalogue {
         self.ordered.iter().find(|s| s.name == name)
     }
 
-    /// The extract tables a query reads, directly or through other queries.
+    /// The extract tables a query requires, directly or through other queries (tables it
+    /// only reads if present are not among them).
     pub fn tables_behind(&self, name: &str) -> BTreeSet<String> {
         let mut tables = BTreeSet::new();
         let mut stack = vec![name.to_string()];
@@ -197,6 +198,22 @@ mod tests {
         assert_eq!(names, ["a", "b", "c"]);
         let behind: Vec<_> = cat.tables_behind("c").into_iter().collect();
         assert_eq!(behind, ["benefit_months", "persons"]);
+    }
+
+    #[test]
+    fn tables_read_if_present_are_not_requirements() {
+        let text = "-- name = \"attribution\"\n-- kind = \"table\"\n-- description = \"t\"\n\
+                    -- requires = [\"employment_starts\"]\n-- reads_if_present = [\"exits\"]\nSELECT 1";
+        let spec = BlockSpec::parse(Path::new("attribution.sql"), text).unwrap();
+        let cat = BlockCatalogue::from_specs(vec![spec]).unwrap();
+        let behind: Vec<_> = cat.tables_behind("attribution").into_iter().collect();
+        assert_eq!(behind, ["employment_starts"]);
+        let bad = text.replace("[\"exits\"]", "[\"persons\"]");
+        let err = BlockSpec::parse(Path::new("attribution.sql"), &bad).unwrap_err();
+        assert!(
+            err.to_string().contains("not an optional extract table"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use wirkung::engine::Request;
 use wirkung::extract::LoadMode;
 use wirkung::month::Month;
 use wirkung::open::Project;
-use wirkung::values::{Status, ValueRow, Values};
+use wirkung::values::{DimValue, Status, ValueRow, Values};
 
 /// Parses `YYYY-MM`.
 pub fn m(s: &str) -> Month {
@@ -51,21 +51,24 @@ pub async fn compute(project: &Project, req: &Request) -> Values {
     }
 }
 
-/// The row of a month whose breakdown cell has the given values (in `by` order).
+/// The row of a month whose breakdown cell has the given values (in `by` order;
+/// Booleans as `true`/`false`).
 pub fn row<'a>(values: &'a Values, month: &str, cell: &[&str]) -> &'a ValueRow {
+    let text = |v: &DimValue| match v {
+        DimValue::Text(t) => t.clone(),
+        DimValue::Bool(b) => b.to_string(),
+        DimValue::Null => String::new(),
+    };
     values
         .rows
         .iter()
         .find(|r| {
             r.month == m(month)
                 && r.cell.len() == cell.len()
-                && r.cell.iter().zip(cell).all(|((_, v), want)| {
-                    serde_json::to_value(v).ok().is_some_and(|j| {
-                        j.as_str()
-                            .map(|s| s == *want)
-                            .unwrap_or_else(|| j.to_string() == *want)
-                    })
-                })
+                && r.cell
+                    .iter()
+                    .zip(cell)
+                    .all(|((_, v), want)| text(v) == *want)
         })
         .unwrap_or_else(|| panic!("no row for {month} {cell:?} in {}", values.to_json()))
 }
