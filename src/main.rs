@@ -12,6 +12,7 @@ async fn main() -> ExitCode {
                 .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     wirkung::cli::run(wirkung::cli::Cli::parse()).await
 }

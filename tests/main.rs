@@ -9,3 +9,4 @@ mod cli;
 mod definitions;
 mod extract_validation;
 mod foundation_indicators;
+mod sample_data;

@@ -34,6 +34,7 @@ pub(super) async fn materialize(
     blocks: &BlockCatalogue,
 ) -> Result<(), EngineError> {
     for spec in blocks.in_order() {
+        let started = std::time::Instant::now();
         let fail = |reason: String| EngineError::Block {
             file: spec.file.clone(),
             reason,
@@ -55,10 +56,13 @@ pub(super) async fn materialize(
                     .collect_partitioned()
                     .await
                     .map_err(|e| fail(e.to_string()))?;
+                let rows: usize = partitions.iter().flatten().map(|b| b.num_rows()).sum();
                 let table =
                     MemTable::try_new(schema, partitions).map_err(|e| fail(e.to_string()))?;
                 ctx.register_table(spec.name.as_str(), Arc::new(table))
                     .map_err(|e| fail(e.to_string()))?;
+                let ms = started.elapsed().as_millis() as u64;
+                tracing::info!(block = %spec.name, rows, ms, "computed");
             }
         }
     }

@@ -1,0 +1,89 @@
+//! The committed synthetic sample answers the foundation's questions plausibly.
+//!
+//! These are plausibility bounds on a synthetic extract, not hand-computed values (those
+//! are in `foundation_indicators`): they catch a generator or engine change that makes the
+//! sample stop looking like jobcenter data.
+
+use std::path::Path;
+
+use wirkung::open::Project;
+use wirkung::values::Status;
+
+use crate::support::{compute, m, open, request};
+
+#[tokio::test]
+async fn sample_gives_twelve_months_per_jobcenter_for_k2_k1e2_and_k3() {
+    let p = open(Path::new(Project::DEFAULT_SAMPLE)).await;
+    assert_eq!(p.engine.span(), (m("2015-01"), m("2018-12")));
+    let jobcenters = ["05378", "05515", "05562"];
+
+    let k2 = compute(&p, &request("K2", "2017-01", "2017-12", &["jobcenter_id"])).await;
+    assert_eq!(k2.rows.len(), 36);
+    for r in &k2.rows {
+        assert_eq!(r.status, Status::Available, "{r:?}");
+        let v = r.value.unwrap_or_default();
+        assert!(
+            (15.0..35.0).contains(&v),
+            "K2 {v} outside a plausible range: {r:?}"
+        );
+        assert!(r.ci_low.unwrap_or_default() < v && v < r.ci_high.unwrap_or_default());
+    }
+    for jc in jobcenters {
+        assert_eq!(
+            k2.rows
+                .iter()
+                .filter(|r| format!("{:?}", r.cell).contains(jc))
+                .count(),
+            12
+        );
+    }
+
+    // Women integrate less often than men.
+    let by_sex = compute(&p, &request("K2", "2017-12", "2017-12", &["sex"])).await;
+    let (f, men) = (
+        by_sex.rows[0].value.unwrap_or_default(),
+        by_sex.rows[1].value.unwrap_or_default(),
+    );
+    assert!(f < men, "women {f} vs men {men}");
+
+    let k1e2 = compute(
+        &p,
+        &request("K1E2", "2017-01", "2017-12", &["jobcenter_id"]),
+    )
+    .await;
+    assert_eq!(k1e2.rows.len(), 36);
+    assert!(
+        k1e2.rows
+            .iter()
+            .all(|r| r.status == Status::Available && r.value.unwrap_or(f64::NAN).abs() < 15.0)
+    );
+
+    // K3 needs LZB a year earlier, whose 24-month history starts 2014-12 for 2017-11:
+    // only 2017-12 is available in 2017.
+    let k3 = compute(&p, &request("K3", "2017-01", "2017-12", &["jobcenter_id"])).await;
+    assert_eq!(k3.rows.len(), 36);
+    for r in &k3.rows {
+        let available = r.month == m("2017-12");
+        assert_eq!(r.status == Status::Available, available, "{r:?}");
+        if !available {
+            assert!(
+                r.reason
+                    .as_deref()
+                    .unwrap_or_default()
+                    .starts_with("outside the data span")
+            );
+        }
+    }
+    // LZB are about two thirds of eLb (K3's numerator against K1E2's).
+    for jc in jobcenters {
+        let find = |v: &wirkung::values::Values| {
+            v.rows
+                .iter()
+                .find(|r| r.month == m("2017-12") && format!("{:?}", r.cell).contains(jc))
+                .and_then(|r| r.numerator)
+                .unwrap_or_default()
+        };
+        let share = find(&k3) / find(&k1e2);
+        assert!((0.55..0.8).contains(&share), "LZB share {share} in {jc}");
+    }
+}
