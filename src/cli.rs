@@ -132,6 +132,17 @@ struct ServeArgs {
     min_count: u32,
 }
 
+impl Sources {
+    async fn open(&self, data: &std::path::Path) -> Result<Project, OpenError> {
+        let mode = if self.lenient {
+            LoadMode::Lenient
+        } else {
+            LoadMode::Strict
+        };
+        Project::open(data, &self.indicators, &self.queries, mode).await
+    }
+}
+
 fn parse_filter(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .filter(|(d, v)| !d.is_empty() && !v.is_empty())
@@ -151,19 +162,7 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 async fn compute(args: ComputeArgs) -> ExitCode {
-    let mode = if args.sources.lenient {
-        LoadMode::Lenient
-    } else {
-        LoadMode::Strict
-    };
-    let project = match Project::open(
-        &args.data,
-        &args.sources.indicators,
-        &args.sources.queries,
-        mode,
-    )
-    .await
-    {
+    let project = match args.sources.open(&args.data).await {
         Ok(p) => p,
         Err(e) => return fail_open(e),
     };
@@ -257,19 +256,7 @@ fn run_generate(args: GenerateArgs) -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {
-    let mode = if args.sources.lenient {
-        LoadMode::Lenient
-    } else {
-        LoadMode::Strict
-    };
-    let project = match Project::open(
-        &args.data,
-        &args.sources.indicators,
-        &args.sources.queries,
-        mode,
-    )
-    .await
-    {
+    let project = match args.sources.open(&args.data).await {
         Ok(p) => p,
         Err(e) => return fail_open(e),
     };

@@ -260,3 +260,36 @@ async fn sex_d_enters_totals_only_and_small_counts_are_withheld() {
     assert_eq!(row(&v, "2016-12", &["f"]).status, Status::Available);
     assert_eq!(v.disclosure.min_count, 3);
 }
+
+#[tokio::test]
+async fn filters_that_match_nothing_give_a_zero_total_not_no_row() {
+    let dir = flows_fixture();
+    let p = open(dir.path()).await;
+    // J1 has comparison type IIa, so J1 ∧ IIIb is empty.
+    let mut req = request("K2", "2016-12", "2016-12", &[]);
+    req.filters = vec![
+        ("jobcenter_id".into(), "J1".into()),
+        ("comparison_type".into(), "IIIb".into()),
+    ];
+    let v = compute(&p, &req).await;
+    assert_eq!(v.rows.len(), 1);
+    assert_unavailable(&v.rows[0], "denominator is zero");
+    // By comparison type: J2's type alone holds c's and d's integrations.
+    let v = compute(
+        &p,
+        &request("K2", "2016-12", "2016-12", &["comparison_type"]),
+    )
+    .await;
+    assert_available(
+        row(&v, "2016-12", &["IIIb"]),
+        2.0,
+        11.0 / 12.0,
+        100.0 * 2.0 * 12.0 / 11.0,
+    );
+    assert_available(
+        row(&v, "2016-12", &["IIa"]),
+        2.0,
+        29.0 / 12.0,
+        100.0 * 2.0 * 12.0 / 29.0,
+    );
+}

@@ -170,6 +170,13 @@ fn visit(
     Ok(())
 }
 
+/// A catalogue of one query given as text, for unit tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) fn catalogue_of(file: &str, sql: &str) -> BlockCatalogue {
+    let spec = BlockSpec::parse(Path::new(file), sql).unwrap_or_else(|e| panic!("{e}"));
+    BlockCatalogue::from_specs(vec![spec]).unwrap_or_else(|e| panic!("{e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

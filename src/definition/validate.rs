@@ -112,7 +112,6 @@ mod tests {
 
     use super::super::parse;
     use super::*;
-    use crate::blocks::BlockSpec;
 
     fn blocks() -> BlockCatalogue {
         let sql = r#"-- name = "stock"
@@ -123,8 +122,7 @@ mod tests {
 -- [measures]
 -- elb = { description = "eLb rows" }
 SELECT 1"#;
-        BlockCatalogue::from_specs(vec![BlockSpec::parse(Path::new("stock.sql"), sql).unwrap()])
-            .unwrap()
+        crate::blocks::catalogue_of("stock.sql", sql)
     }
 
     const K1E2: &str = r#"code = "K1E2"

@@ -92,6 +92,11 @@ impl Frame<'_> {
                 unit_combos.insert(unit_dims.iter().map(|d| value(d)).collect());
             }
         }
+        if unit_dims.is_empty() {
+            // Without a unit breakdown there is one total cell, whatever the filters
+            // match (filters that match nothing give a total of zero, not no row).
+            unit_combos.insert(Vec::new());
+        }
         let mut keys: BTreeSet<Key> = BTreeSet::new();
         let domains: Vec<Vec<Option<String>>> = by
             .iter()

@@ -69,10 +69,8 @@ pub fn unavailable_reason(
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
 
     use super::*;
-    use crate::blocks::BlockSpec;
     use crate::definition::{Aggregate, Window};
 
     fn blocks() -> BlockCatalogue {
@@ -85,8 +83,7 @@ mod tests {
 -- lzb = { description = "l", lookback = 23 }
 -- follow = { description = "f", lookahead = 6, count = "elb" }
 SELECT 1"#;
-        BlockCatalogue::from_specs(vec![BlockSpec::parse(Path::new("stock.sql"), sql).unwrap()])
-            .unwrap()
+        crate::blocks::catalogue_of("stock.sql", sql)
     }
 
     fn side(measure: &str, months: u32, aggregate: Aggregate, lag: u32) -> Side {
