@@ -3,14 +3,25 @@
 -- description = """
 -- The Bestand by month: eLb rows, LZB rows, all rows and benefit sums, by the unit and
 -- attributes of each row."""
--- requires = ["person_months", "lzb_status"]
+-- requires = ["person_months", "lzb_status", "measures"]
 -- dimensions = ["jobcenter_id", "district_id", "comparison_type", "sex", "age_group", "citizenship", "single_parent"]
 -- [measures]
 -- elb = { description = "ELB(m): benefit_months rows with elb = true" }
 -- lzb = { description = "LZB(m): eLb rows whose person is LZB in m (21 of 24 months)", lookback = 23 }
+-- lzb_activated = { description = "LZB rows whose person has a measures spell of category active or public_employment covering the reference day", lookback = 23 }
 -- rows = { description = "all benefit_months rows, eLb and NEF" }
 -- llu_eur = { description = "sum of llu_eur over all rows (eLb and NEF)", count = "rows" }
 -- luh_eur = { description = "sum of luh_eur over all rows (eLb and NEF)", count = "rows" }
+WITH activated AS (
+    -- eLb person-months with an active or public-employment measure on the 15th
+    SELECT DISTINCT pm.person_id, pm.month_idx
+    FROM person_months pm
+    JOIN measures m ON m.person_id = pm.person_id
+    WHERE pm.elb
+      AND m.category IN ('active', 'public_employment')
+      AND m.start_date <= pm.month + INTERVAL '14 days'
+      AND (m.end_date IS NULL OR m.end_date >= pm.month + INTERVAL '14 days')
+)
 SELECT
     pm.month,
     pm.jobcenter_id,
@@ -22,11 +33,13 @@ SELECT
     pm.single_parent,
     CAST(SUM(CASE WHEN pm.elb THEN 1 ELSE 0 END) AS DOUBLE) AS elb,
     CAST(SUM(CASE WHEN l.lzb THEN 1 ELSE 0 END) AS DOUBLE) AS lzb,
+    CAST(SUM(CASE WHEN l.lzb AND act.person_id IS NOT NULL THEN 1 ELSE 0 END) AS DOUBLE) AS lzb_activated,
     CAST(COUNT(*) AS DOUBLE) AS rows,
     SUM(pm.llu_eur) AS llu_eur,
     SUM(pm.luh_eur) AS luh_eur
 FROM person_months pm
 LEFT JOIN lzb_status l ON l.person_id = pm.person_id AND l.month_idx = pm.month_idx
+LEFT JOIN activated act ON act.person_id = pm.person_id AND act.month_idx = pm.month_idx
 GROUP BY
     pm.month, pm.jobcenter_id, pm.district_id, pm.comparison_type,
     pm.sex, pm.age_group, pm.citizenship, pm.single_parent

@@ -11,8 +11,8 @@
 //!
 //! Cells that are never published (the sex `d`, which enters totals only, or a cell
 //! whose denominator is zero) still belong to their lines: if such a hidden cell holds a
-//! small count, it is protected like a primary suppression; if it holds a large count it
-//! already hides the other withheld cell's count, so nothing more is needed.
+//! small count, it is protected like a primary suppression. A hidden cell with a large
+//! count protects nothing, since its count may be derivable elsewhere.
 
 use serde::Serialize;
 
@@ -59,36 +59,49 @@ pub fn suppress(cells: &[Cell], lines: &[Vec<usize>], min_count: u32) -> Vec<Opt
     if min_count == 0 {
         return out;
     }
+    // Withheld for the purpose of subtraction: suppressed cells, and hidden cells with a
+    // small count. A hidden cell with a large count is no protection: its count may be
+    // published elsewhere (a zero cell, a total), so it is treated as known.
+    let withheld = |out: &[Option<Suppression>], i: usize| {
+        out[i].is_some() || (cells[i].hidden && cells[i].sensitive(min))
+    };
     loop {
         let mut changed = false;
         for line in lines {
-            let withheld: Vec<usize> = line
+            let held: Vec<usize> = line
                 .iter()
                 .copied()
-                .filter(|&i| cells[i].hidden || out[i].is_some())
+                .filter(|&i| withheld(&out, i))
                 .collect();
-            let [only] = withheld[..] else { continue };
-            // A withheld published cell alone in its line is recoverable by subtraction,
-            // and a recovered secondary cell would unravel the primary it protects.
-            let needs_cover =
-                out[only].is_some() || (cells[only].hidden && cells[only].sensitive(min));
-            if !needs_cover {
-                continue;
-            }
-            let smallest = line
+            // A withheld cell alone in its line is recoverable by subtraction (and a
+            // recovered secondary cell would unravel the primary it protects).
+            let [only] = held[..] else { continue };
+            // The cover should hide the kind of count that made `only` sensitive: a cell
+            // whose numerator is zero does not blur a numerator of 1.
+            let small = |c: f64| c > 0.0 && c < min;
+            let numerator_small = small(cells[only].numerator_count);
+            let cover = line
                 .iter()
                 .copied()
                 .filter(|&i| {
                     i != only && out[i].is_none() && !cells[i].hidden && !cells[i].is_zero()
                 })
                 .min_by(|&a, &b| {
-                    let key = |i: usize| (cells[i].denominator_count, cells[i].numerator_count);
+                    let key = |i: usize| {
+                        let c = &cells[i];
+                        let same_kind = if numerator_small {
+                            c.numerator_count
+                        } else {
+                            c.denominator_count
+                        };
+                        (same_kind == 0.0, c.denominator_count, c.numerator_count)
+                    };
                     key(a)
                         .partial_cmp(&key(b))
                         .unwrap_or(std::cmp::Ordering::Equal)
                         .then(a.cmp(&b))
                 });
-            if let Some(i) = smallest {
+            if let Some(i) = cover {
                 out[i] = Some(Suppression::Secondary);
                 changed = true;
             }
@@ -141,6 +154,15 @@ mod tests {
     }
 
     #[test]
+    fn the_cover_hides_the_same_kind_of_count() {
+        // A numerator of 1 is not blurred by a cell with no numerator (0 of 30), even if
+        // its denominator is smaller than the cell that does have one (4 of 60).
+        let cells = [cell(1.0, 50.0), cell(0.0, 30.0), cell(4.0, 60.0)];
+        let out = suppress(&cells, &[vec![0, 1, 2]], 3);
+        assert_eq!(out, [Some(Primary), None, Some(Secondary)]);
+    }
+
+    #[test]
     fn two_primaries_need_no_secondary() {
         let cells = [cell(1.0, 50.0), cell(2.0, 40.0), cell(9.0, 90.0)];
         assert_eq!(
@@ -174,7 +196,7 @@ mod tests {
     }
 
     #[test]
-    fn hidden_small_cell_is_protected_hidden_large_cell_protects() {
+    fn hidden_small_cell_is_protected_hidden_large_cell_does_not_protect() {
         // sex d with 2 persons is hidden; f and m are published: the smaller is withheld.
         let d_small = Cell {
             hidden: true,
@@ -186,7 +208,8 @@ mod tests {
             3,
         );
         assert_eq!(out, [None, Some(Secondary), None]);
-        // d with 40 persons hides f's primary suppression on its own.
+        // d with 40 persons is no protection (its count may be known from elsewhere):
+        // f's primary suppression still needs the published m as cover.
         let d_large = Cell {
             hidden: true,
             ..cell(9.0, 40.0)
@@ -196,6 +219,6 @@ mod tests {
             &[vec![0, 1, 2]],
             3,
         );
-        assert_eq!(out, [Some(Primary), None, None]);
+        assert_eq!(out, [Some(Primary), Some(Secondary), None]);
     }
 }

@@ -135,7 +135,7 @@ fn bad_requests_exit_2_and_name_the_parameter() {
                 "--filter",
                 "sex=x",
             ],
-            "unknown value 'x' (one of: f, m, d)",
+            "unknown value 'x' (one of: f, m)",
         ),
     ];
     for (args, expected) in cases {

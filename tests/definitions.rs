@@ -36,9 +36,9 @@ description_de = "Integrationen Alleinerziehender unter 25 je durchschnittlichem
 dimensions = ["jobcenter_id", "district_id", "sex"]
 
 [numerator]
-block = "integrations"
-measure = "integrations"
-filter = { single_parent = true, age_group = "u25" }
+block = "events"
+measure = "persons"
+filter = { event = "integration", single_parent = true, age_group = "u25" }
 window = { months = 12 }
 
 [denominator]
@@ -96,7 +96,7 @@ async fn broken_definitions_are_refused_with_file_field_and_reason() {
             "BAD1.toml",
             SINGLE_PARENTS_U25
                 .replace("K2AEU25", "BAD1")
-                .replace("block = \"integrations\"", "block = \"nowhere\""),
+                .replace("block = \"events\"", "block = \"nowhere\""),
             "field `numerator.block`: unknown building block 'nowhere'",
         ),
         (

@@ -293,3 +293,48 @@ async fn filters_that_match_nothing_give_a_zero_total_not_no_row() {
         100.0 * 2.0 * 12.0 / 29.0,
     );
 }
+
+#[tokio::test]
+async fn a_filtered_answer_cannot_be_subtracted_from_the_unfiltered_one() {
+    // District J1-A: four single parents and one other eLb, in 2015-12 and 2016-12;
+    // J1-B: six others. Unfiltered, J1-A shows 5. Filtered to single parents it would
+    // show 4, revealing the one other person as 5 − 4.
+    let mut f = Fixture::two_jobcenters();
+    for i in 0..4 {
+        let id = format!("s{i}");
+        f.person(&id, "f", "1985-01-01")
+            .benefit_with(&id, "J1-A", "2015-12", "2016-12", true, true, 400.0, 300.0);
+    }
+    f.person("o", "m", "1985-01-01")
+        .benefit("o", "J1-A", "2015-12", "2016-12", true);
+    for i in 0..6 {
+        let id = format!("b{i}");
+        f.person(&id, "m", "1985-01-01")
+            .benefit(&id, "J1-B", "2015-12", "2016-12", true);
+    }
+    let dir = TempDir::new().expect("tempdir");
+    f.write(dir.path());
+    let p = open(dir.path()).await;
+
+    let mut req = request("K1E2", "2016-12", "2016-12", &["district_id"]);
+    req.min_count = 3;
+    let all = compute(&p, &req).await;
+    assert_eq!(row(&all, "2016-12", &["J1-A"]).numerator, Some(5.0));
+
+    req.filters = vec![("single_parent".into(), "true".into())];
+    let single = compute(&p, &req).await;
+    let a = row(&single, "2016-12", &["J1-A"]);
+    assert_eq!(
+        (a.status, a.suppressed),
+        (
+            Status::Suppressed,
+            Some(wirkung::disclosure::Suppression::Secondary)
+        ),
+        "{a:?}"
+    );
+    assert!(a.numerator.is_none());
+    // Without disclosure control the filtered value is there.
+    req.min_count = 0;
+    let open_answer = compute(&p, &req).await;
+    assert_available(row(&open_answer, "2016-12", &["J1-A"]), 4.0, 4.0, 0.0);
+}

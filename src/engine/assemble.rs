@@ -267,15 +267,12 @@ impl Frame<'_> {
     }
 
     /// Cells that enter totals but are never published as rows: a null value, or a value
-    /// outside a fixed published domain (sex d) unless the caller asked for it.
+    /// outside a fixed published domain (sex d).
     fn is_hidden_key(&self, row: &ValueRow) -> bool {
         row.cell.iter().any(|(d, v)| match v {
             DimValue::Null => true,
             DimValue::Bool(_) => false,
-            DimValue::Text(s) => {
-                let asked = self.req.filters.iter().any(|(fd, fv)| fd == d && fv == s);
-                !asked && published_domain(d).is_some_and(|dom| !dom.contains(&s.as_str()))
-            }
+            DimValue::Text(s) => published_domain(d).is_some_and(|dom| !dom.contains(&s.as_str())),
         })
     }
 

@@ -3,8 +3,8 @@
 //!
 //! Units nest district → jobcenter → comparison type → everything. The person
 //! attributes (`sex`, `age_group`, `citizenship`, `single_parent`) have fixed domains;
-//! `sex = d` enters totals only (KENNZAHLEN.md), so it is never a published row unless a
-//! caller filters on it explicitly. Indicator-specific dimensions (`programme`,
+//! `sex = d` enters totals only (KENNZAHLEN.md): it is never a published row, and a
+//! filter may only name a published value. Indicator-specific dimensions (`programme`,
 //! `service`, `format`, `topic`, …) take the values found in the data.
 
 use crate::contract;
@@ -18,14 +18,6 @@ pub fn published_domain(dim: &str) -> Option<&'static [&'static str]> {
         "citizenship" => Some(contract::CITIZENSHIP),
         "single_parent" => Some(&["false", "true"]),
         _ => None,
-    }
-}
-
-/// Every value a filter on a fixed-domain dimension may name (including `sex = d`).
-pub fn filter_domain(dim: &str) -> Option<&'static [&'static str]> {
-    match dim {
-        "sex" => Some(contract::SEX),
-        other => published_domain(other),
     }
 }
 
@@ -49,6 +41,6 @@ pub fn ancestors(dim: &str) -> &'static [&'static str] {
 /// values alphabetically after them.
 pub fn sort_key(dim: &str, value: Option<&str>) -> (usize, String) {
     let v = value.unwrap_or_default();
-    let pos = filter_domain(dim).and_then(|d| d.iter().position(|x| *x == v));
+    let pos = published_domain(dim).and_then(|d| d.iter().position(|x| *x == v));
     (pos.unwrap_or(usize::MAX), v.to_string())
 }

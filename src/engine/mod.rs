@@ -27,7 +27,7 @@ use datafusion::prelude::SessionContext;
 use crate::blocks::{BlockCatalogue, BlockError};
 use crate::definition::{Catalogue, Definition, DefinitionError};
 use crate::month::Month;
-use crate::values::Values;
+use crate::values::{DimValue, Values};
 
 pub use load::Unit;
 
@@ -151,6 +151,12 @@ impl Engine {
             .get(&req.indicator)
             .ok_or_else(|| EngineError::UnknownIndicator(req.indicator.clone()))?;
         self.check_request(def, req)?;
+        // Disclosure is decided on the grid widened by the filtered dimensions, so that a
+        // filtered answer cannot be subtracted from an unfiltered one; the rows the
+        // caller asked for are picked afterwards.
+        let asked = req;
+        let wide = widen_for_disclosure(asked);
+        let req = &wide;
         let months: Vec<Month> = req.from.through(req.to).collect();
         let computable: Vec<Month> = months
             .iter()
@@ -187,7 +193,10 @@ impl Engine {
                 )
             },
         };
-        Ok(frame.assemble(&months, &numerator, &denominator))
+        Ok(narrow(
+            frame.assemble(&months, &numerator, &denominator),
+            asked,
+        ))
     }
 
     fn check_request(&self, def: &Definition, req: &Request) -> Result<(), EngineError> {
@@ -222,11 +231,11 @@ impl Engine {
                     .iter()
                     .any(|u| u.comparison_type.as_ref() == Some(value)),
                 other => {
-                    dimensions::filter_domain(other).is_none_or(|d| d.contains(&value.as_str()))
+                    dimensions::published_domain(other).is_none_or(|d| d.contains(&value.as_str()))
                 }
             };
             if !known {
-                let hint = dimensions::filter_domain(dim)
+                let hint = dimensions::published_domain(dim)
                     .map(|d| format!(" (one of: {})", d.join(", ")))
                     .unwrap_or_default();
                 return Err(bad(dim, format!("unknown value '{value}'{hint}")));
@@ -234,6 +243,41 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// The request broken down by its filtered dimensions too, without those filters (when
+/// disclosure control is on).
+fn widen_for_disclosure(req: &Request) -> Request {
+    let mut wide = req.clone();
+    if req.min_count == 0 {
+        return wide;
+    }
+    for (dim, _) in &req.filters {
+        if !wide.by.contains(dim) {
+            wide.by.push(dim.clone());
+        }
+    }
+    wide.filters.clear();
+    wide
+}
+
+/// Keeps the rows of a widened answer that match the caller's filters, with the cells cut
+/// back to the caller's breakdown (widening appended the filtered dimensions).
+fn narrow(mut values: Values, asked: &Request) -> Values {
+    let matches = |cell: &[(String, DimValue)]| {
+        asked.filters.iter().all(|(dim, want)| {
+            cell.iter().filter(|(d, _)| d == dim).all(|(_, v)| match v {
+                DimValue::Text(t) => t == want,
+                DimValue::Bool(b) => b.to_string() == *want,
+                DimValue::Null => false,
+            })
+        })
+    };
+    values.rows.retain(|r| matches(&r.cell));
+    for row in &mut values.rows {
+        row.cell.truncate(asked.by.len());
+    }
+    values
 }
 
 fn not_accepted(def: &Definition, dim: &str) -> String {

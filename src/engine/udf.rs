@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, Date32Array, Int32Array};
+use arrow::array::{Array, ArrayRef, Date32Array, Int32Array, Int64Array};
 use arrow::datatypes::DataType;
 use datafusion::common::{ScalarValue, exec_err};
 use datafusion::error::Result;
@@ -46,18 +46,20 @@ fn month_idx() -> ScalarUDF {
 fn month_date() -> ScalarUDF {
     create_udf(
         "month_date",
-        vec![DataType::Int32],
+        // Int64 so that any integer arithmetic on month indexes coerces into it.
+        vec![DataType::Int64],
         DataType::Date32,
         Volatility::Immutable,
         Arc::new(|args: &[ColumnarValue]| {
             map_single(args, |array| {
-                let Some(idx) = array.as_any().downcast_ref::<Int32Array>() else {
-                    return exec_err!("month_date expects an Int32, found {}", array.data_type());
+                let Some(idx) = array.as_any().downcast_ref::<Int64Array>() else {
+                    return exec_err!("month_date expects an Int64, found {}", array.data_type());
                 };
                 let out: Date32Array = idx
                     .iter()
                     .map(|i| {
-                        i.and_then(|i| Month::new(i.div_euclid(12), i.rem_euclid(12) as u32 + 1))
+                        let i = i.and_then(|i| i32::try_from(i).ok())?;
+                        Month::new(i.div_euclid(12), i.rem_euclid(12) as u32 + 1)
                             .map(Month::to_date32)
                     })
                     .collect();
