@@ -15,6 +15,9 @@ SELECT
     r.comparison_type,
     r.sex,
     CASE
+        -- a birth date after the row's month (or unreadable) has no age group: such rows
+        -- enter totals only
+        WHEN r.age IS NULL OR r.age < 0 THEN NULL
         WHEN r.age < 25 THEN 'u25'
         WHEN r.age < 55 THEN '25_54'
         ELSE '55plus'

@@ -7,6 +7,7 @@ mod support;
 
 mod cli;
 mod definitions;
+mod extract_edges;
 mod extract_validation;
 mod foundation_indicators;
 mod sample_data;

@@ -263,6 +263,21 @@ fn validate(
     };
     let benefit_months = extract.batches(attribution::BENEFIT_MONTHS);
     let span = span(benefit_months);
+    let missing = span
+        .map(|s| missing_months(benefit_months, s))
+        .unwrap_or_default();
+    if !missing.is_empty() {
+        // A month without any row inside the span would read as a stock of zero and make
+        // every window over it partial: refuse rather than compute wrong numbers.
+        let months: Vec<String> = missing.iter().map(Month::to_string).collect();
+        return Err(ExtractError::Structural(vec![StructuralError::new(
+            None,
+            attribution::BENEFIT_MONTHS,
+            Some(attribution::MONTH),
+            "rows for every month from the first to the last month of the data",
+            format!("no rows for {}", months.join(", ")),
+        )]));
+    }
     let unattributed = attribution::count(benefit_months, |name| {
         extract
             .loaded(name)
@@ -277,6 +292,24 @@ fn validate(
     extract.report.span = span;
     extract.report.unattributed = unattributed;
     Ok(extract)
+}
+
+/// Months between the first and last month that have no `benefit_months` row.
+fn missing_months(benefit_months: &[RecordBatch], span: Span) -> Vec<Month> {
+    let mut present = std::collections::BTreeSet::new();
+    for batch in benefit_months {
+        let Some(days) = batch
+            .column_by_name(attribution::MONTH)
+            .and_then(|c| c.as_primitive_opt::<Date32Type>())
+        else {
+            continue;
+        };
+        present.extend(days.iter().flatten().filter_map(Month::of_date32));
+    }
+    span.first
+        .through(span.last)
+        .filter(|m| !present.contains(m))
+        .collect()
 }
 
 /// First and last month of `benefit_months`.

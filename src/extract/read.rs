@@ -114,7 +114,9 @@ pub(crate) fn locate(
     }
 }
 
-/// The `*.parquet` files of a table folder, sorted by name; hidden files are ignored.
+/// The `*.parquet` files of a table folder, sorted by name. Hidden files and Spark's
+/// `_SUCCESS` marker are ignored; any other entry (a subfolder such as `month=2017-01/`,
+/// a `.csv`) is refused, since skipping it would drop its rows silently.
 fn list_folder(folder: &Path, name: &'static str) -> Result<Vec<PathBuf>, StructuralError> {
     let unreadable = |e: std::io::Error| {
         StructuralError::new(
@@ -128,11 +130,21 @@ fn list_folder(folder: &Path, name: &'static str) -> Result<Vec<PathBuf>, Struct
     let mut files = Vec::new();
     for entry in std::fs::read_dir(folder).map_err(unreadable)? {
         let path = entry.map_err(unreadable)?.path();
-        let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if file_name.starts_with('.') || file_name == "_SUCCESS" {
             continue;
-        };
-        if file_name.starts_with('.') || !file_name.ends_with(".parquet") {
-            continue;
+        }
+        if !file_name.ends_with(".parquet") {
+            return Err(StructuralError::new(
+                Some(path),
+                name,
+                None,
+                "only `*.parquet` files in the table folder (hidden files and _SUCCESS are ignored)",
+                "another entry, whose rows would be skipped",
+            ));
         }
         if path.is_dir() {
             return Err(StructuralError::new(
