@@ -24,6 +24,13 @@ use crate::support::{assert_available, assert_unavailable, compute, open, reques
 /// - g (m): eLb in J1-A 2015-01 … 2015-06 only; an svb start 2016-08 has no row in
 ///   2016-07 or 2016-08, so it belongs to no unit.
 fn flows_fixture() -> TempDir {
+    let dir = TempDir::new().expect("tempdir");
+    flows().write(dir.path());
+    dir
+}
+
+/// The rows of [`flows_fixture`], for fixtures that extend it.
+pub(crate) fn flows() -> Fixture {
     let mut f = Fixture::two_jobcenters();
     f.person("a", "f", "1980-03-01")
         .person("b", "m", "1985-07-01")
@@ -47,9 +54,7 @@ fn flows_fixture() -> TempDir {
         .start("d", "2016-04-15", "self_employed")
         .start("e", "2016-06-01", "svb")
         .start("g", "2016-08-01", "svb");
-    let dir = TempDir::new().expect("tempdir");
-    f.write(dir.path());
-    dir
+    f
 }
 
 #[tokio::test]
@@ -156,10 +161,17 @@ async fn k1e2_counts_elb_rows_not_nef_and_follows_moves() {
 /// - h (J1-B): eLb 2015-04 … 2017-12 → 21 of 24 in 2016-12: exactly the threshold, LZB.
 /// - i (J1-B): eLb 2015-05 … 2017-12 → 20 of 24 in 2016-12: not LZB; LZB in 2017-12.
 /// - j: eLb 2016-01 … 2016-04 in J1-A, gap 2016-05 … 2016-07, then 2016-08 … 2017-12 in
-///   J2-A → 21 of 24 in 2017-12 across two jobcenters: LZB in J2 (no row in 2016-12).
+///   J2-A → 21 of 24 in 2017-12 across two jobcenters: LZB in J2 (in 2016-12 only 9 of 24).
 /// - k: like j but a four-month gap (2016-05 … 2016-08) → 20 of 24: never LZB.
 /// - n: NEF in J1-A for all 36 months: never LZB.
 fn lzb_fixture() -> TempDir {
+    let dir = TempDir::new().expect("tempdir");
+    lzb().write(dir.path());
+    dir
+}
+
+/// The rows of [`lzb_fixture`], for fixtures that extend it.
+pub(crate) fn lzb() -> Fixture {
     let mut f = Fixture::two_jobcenters();
     for (p, sex) in [
         ("a", "f"),
@@ -179,9 +191,7 @@ fn lzb_fixture() -> TempDir {
         .benefit("k", "J1-A", "2016-01", "2016-04", true)
         .benefit("k", "J2-A", "2016-09", "2017-12", true)
         .benefit("n", "J1-A", "2015-01", "2017-12", false);
-    let dir = TempDir::new().expect("tempdir");
-    f.write(dir.path());
-    dir
+    f
 }
 
 #[tokio::test]

@@ -10,4 +10,5 @@ mod definitions;
 mod extract_edges;
 mod extract_validation;
 mod foundation_indicators;
+mod official_indicators;
 mod sample_data;

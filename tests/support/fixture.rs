@@ -161,6 +161,44 @@ impl Fixture {
         )
     }
 
+    /// Adds an employment start with an end date (`None`: still running).
+    pub fn spell(&mut self, person: &str, start: &str, end: Option<&str>, kind: &str) -> &mut Self {
+        self.row(
+            "employment_starts",
+            vec![s(person), d(start), od(end), s(kind), os(None)],
+        )
+    }
+
+    /// Adds a measure participation.
+    pub fn measure(
+        &mut self,
+        id: &str,
+        person: &str,
+        programme: &str,
+        category: &str,
+        start: &str,
+        end: Option<&str>,
+    ) -> &mut Self {
+        self.row(
+            "measures",
+            vec![
+                s(id),
+                s(person),
+                s(programme),
+                s(category),
+                d(start),
+                od(end),
+            ],
+        )
+    }
+
+    /// Writes the fixture into a new temporary folder.
+    pub fn written(&self) -> tempfile::TempDir {
+        let dir = tempfile::TempDir::new().expect("tempdir");
+        self.write(dir.path());
+        dir
+    }
+
     /// Writes every present table as `<dir>/<table>.parquet`.
     pub fn write(&self, dir: &Path) {
         for (name, rows) in &self.tables {
