@@ -5,6 +5,7 @@
 #[allow(dead_code)] // shared helpers: not every module uses every one
 mod support;
 
+mod additivity;
 mod cli;
 mod definitions;
 mod extract_edges;

@@ -208,16 +208,20 @@ impl Frame<'_> {
         let (n, nc) = self.lookup(num, t, key);
         let (d, dc) = self.lookup(den, t, key);
         let hidden = self.is_hidden_key(&row);
+        let cell = Cell {
+            numerator_count: nc,
+            denominator_count: dc,
+            hidden,
+        };
         if d == 0.0 {
+            // The counts are complete, only the quotient is undefined: show them (they
+            // pass disclosure control like any published cell), value null.
             row.reason = Some("the denominator is zero".into());
-            return (
-                row,
-                Cell {
-                    numerator_count: nc,
-                    denominator_count: dc,
-                    hidden: true,
-                },
-            );
+            row.numerator = finite(round(n, 4));
+            row.denominator = Some(0.0);
+            row.numerator_count = finite(round(nc, 4));
+            row.denominator_count = finite(round(dc, 4));
+            return (row, cell);
         }
         let q = n / d;
         let (value, ratio) = match self.def.display {
@@ -240,14 +244,7 @@ impl Frame<'_> {
         row.numerator_count = finite(round(nc, 4));
         row.denominator_count = finite(round(dc, 4));
         row.status = Status::Available;
-        (
-            row,
-            Cell {
-                numerator_count: nc,
-                denominator_count: dc,
-                hidden,
-            },
-        )
+        (row, cell)
     }
 
     /// A side's sums for a cell; a side without some dimension answers with its total.

@@ -94,10 +94,16 @@ pub fn assert_available(r: &ValueRow, numerator: f64, denominator: f64, value: f
 pub fn assert_unavailable(r: &ValueRow, why: &str) {
     assert_eq!(r.status, Status::Unavailable, "{r:?}");
     assert!(
-        r.value.is_none() && r.numerator.is_none() && r.denominator.is_none(),
+        r.value.is_none() && r.ci_low.is_none() && r.ci_high.is_none(),
         "{r:?}"
     );
     let reason = r.reason.as_deref().unwrap_or_default();
+    if reason.contains("denominator is zero") {
+        // complete counts, undefined quotient
+        assert!(r.numerator.is_some() && r.denominator == Some(0.0), "{r:?}");
+    } else {
+        assert!(r.numerator.is_none() && r.denominator.is_none(), "{r:?}");
+    }
     assert!(
         reason.contains(why),
         "reason '{reason}' should mention '{why}'"
