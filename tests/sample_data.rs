@@ -87,3 +87,40 @@ async fn sample_gives_twelve_months_per_jobcenter_for_k2_k1e2_and_k3() {
         assert!((0.55..0.8).contains(&share), "LZB share {share} in {jc}");
     }
 }
+
+#[tokio::test]
+async fn sample_serves_all_fifteen_official_indicators_plausibly() {
+    let p = open(Path::new(Project::DEFAULT_SAMPLE)).await;
+    let codes = [
+        "K1", "K1E1", "K1E2", "K1E3", "K1E4", "K2", "K2E1", "K2E2", "K2E3", "K2E4", "K3", "K3E1",
+        "K3E2", "K3E3", "K3E4",
+    ];
+    for code in codes {
+        for by in ["jobcenter_id", "district_id", "sex"] {
+            let v = compute(&p, &request(code, "2017-12", "2018-12", &[by])).await;
+            assert!(!v.rows.is_empty(), "{code} by {by}");
+            for r in v.rows.iter().filter(|r| r.month == m("2018-12")) {
+                assert_eq!(r.status, Status::Available, "{code} by {by}: {r:?}");
+                let value = r.value.unwrap_or(f64::NAN);
+                let plausible = match code {
+                    "K2" => (15.0..35.0).contains(&value),
+                    "K2E3" | "K3E2" => value > 0.0 && value < 100.0,
+                    "K1" | "K1E1" | "K1E2" | "K3" => value.abs() < 20.0,
+                    _ => (0.0..100.0).contains(&value),
+                };
+                assert!(plausible, "{code} by {by} = {value}: {r:?}");
+            }
+        }
+    }
+    // K1 follows the yearly change of the LLU total, which moves with the eLb stock.
+    let k1 = compute(&p, &request("K1", "2018-12", "2018-12", &[])).await;
+    let k1e2 = compute(&p, &request("K1E2", "2018-12", "2018-12", &[])).await;
+    let (k1, k1e2) = (
+        k1.rows[0].value.unwrap_or_default(),
+        k1e2.rows[0].value.unwrap_or_default(),
+    );
+    assert!(
+        k1 < 0.0 && k1e2 < 0.0 && (k1 - k1e2).abs() < 5.0,
+        "K1 {k1} vs K1E2 {k1e2}"
+    );
+}
