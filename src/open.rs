@@ -80,6 +80,9 @@ pub fn session() -> Result<SessionContext, EngineError> {
     let mut config = SessionConfig::new();
     // Dates only, but pin the zone so that no function depends on the machine's.
     config.options_mut().execution.time_zone = Some("UTC".into());
+    // The extract is loaded as Utf8; SQL casts to VARCHAR should give the same type, so
+    // that unions and joins in the building blocks need no coercion.
+    config.options_mut().sql_parser.map_string_types_to_utf8view = false;
     let runtime = RuntimeEnvBuilder::new()
         .with_memory_limit(QUERY_MEMORY_LIMIT, 1.0)
         .build_arc()?;

@@ -8,6 +8,7 @@ mod support;
 mod additivity;
 mod cli;
 mod definitions;
+mod extension_indicators;
 mod extract_edges;
 mod extract_validation;
 mod foundation_indicators;

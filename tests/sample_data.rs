@@ -124,3 +124,56 @@ async fn sample_serves_all_fifteen_official_indicators_plausibly() {
         "K1 {k1} vs K1E2 {k1e2}"
     );
 }
+
+#[tokio::test]
+async fn sample_reproduces_the_practice_reports() {
+    let p = open(Path::new(Project::DEFAULT_SAMPLE)).await;
+    // Rhein-Berg's one-week health check, cohort months 2017-01 … 2017-12 (the window of
+    // 2017-12): 148 participants, about 20 % integrated and a third in further measures
+    // within six months, some therapies and transitions to pension or SGB XII.
+    let cohort = |code: &str| {
+        let mut req = request(code, "2017-12", "2017-12", &[]);
+        req.filters = vec![
+            ("jobcenter_id".into(), "05378".into()),
+            ("programme".into(), "health_check".into()),
+        ];
+        req
+    };
+    let mut shares = Vec::new();
+    for code in ["P1", "P2", "P3", "P4"] {
+        let v = compute(&p, &cohort(code)).await;
+        let r = &v.rows[0];
+        assert_eq!(
+            (r.status, r.denominator),
+            (Status::Available, Some(148.0)),
+            "{code}: {r:?}"
+        );
+        shares.push(r.value.unwrap_or_default());
+    }
+    assert!((18.0..22.0).contains(&shares[0]), "P1 {}", shares[0]);
+    assert!((30.0..36.0).contains(&shares[1]), "P2 {}", shares[1]);
+    assert!(
+        shares[2] > 0.0 && shares[3] > 0.0,
+        "P3 {} P4 {}",
+        shares[2],
+        shares[3]
+    );
+
+    // Invitations in Rhein-Berg, 2017: letters about 30 %, contact cafés 60–70 %.
+    let mut req = request("S6", "2017-12", "2017-12", &["format"]);
+    req.filters = vec![("jobcenter_id".into(), "05378".into())];
+    let v = compute(&p, &req).await;
+    let standard = row_value(&v, "standard");
+    let cafe = row_value(&v, "contact_cafe");
+    assert!(
+        (27.0..33.0).contains(&standard),
+        "standard letters {standard}"
+    );
+    assert!((60.0..70.0).contains(&cafe), "contact cafés {cafe}");
+}
+
+fn row_value(v: &wirkung::values::Values, cell: &str) -> f64 {
+    crate::support::row(v, "2017-12", &[cell])
+        .value
+        .unwrap_or(f64::NAN)
+}

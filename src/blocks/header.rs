@@ -36,6 +36,11 @@ pub struct MeasureSpec {
     /// and intervals; by default the measure itself (it is a count).
     #[serde(default)]
     pub count: Option<String>,
+    /// Optional extract tables this measure needs although its block does not (the block
+    /// reads them if present): without one, indicators using the measure are unavailable
+    /// and the block's other measures are unaffected.
+    #[serde(default)]
+    pub requires: Vec<String>,
 }
 
 /// The header of one `queries/*.sql` file, plus its SQL body.
@@ -125,6 +130,13 @@ impl BlockSpec {
                 return Err(invalid(format!(
                     "measure '{name}' names count '{count}', which is not a measure of this block"
                 )));
+            }
+            for table in &m.requires {
+                if !spec.reads_if_present.contains(table) {
+                    return Err(invalid(format!(
+                        "measure '{name}' requires '{table}', which the block must list in reads_if_present"
+                    )));
+                }
             }
             if spec.dimensions.contains(name) {
                 return Err(invalid(format!(

@@ -71,6 +71,15 @@ impl BlockCatalogue {
     pub fn from_specs(specs: Vec<BlockSpec>) -> Result<Self, BlockError> {
         let mut by_name: BTreeMap<String, BlockSpec> = BTreeMap::new();
         for spec in specs {
+            if crate::contract::table(&spec.name).is_some() {
+                return Err(BlockError::Invalid {
+                    file: spec.file.clone(),
+                    reason: format!(
+                        "name '{}' is an extract table's; a query may not shadow it",
+                        spec.name
+                    ),
+                });
+            }
             if let Some(other) = by_name.get(&spec.name) {
                 return Err(BlockError::Invalid {
                     file: spec.file.clone(),
@@ -230,6 +239,8 @@ mod tests {
         assert!(err.to_string().contains("cycle: a -> b -> a"), "{err}");
         let err = BlockCatalogue::from_specs(vec![spec("a", &["nowhere"])]).unwrap_err();
         assert!(err.to_string().contains("requires 'nowhere'"), "{err}");
+        let err = BlockCatalogue::from_specs(vec![spec("exits", &[])]).unwrap_err();
+        assert!(err.to_string().contains("extract table"), "{err}");
         let err = BlockCatalogue::from_specs(vec![spec("a", &[]), spec("a", &[])]).unwrap_err();
         assert!(err.to_string().contains("already used"), "{err}");
     }

@@ -45,11 +45,14 @@ pub fn unavailable_reason(
     t: Month,
 ) -> Option<String> {
     for (side_name, side) in def.sides() {
-        if let Some(table) = blocks
-            .tables_behind(&side.block)
-            .intersection(absent_tables)
-            .next()
+        let mut needed = blocks.tables_behind(&side.block);
+        if let Some(measure) = blocks
+            .get(&side.block)
+            .and_then(|b| b.measure(&side.measure))
         {
+            needed.extend(measure.requires.iter().cloned());
+        }
+        if let Some(table) = needed.intersection(absent_tables).next() {
             return Some(format!(
                 "the optional table '{table}' is missing from the extract (needed by the {side_name})"
             ));
@@ -58,8 +61,15 @@ pub fn unavailable_reason(
     for (side_name, side) in def.sides() {
         let (first, last) = needed_months(side, blocks, t);
         if first < span.0 || last > span.1 {
+            // A window that ends after its reporting month is a follow-up (cohorts, K2E3).
+            let follow_up = last > span.1 && last > t.plus(-(side.window.lag as i32));
+            let what = if follow_up {
+                " (incomplete cohort: the follow-up leaves the data)"
+            } else {
+                ""
+            };
             return Some(format!(
-                "outside the data span: the {side_name} needs months {first} … {last}, the data span is {} … {}",
+                "outside the data span{what}: the {side_name} needs months {first} … {last}, the data span is {} … {}",
                 span.0, span.1
             ));
         }

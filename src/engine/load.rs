@@ -51,11 +51,19 @@ pub(super) async fn materialize(
                 } else {
                     df
                 };
-                let schema = Arc::new(df.schema().as_arrow().clone());
+                let planned = Arc::new(df.schema().as_arrow().clone());
                 let partitions = df
                     .collect_partitioned()
                     .await
                     .map_err(|e| fail(e.to_string()))?;
+                // The batches' own schema: a plan's nullability can differ from what its
+                // operators produce (e.g. after a UNION), which MemTable refuses.
+                let schema = partitions
+                    .iter()
+                    .flatten()
+                    .next()
+                    .map(|b| b.schema())
+                    .unwrap_or(planned);
                 let rows: usize = partitions.iter().flatten().map(|b| b.num_rows()).sum();
                 let table =
                     MemTable::try_new(schema, partitions).map_err(|e| fail(e.to_string()))?;
