@@ -1,8 +1,9 @@
-//! The committed synthetic sample answers the foundation's questions plausibly.
+//! The committed synthetic sample answers plausibly and reproduces the practice reports.
 //!
 //! These are plausibility bounds on a synthetic extract, not hand-computed values (those
-//! are in `foundation_indicators`): they catch a generator or engine change that makes the
-//! sample stop looking like jobcenter data.
+//! are in the indicator modules): they catch a generator or engine change that makes the
+//! sample stop looking like jobcenter data. The sample (3.2 million benefit rows) is
+//! loaded once for all checks.
 
 use std::path::Path;
 
@@ -12,12 +13,18 @@ use wirkung::values::Status;
 use crate::support::{compute, m, open, request};
 
 #[tokio::test]
-async fn sample_gives_twelve_months_per_jobcenter_for_k2_k1e2_and_k3() {
+async fn the_committed_sample() {
     let p = open(Path::new(Project::DEFAULT_SAMPLE)).await;
+    gives_twelve_months_per_jobcenter_for_k2_k1e2_and_k3(&p).await;
+    serves_all_fifteen_official_indicators_plausibly(&p).await;
+    reproduces_the_practice_reports(&p).await;
+}
+
+async fn gives_twelve_months_per_jobcenter_for_k2_k1e2_and_k3(p: &Project) {
     assert_eq!(p.engine.span(), (m("2015-01"), m("2018-12")));
     let jobcenters = ["05378", "05515", "05562"];
 
-    let k2 = compute(&p, &request("K2", "2017-01", "2017-12", &["jobcenter_id"])).await;
+    let k2 = compute(p, &request("K2", "2017-01", "2017-12", &["jobcenter_id"])).await;
     assert_eq!(k2.rows.len(), 36);
     for r in &k2.rows {
         assert_eq!(r.status, Status::Available, "{r:?}");
@@ -39,18 +46,14 @@ async fn sample_gives_twelve_months_per_jobcenter_for_k2_k1e2_and_k3() {
     }
 
     // Women integrate less often than men.
-    let by_sex = compute(&p, &request("K2", "2017-12", "2017-12", &["sex"])).await;
+    let by_sex = compute(p, &request("K2", "2017-12", "2017-12", &["sex"])).await;
     let (f, men) = (
         by_sex.rows[0].value.unwrap_or_default(),
         by_sex.rows[1].value.unwrap_or_default(),
     );
     assert!(f < men, "women {f} vs men {men}");
 
-    let k1e2 = compute(
-        &p,
-        &request("K1E2", "2017-01", "2017-12", &["jobcenter_id"]),
-    )
-    .await;
+    let k1e2 = compute(p, &request("K1E2", "2017-01", "2017-12", &["jobcenter_id"])).await;
     assert_eq!(k1e2.rows.len(), 36);
     assert!(
         k1e2.rows
@@ -60,7 +63,7 @@ async fn sample_gives_twelve_months_per_jobcenter_for_k2_k1e2_and_k3() {
 
     // K3 needs LZB a year earlier, whose 24-month history starts 2014-12 for 2017-11:
     // only 2017-12 is available in 2017.
-    let k3 = compute(&p, &request("K3", "2017-01", "2017-12", &["jobcenter_id"])).await;
+    let k3 = compute(p, &request("K3", "2017-01", "2017-12", &["jobcenter_id"])).await;
     assert_eq!(k3.rows.len(), 36);
     for r in &k3.rows {
         let available = r.month == m("2017-12");
@@ -88,16 +91,14 @@ async fn sample_gives_twelve_months_per_jobcenter_for_k2_k1e2_and_k3() {
     }
 }
 
-#[tokio::test]
-async fn sample_serves_all_fifteen_official_indicators_plausibly() {
-    let p = open(Path::new(Project::DEFAULT_SAMPLE)).await;
+async fn serves_all_fifteen_official_indicators_plausibly(p: &Project) {
     let codes = [
         "K1", "K1E1", "K1E2", "K1E3", "K1E4", "K2", "K2E1", "K2E2", "K2E3", "K2E4", "K3", "K3E1",
         "K3E2", "K3E3", "K3E4",
     ];
     for code in codes {
         for by in ["jobcenter_id", "district_id", "sex"] {
-            let v = compute(&p, &request(code, "2017-12", "2018-12", &[by])).await;
+            let v = compute(p, &request(code, "2017-12", "2018-12", &[by])).await;
             assert!(!v.rows.is_empty(), "{code} by {by}");
             for r in v.rows.iter().filter(|r| r.month == m("2018-12")) {
                 assert_eq!(r.status, Status::Available, "{code} by {by}: {r:?}");
@@ -113,8 +114,8 @@ async fn sample_serves_all_fifteen_official_indicators_plausibly() {
         }
     }
     // K1 follows the yearly change of the LLU total, which moves with the eLb stock.
-    let k1 = compute(&p, &request("K1", "2018-12", "2018-12", &[])).await;
-    let k1e2 = compute(&p, &request("K1E2", "2018-12", "2018-12", &[])).await;
+    let k1 = compute(p, &request("K1", "2018-12", "2018-12", &[])).await;
+    let k1e2 = compute(p, &request("K1E2", "2018-12", "2018-12", &[])).await;
     let (k1, k1e2) = (
         k1.rows[0].value.unwrap_or_default(),
         k1e2.rows[0].value.unwrap_or_default(),
@@ -125,9 +126,7 @@ async fn sample_serves_all_fifteen_official_indicators_plausibly() {
     );
 }
 
-#[tokio::test]
-async fn sample_reproduces_the_practice_reports() {
-    let p = open(Path::new(Project::DEFAULT_SAMPLE)).await;
+async fn reproduces_the_practice_reports(p: &Project) {
     // Rhein-Berg's one-week health check, cohort months 2017-01 … 2017-12 (the window of
     // 2017-12): 148 participants, about 20 % integrated and a third in further measures
     // within six months, some therapies and transitions to pension or SGB XII.
@@ -141,7 +140,7 @@ async fn sample_reproduces_the_practice_reports() {
     };
     let mut shares = Vec::new();
     for code in ["P1", "P2", "P3", "P4"] {
-        let v = compute(&p, &cohort(code)).await;
+        let v = compute(p, &cohort(code)).await;
         let r = &v.rows[0];
         assert_eq!(
             (r.status, r.denominator),
@@ -162,7 +161,7 @@ async fn sample_reproduces_the_practice_reports() {
     // Invitations in Rhein-Berg, 2017: letters about 30 %, contact cafés 60–70 %.
     let mut req = request("S6", "2017-12", "2017-12", &["format"]);
     req.filters = vec![("jobcenter_id".into(), "05378".into())];
-    let v = compute(&p, &req).await;
+    let v = compute(p, &req).await;
     let standard = row_value(&v, "standard");
     let cafe = row_value(&v, "contact_cafe");
     assert!(
