@@ -158,19 +158,13 @@ impl Engine {
         let wide = widen_for_disclosure(asked);
         let req = &wide;
         let months: Vec<Month> = req.from.through(req.to).collect();
+        let reason = |t: Month| {
+            availability::unavailable_reason(def, &self.blocks, &self.absent_tables, self.span, t)
+        };
         let computable: Vec<Month> = months
             .iter()
             .copied()
-            .filter(|&t| {
-                availability::unavailable_reason(
-                    def,
-                    &self.blocks,
-                    &self.absent_tables,
-                    self.span,
-                    t,
-                )
-                .is_none()
-            })
+            .filter(|&t| reason(t).is_none())
             .collect();
         let (numerator, denominator) = if computable.is_empty() {
             Default::default()
@@ -183,15 +177,7 @@ impl Engine {
             def,
             req,
             units: &self.units,
-            reason: &|t| {
-                availability::unavailable_reason(
-                    def,
-                    &self.blocks,
-                    &self.absent_tables,
-                    self.span,
-                    t,
-                )
-            },
+            reason: &reason,
         };
         Ok(narrow(
             frame.assemble(&months, &numerator, &denominator),
