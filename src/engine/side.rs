@@ -46,7 +46,8 @@ pub(super) async fn run(
 ) -> Result<SideSums, EngineError> {
     let spec = blocks
         .get(&side.block)
-        .ok_or_else(|| EngineError::UnknownIndicator(format!("block {}", side.block)))?;
+        // Definitions are checked against the blocks at start, so this cannot happen.
+        .ok_or_else(|| DataFusionError::Internal(format!("no building block '{}'", side.block)))?;
     let has = |d: &str| spec.dimensions.iter().any(|x| x == d);
     let count = spec
         .measure(&side.measure)

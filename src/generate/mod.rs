@@ -111,9 +111,6 @@ pub enum GenerateError {
         /// The Arrow error.
         source: arrow::error::ArrowError,
     },
-    /// The contract's tables are not the ones the generator writes.
-    #[error("generator and contract disagree: {0}")]
-    Contract(String),
 }
 
 /// Writes a synthetic extract for `opts` and returns the rows written per table.

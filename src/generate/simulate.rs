@@ -197,22 +197,19 @@ fn tidy(span: &Span, rows: &mut Rows) {
     rows.health.sort_by_key(|x| (x.person, x.date));
     rows.exits.sort_by_key(|x| (x.person, x.date));
     rows.invitations.sort_by_key(|x| (x.person, x.date));
+    number_per_person(rows.measures.iter_mut().map(|x| (x.person, &mut x.seq)));
+    number_per_person(rows.invitations.iter_mut().map(|x| (x.person, &mut x.seq)));
+}
+
+/// Numbers rows 1, 2, … within each person (rows sorted by person).
+fn number_per_person<'a>(rows: impl Iterator<Item = (usize, &'a mut usize)>) {
     let mut last = (usize::MAX, 0);
-    for x in &mut rows.measures {
-        last = if last.0 == x.person {
-            (x.person, last.1 + 1)
+    for (person, seq) in rows {
+        last = if last.0 == person {
+            (person, last.1 + 1)
         } else {
-            (x.person, 1)
+            (person, 1)
         };
-        x.seq = last.1;
-    }
-    let mut last = (usize::MAX, 0);
-    for x in &mut rows.invitations {
-        last = if last.0 == x.person {
-            (x.person, last.1 + 1)
-        } else {
-            (x.person, 1)
-        };
-        x.seq = last.1;
+        *seq = last.1;
     }
 }
