@@ -103,6 +103,8 @@ async fn main() {
                     by: vec![by.to_string()],
                     filters: Vec::new(),
                     min_count: 3,
+                    scope: None,
+                    max_rows: None,
                 };
                 answers += project
                     .engine

@@ -48,6 +48,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             by: vec!["jobcenter_id".into()],
             filters: Vec::new(),
             min_count: 3,
+            scope: None,
+            max_rows: None,
         };
         let values = project.engine.compute(&request).await?;
         let cells: String = values

@@ -1,15 +1,23 @@
-//! The command line: `compute`, `validate`, `generate` and `serve`, each a thin layer
-//! that parses arguments, calls the library and prints.
+//! The command line: `compute`, `compare`, `contrast`, `validate`, `generate` and
+//! `serve`, each a thin layer that parses arguments, calls the library and prints. The
+//! question commands print exactly the JSON body the API would return (open scope).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use std::time::Duration;
+
+use crate::api::auth::Keys;
+use crate::api::{AppState, Limits, Snapshot, server};
+use crate::compare::CompareRequest;
+use crate::contrast::ContrastRequest;
 use crate::engine::{EngineError, Request};
 use crate::extract::{ExtractError, LoadMode};
 use crate::generate::{GenerateOptions, generate};
 use crate::month::Month;
+use crate::open;
 use crate::open::{OpenError, Project};
 
 /// wirkung — § 48a SGB II indicators and their social-integration extension from
@@ -25,6 +33,10 @@ pub struct Cli {
 enum Command {
     /// Compute one indicator and print the `values` body of the API (JSON or CSV).
     Compute(ComputeArgs),
+    /// Compare districts or jobcenters for one month and print the `compare` body.
+    Compare(CompareArgs),
+    /// Contrast groups of a share indicator for one month and print the `contrast` body.
+    Contrast(ContrastArgs),
     /// Check an extract against the data contract and print the data-quality report.
     Validate(ValidateArgs),
     /// Write a synthetic extract (deterministic for a seed).
@@ -83,6 +95,57 @@ struct ComputeArgs {
 }
 
 #[derive(Debug, Args)]
+struct CompareArgs {
+    /// Extract folder.
+    #[arg(long)]
+    data: PathBuf,
+    #[command(flatten)]
+    sources: Sources,
+    /// Indicator code, e.g. K2.
+    #[arg(long)]
+    indicator: String,
+    /// Reporting month, YYYY-MM.
+    #[arg(long)]
+    month: Month,
+    /// `district_id` or `jobcenter_id`.
+    #[arg(long)]
+    across: String,
+    /// Filter `dimension=value`; repeatable.
+    #[arg(long = "filter", value_parser = parse_filter)]
+    filters: Vec<(String, String)>,
+    /// Disclosure threshold: counts from 1 to N-1 are withheld; 0 switches it off.
+    #[arg(long, default_value_t = 3)]
+    min_count: u32,
+}
+
+#[derive(Debug, Args)]
+struct ContrastArgs {
+    /// Extract folder.
+    #[arg(long)]
+    data: PathBuf,
+    #[command(flatten)]
+    sources: Sources,
+    /// Indicator code of a share indicator, e.g. S6.
+    #[arg(long)]
+    indicator: String,
+    /// Reporting month, YYYY-MM.
+    #[arg(long)]
+    month: Month,
+    /// The dimension whose values are the groups, e.g. format.
+    #[arg(long)]
+    dimension: String,
+    /// Two or more groups, comma-separated, e.g. standard,contact_cafe.
+    #[arg(long, value_delimiter = ',', required = true)]
+    groups: Vec<String>,
+    /// Filter `dimension=value`; repeatable.
+    #[arg(long = "filter", value_parser = parse_filter)]
+    filters: Vec<(String, String)>,
+    /// Disclosure threshold: counts from 1 to N-1 are withheld; 0 switches it off.
+    #[arg(long, default_value_t = 3)]
+    min_count: u32,
+}
+
+#[derive(Debug, Args)]
 struct ValidateArgs {
     /// Extract folder.
     #[arg(long)]
@@ -121,15 +184,22 @@ struct ServeArgs {
     data: PathBuf,
     #[command(flatten)]
     sources: Sources,
-    /// Address to listen on.
+    /// Address to listen on (host:port). Without --auth only loopback addresses.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
-    /// Access file (TOML with token hashes, roles and scopes).
+    /// Access file (TOML with token hashes, roles and scopes); without it the server
+    /// runs open on loopback only.
     #[arg(long)]
     auth: Option<PathBuf>,
-    /// Disclosure threshold.
+    /// Disclosure threshold: counts from 1 to N-1 are withheld; 0 switches it off.
     #[arg(long, default_value_t = 3)]
     min_count: u32,
+    /// Most rows one answer may have.
+    #[arg(long, default_value_t = 100_000)]
+    max_rows: usize,
+    /// Longest a question may take, in seconds.
+    #[arg(long, default_value_t = 30.0)]
+    query_timeout: f64,
 }
 
 impl Sources {
@@ -155,6 +225,8 @@ fn parse_filter(s: &str) -> Result<(String, String), String> {
 pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Compute(args) => compute(args).await,
+        Command::Compare(args) => compare(args).await,
+        Command::Contrast(args) => contrast(args).await,
         Command::Validate(args) => validate(args),
         Command::Generate(args) => run_generate(args),
         Command::Serve(args) => serve(args).await,
@@ -173,29 +245,78 @@ async fn compute(args: ComputeArgs) -> ExitCode {
         by: args.by,
         filters: args.filters,
         min_count: args.min_count,
+        scope: None,
+        max_rows: None,
     };
-    match project.engine.compute(&request).await {
-        Ok(values) => {
-            match args.format {
-                Format::Json => println!("{}", values.to_json()),
-                Format::Csv => match values.to_csv() {
-                    Ok(csv) => print!("{csv}"),
-                    Err(e) => {
-                        eprintln!("error: cannot write CSV: {e}");
-                        return ExitCode::from(1);
-                    }
-                },
+    let values = match project.engine.compute(&request).await {
+        Ok(values) => values,
+        Err(e) => return fail_question(e),
+    };
+    match args.format {
+        Format::Json => println!("{}", values.to_json()),
+        Format::Csv => match values.to_csv() {
+            Ok(csv) => print!("{csv}"),
+            Err(e) => {
+                eprintln!("error: cannot write CSV: {e}");
+                return ExitCode::from(1);
             }
+        },
+    }
+    ExitCode::SUCCESS
+}
+
+async fn compare(args: CompareArgs) -> ExitCode {
+    let project = match args.sources.open(&args.data).await {
+        Ok(p) => p,
+        Err(e) => return fail_open(e),
+    };
+    let request = CompareRequest {
+        indicator: args.indicator,
+        month: args.month,
+        across: args.across,
+        filters: args.filters,
+        min_count: args.min_count,
+        scope: None,
+    };
+    print_json(crate::compare::compare(&project.engine, &request).await)
+}
+
+async fn contrast(args: ContrastArgs) -> ExitCode {
+    let project = match args.sources.open(&args.data).await {
+        Ok(p) => p,
+        Err(e) => return fail_open(e),
+    };
+    let request = ContrastRequest {
+        indicator: args.indicator,
+        month: args.month,
+        dimension: args.dimension,
+        groups: args.groups,
+        filters: args.filters,
+        min_count: args.min_count,
+        scope: None,
+    };
+    print_json(crate::contrast::contrast(&project.engine, &request).await)
+}
+
+fn print_json<T: serde::Serialize>(answer: Result<T, EngineError>) -> ExitCode {
+    match answer {
+        // Cannot fail: the answer types hold only strings, numbers and options.
+        Ok(a) => {
+            println!("{}", serde_json::to_string_pretty(&a).unwrap_or_default());
             ExitCode::SUCCESS
         }
-        Err(e @ (EngineError::UnknownIndicator(_) | EngineError::BadParameter { .. })) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
+        Err(e) => fail_question(e),
+    }
+}
+
+/// Exit 2 for a question the user can fix, 1 otherwise.
+fn fail_question(e: EngineError) -> ExitCode {
+    eprintln!("error: {e}");
+    match e {
+        EngineError::UnknownIndicator(_)
+        | EngineError::BadParameter { .. }
+        | EngineError::TooManyRows { .. } => ExitCode::from(2),
+        _ => ExitCode::from(1),
     }
 }
 
@@ -256,22 +377,98 @@ fn run_generate(args: GenerateArgs) -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {
+    // Refuse what can be refused before the (slow) load: the auth file and an open
+    // server on a network address.
+    let keys = match args.auth.as_deref().map(Keys::load).transpose() {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match server::bind(&args.listen, keys.is_some()).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if !(args.query_timeout > 0.0 && args.query_timeout.is_finite()) {
+        eprintln!("error: --query-timeout must be a positive number of seconds");
+        return ExitCode::from(2);
+    }
+    let version = match open::fingerprint(&args.data) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.data.display());
+            return ExitCode::from(1);
+        }
+    };
     let project = match args.sources.open(&args.data).await {
         Ok(p) => p,
         Err(e) => return fail_open(e),
     };
     let (from, to) = project.engine.span();
-    println!("loaded {} (data span {from} … {to})", args.data.display());
-    for def in project.engine.catalogue().all() {
-        println!("  {:<5} {}", def.code, def.name_de);
-    }
-    let _ = (args.listen, args.auth, args.min_count);
-    println!(
-        "The HTTP API is not built yet (issue #5). Until then, ask the same questions with\n  \
-         cargo run --release -- compute --data {} --indicator K2 --from {to} --by jobcenter_id",
-        args.data.display()
+    eprintln!(
+        "loaded {} (data span {from} … {to}, {} indicators)",
+        args.data.display(),
+        project.engine.catalogue().all().len()
     );
-    ExitCode::SUCCESS
+    if let Some(keys) = &keys {
+        warn_unknown_scopes(keys, &project);
+    }
+    let limits = Limits {
+        min_count: args.min_count,
+        max_rows: args.max_rows,
+        query_timeout: Duration::from_secs_f64(args.query_timeout),
+        ..Limits::default()
+    };
+    let snapshot = Snapshot {
+        project,
+        loaded_at: chrono::Utc::now(),
+        version,
+    };
+    let addr = listener
+        .local_addr()
+        .map_or_else(|_| args.listen.clone(), |a| a.to_string());
+    match &keys {
+        Some(_) => eprintln!(
+            "serving http://{addr}/api/v1/ (bearer tokens from {})",
+            args.auth
+                .as_deref()
+                .unwrap_or(std::path::Path::new(""))
+                .display()
+        ),
+        None => eprintln!(
+            "serving http://{addr}/api/v1/ in OPEN mode (no --auth): loopback only, every \
+             caller sees every jobcenter"
+        ),
+    }
+    if args.min_count == 0 {
+        eprintln!("disclosure control is OFF (--min-count 0): for internal use only");
+    }
+    let state = AppState::new(snapshot, keys, limits);
+    match server::serve(listener, state, server::shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn warn_unknown_scopes(keys: &Keys, project: &Project) {
+    let units = project.engine.units();
+    for caller in keys.callers() {
+        for j in caller.scope.iter().flatten() {
+            if !units.iter().any(|u| &u.jobcenter_id == j) {
+                eprintln!(
+                    "warning: key '{}' is scoped to jobcenter {j}, which this extract does not hold",
+                    caller.name
+                );
+            }
+        }
+    }
 }
 
 fn fail_open(e: OpenError) -> ExitCode {

@@ -17,7 +17,7 @@
 use serde::Serialize;
 
 /// Why a cell is withheld.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Suppression {
     /// Its own numerator or denominator count is below the threshold.

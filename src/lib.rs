@@ -12,17 +12,23 @@
 //! | [`blocks`] | the building blocks in `queries/*.sql` and their headers (no DataFusion) |
 //! | [`definition`] | the indicator definitions in `indicators/*.toml` and their checks (no DataFusion) |
 //! | [`engine`] | computing blocks once per load, compiling definitions into plans, assembling answers |
-//! | [`stats`] | confidence intervals (pure) |
+//! | [`stats`] | intervals, funnel limits and tests (pure) |
 //! | [`disclosure`] | primary and secondary suppression (pure) |
 //! | [`values`] | the `values` answer and its JSON and CSV renderings |
+//! | [`compare`] | comparing districts or jobcenters: ranks, pooled value, funnel limits |
+//! | [`contrast`] | contrasting groups of a share indicator: difference, relative risk, tests |
+//! | [`api`] | the HTTP API (axum): routes, access, problem details, OpenAPI; a thin layer |
 //! | [`open`] | opening an extract with blocks and definitions: what every front end shares |
 //! | [`generate`] | the synthetic sample-data generator |
 //! | [`cli`] | the command line, a thin layer over the above |
 //! | [`month`] | calendar months, the time grain of everything |
 
+pub mod api;
 pub mod blocks;
 pub mod cli;
+pub mod compare;
 pub mod contract;
+pub mod contrast;
 pub mod definition;
 pub mod disclosure;
 pub mod engine;

@@ -88,3 +88,40 @@ pub fn session() -> Result<SessionContext, EngineError> {
         .build_arc()?;
     Ok(SessionContext::new_with_config_rt(config, runtime))
 }
+
+/// Identifies the files of an extract: a SHA-256 over every file's relative path, size
+/// and modification time, shortened to 16 hex digits. Cheap (no data is read), and it
+/// changes whenever a delivery replaces a file; `health` reports it as the data version.
+pub fn fingerprint(dir: &Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let entry = entry?;
+            let meta = entry.metadata()?;
+            if meta.is_dir() {
+                pending.push(entry.path());
+            } else {
+                let modified = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                let path = entry.path();
+                let relative = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
+                files.push((relative, meta.len(), modified));
+            }
+        }
+    }
+    files.sort();
+    let mut hash = Sha256::new();
+    for (path, len, modified) in files {
+        hash.update(path.to_string_lossy().as_bytes());
+        hash.update([0]);
+        hash.update(len.to_le_bytes());
+        hash.update(modified.to_le_bytes());
+    }
+    let digest = hash.finalize();
+    Ok(digest.iter().take(8).map(|b| format!("{b:02x}")).collect())
+}

@@ -5,12 +5,14 @@
 
 use serde::Serialize;
 use serde::ser::SerializeMap;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, SchemaType, Type};
 
 use crate::disclosure::Suppression;
 use crate::month::Month;
 
 /// Whether a row carries a value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Computed and published.
@@ -123,19 +125,93 @@ impl Serialize for ValueRow {
     }
 }
 
+/// The OpenAPI schema of a row, kept beside its `Serialize` so the two cannot drift
+/// apart silently (`tests/api` checks served rows against it).
+impl utoipa::PartialSchema for ValueRow {
+    fn schema() -> RefOr<Schema> {
+        let number = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(SchemaType::from_iter([Type::Number, Type::Null]))
+                .description(Some(description))
+        };
+        let text = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                .description(Some(description))
+        };
+        ObjectBuilder::new()
+            .description(Some(
+                "One month and breakdown cell. Each dimension of `by` is a further property \
+                 named after it (text, Boolean for single_parent, null for a missing value).",
+            ))
+            .property(
+                "month",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("Reporting month, YYYY-MM")),
+            )
+            .property(
+                "numerator",
+                number("Numerator; null when unavailable or withheld"),
+            )
+            .property(
+                "denominator",
+                number("Denominator; null when unavailable or withheld"),
+            )
+            .property("ratio", number("Raw quotient; change indicators only"))
+            .property(
+                "value",
+                number("Value in percent (change in percent for change indicators)"),
+            )
+            .property("ci_low", number("Lower end of the 95 % interval, percent"))
+            .property("ci_high", number("Upper end of the 95 % interval, percent"))
+            .property(
+                "numerator_count",
+                number("Persons or events behind the numerator"),
+            )
+            .property(
+                "denominator_count",
+                number("Persons or events behind the denominator"),
+            )
+            .property("status", <Status as utoipa::PartialSchema>::schema())
+            .property("reason", text("Why unavailable"))
+            .property(
+                "suppressed",
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                    .enum_values(Some(["primary", "secondary"]))
+                    .description(Some("How withheld")),
+            )
+            .required("month")
+            .required("numerator")
+            .required("denominator")
+            .required("value")
+            .required("ci_low")
+            .required("ci_high")
+            .required("status")
+            .required("reason")
+            .required("suppressed")
+            .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ValueRow {}
+
 /// The disclosure threshold an answer was produced with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DisclosureNote {
     /// Counts below this (and above zero) are withheld; 0 = suppression off.
     pub min_count: u32,
 }
 
 /// The answer to a `values` question.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Values {
     /// Indicator code.
     pub indicator: String,
     /// Always `percent`.
+    #[schema(value_type = String, example = "percent")]
     pub unit: &'static str,
     /// The disclosure threshold in force.
     pub disclosure: DisclosureNote,

@@ -60,6 +60,8 @@ async fn check(seed: u64, persons: usize) -> Result<(), TestCaseError> {
             by: by.iter().map(|s| s.to_string()).collect(),
             filters: Vec::new(),
             min_count: 0,
+            scope: None,
+            max_rows: None,
         };
         let total = sums(&p.engine.compute(&ask(&[])).await.expect("total"));
         let by_jc = sums(

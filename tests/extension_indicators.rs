@@ -202,7 +202,9 @@ async fn s1_counts_person_months_with_a_service_start_split_by_first_service() {
     ] {
         assert_available(row(&v, "2016-12", &[service]), n, 4.0, 25.0);
     }
-    assert_eq!(v.rows.len(), 4, "{}", v.to_json());
+    // Every service of the contract is a row; nobody started home care: a zero, not a gap.
+    assert_available(row(&v, "2016-12", &["home_care"]), 0.0, 4.0, 0.0);
+    assert_eq!(v.rows.len(), 5, "{}", v.to_json());
 }
 
 #[tokio::test]

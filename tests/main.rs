@@ -6,6 +6,7 @@
 mod support;
 
 mod additivity;
+mod api;
 mod cli;
 mod definitions;
 mod extension_indicators;

@@ -7,9 +7,13 @@
 
 use std::path::Path;
 
+use wirkung::api::Limits;
+use wirkung::contrast::{ContrastRequest, contrast};
 use wirkung::open::Project;
+use wirkung::stats::hypothesis::TestName;
 use wirkung::values::Status;
 
+use crate::api::Server;
 use crate::support::{compute, m, open, request};
 
 #[tokio::test]
@@ -19,6 +23,135 @@ async fn the_committed_sample() {
     serves_all_fifteen_official_indicators_plausibly(&p).await;
     reproduces_the_practice_reports(&p).await;
     serves_the_extension_with_its_breakdowns(&p).await;
+    contrasts_formats_inside_rhein_berg(&p).await;
+    // Last: the server takes the project.
+    answers_management_and_evaluators_over_http(p).await;
+}
+
+/// Inside Rhein-Berg (`--min-count 0`, the jobcenter's internal use): letters 3643 of
+/// 12359 attended, contact cafés 1262 of 1959.
+async fn contrasts_formats_inside_rhein_berg(p: &Project) {
+    let req = ContrastRequest {
+        indicator: "S6".into(),
+        month: m("2017-12"),
+        dimension: "format".into(),
+        groups: vec!["standard".into(), "contact_cafe".into()],
+        filters: vec![("jobcenter_id".into(), "05378".into())],
+        min_count: 0,
+        scope: None,
+    };
+    let c = contrast(&p.engine, &req).await.expect("contrast");
+    assert_eq!(c.groups[0].numerator, Some(3643.0));
+    assert_eq!(c.groups[0].denominator, Some(12359.0));
+    assert_eq!(c.groups[1].numerator, Some(1262.0));
+    assert_eq!(c.groups[1].denominator, Some(1959.0));
+    let d = c.difference.expect("difference");
+    // statsmodels 0.15: confint_proportions_2indep(3643, 12359, 1262, 1959,
+    //   method="newcomb", compare="diff") = (-0.3718098714530176, -0.3264997045772215)
+    assert!(
+        (d.ci_low - -37.181).abs() < 1e-3 && (d.ci_high - -32.65).abs() < 1e-3,
+        "{d:?}"
+    );
+    // proportions_ztest([3643, 1262], [12359, 1959]) = (-30.278944663675414, 2.17e-201)
+    let t = c.test.expect("test");
+    assert_eq!(t.name, TestName::TwoProportionZ);
+    assert!((t.statistic.unwrap_or_default() - -30.278945).abs() < 1e-5);
+    assert!(t.p_value < 1e-200);
+    assert!((c.relative_risk.unwrap_or_default() - 0.457563).abs() < 1e-6);
+}
+
+async fn answers_management_and_evaluators_over_http(p: Project) {
+    let server = Server::serve(p, "sample".into(), None, Limits::default()).await;
+    // Management: Münster's seven districts compared on K2 for December 2017.
+    let c = server
+        .ok("/api/v1/indicators/K2/compare?month=2017-12&across=district_id&jobcenter_id=05515")
+        .await;
+    let units = c["units"].as_array().expect("units");
+    assert_eq!(units.len(), 7, "{c}");
+    // The pooled value is Münster's K2 (2018 integrations per 8227.08 average eLb).
+    assert_eq!(c["pooled"]["numerator"], 2018.0);
+    let pooled = c["pooled"]["value"].as_f64().expect("pooled");
+    let mut ranks: Vec<u64> = units.iter().filter_map(|u| u["rank"].as_u64()).collect();
+    ranks.sort_unstable();
+    assert_eq!(ranks, (1..=7).collect::<Vec<_>>(), "{c}");
+    let sum: f64 = units.iter().filter_map(|u| u["numerator"].as_f64()).sum();
+    assert_eq!(sum, 2018.0, "districts add up to the jobcenter");
+    for u in units {
+        let v = u["value"].as_f64().expect("value");
+        let f = |k: &str, i: usize| u[k][i].as_f64().expect("funnel");
+        assert!(
+            u["ci_low"].as_f64() < Some(v) && Some(v) < u["ci_high"].as_f64(),
+            "{u}"
+        );
+        assert!(
+            f("funnel998", 0) < f("funnel95", 0) && f("funnel95", 0) < pooled,
+            "{u}"
+        );
+        assert!(
+            pooled < f("funnel95", 1) && f("funnel95", 1) < f("funnel998", 1),
+            "{u}"
+        );
+        let flag = if v > f("funnel998", 1) {
+            "above"
+        } else if v < f("funnel998", 0) {
+            "below"
+        } else {
+            "within"
+        };
+        assert_eq!(u["flag"], flag, "{u}");
+        assert!(!u["name"].as_str().unwrap_or_default().is_empty());
+    }
+    // Smaller districts get wider funnels (Poisson limits for a rate).
+    let width = |u: &serde_json::Value| {
+        u["funnel95"][1].as_f64().unwrap_or_default()
+            - u["funnel95"][0].as_f64().unwrap_or_default()
+    };
+    let (small, large) = (
+        units
+            .iter()
+            .min_by(|a, b| {
+                a["denominator"]
+                    .as_f64()
+                    .partial_cmp(&b["denominator"].as_f64())
+                    .expect("order")
+            })
+            .expect("unit"),
+        units
+            .iter()
+            .max_by(|a, b| {
+                a["denominator"]
+                    .as_f64()
+                    .partial_cmp(&b["denominator"].as_f64())
+                    .expect("order")
+            })
+            .expect("unit"),
+    );
+    assert!(width(small) > width(large));
+
+    // Evaluators, at the public threshold. Münster: letters 29.1 %, contact cafés 65.2 %.
+    let c = server
+        .ok("/api/v1/indicators/S6/contrast?month=2017-12&dimension=format&groups=standard,contact_cafe&jobcenter_id=05515")
+        .await;
+    assert_eq!(c["groups"][0]["value"], 29.059);
+    assert_eq!(c["groups"][1]["value"], 65.249);
+    assert_eq!(c["test"]["name"], "two_proportion_z");
+    assert!(c["test"]["p_value"].as_f64() < Some(1e-100));
+    assert!(c["difference"]["ci_high"].as_f64() < Some(-30.0));
+    // Rhein-Berg's contact cafés are withheld in public: Recklinghausen, which runs none,
+    // has two stray contact-café invitations (persons who moved); with Rhein-Berg's and
+    // Münster's published, they would follow from the total. No test is computed then.
+    let c = server
+        .ok("/api/v1/indicators/S6/contrast?month=2017-12&dimension=format&groups=standard,contact_cafe&jobcenter_id=05378")
+        .await;
+    assert_eq!(c["groups"][0]["value"], 29.476);
+    assert_eq!(c["groups"][1]["suppressed"], "secondary");
+    assert_eq!(c["test"], serde_json::Value::Null);
+    assert!(
+        c["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("contact_cafe"))
+    );
+    server.stop().await;
 }
 
 async fn serves_the_extension_with_its_breakdowns(p: &Project) {

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::blocks::BlockCatalogue;
 
 /// Whether an official Kennzahl, an Ergänzungsgröße or one of wirkung's extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Kennzahl nach § 48a SGB II.
@@ -31,7 +31,7 @@ pub enum Kind {
 }
 
 /// How the quotient is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Display {
     /// `100 · numerator / denominator`, events per stock.
@@ -43,7 +43,7 @@ pub enum Display {
 }
 
 /// Which direction is good.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Polarity {
     /// Higher values are better.
@@ -55,7 +55,7 @@ pub enum Polarity {
 }
 
 /// The 95 % interval every value carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IntervalMethod {
     /// Wilson score interval (shares).

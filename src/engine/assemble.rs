@@ -213,37 +213,7 @@ impl Frame<'_> {
             denominator_count: dc,
             hidden,
         };
-        if d == 0.0 {
-            // The counts are complete, only the quotient is undefined: show them (they
-            // pass disclosure control like any published cell), value null.
-            row.reason = Some("the denominator is zero".into());
-            row.numerator = finite(round(n, 4));
-            row.denominator = Some(0.0);
-            row.numerator_count = finite(round(nc, 4));
-            row.denominator_count = finite(round(dc, 4));
-            return (row, cell);
-        }
-        let q = n / d;
-        let (value, ratio) = match self.def.display {
-            Display::Change => (100.0 * (q - 1.0), Some(Some(round(q, 6)))),
-            Display::Rate | Display::Share => (100.0 * q, None),
-        };
-        let ci = match self.def.interval_method() {
-            IntervalMethod::Wilson => stats::wilson(n, d, stats::LEVEL),
-            IntervalMethod::Poisson => {
-                stats::poisson_exact(nc.round(), stats::LEVEL).map(|(lo, hi)| (lo / d, hi / d))
-            }
-            IntervalMethod::None => None,
-        };
-        row.numerator = finite(round(n, 4));
-        row.denominator = finite(round(d, 4));
-        row.ratio = ratio;
-        row.value = finite(round(value, 3));
-        row.ci_low = ci.and_then(|(lo, _)| finite(round(100.0 * lo, 3)));
-        row.ci_high = ci.and_then(|(_, hi)| finite(round(100.0 * hi, 3)));
-        row.numerator_count = finite(round(nc, 4));
-        row.denominator_count = finite(round(dc, 4));
-        row.status = Status::Available;
+        fill(self.def, &mut row, (n, d), (nc, dc));
         (row, cell)
     }
 
@@ -332,6 +302,42 @@ impl Frame<'_> {
         }
         lines.into_values().filter(|l| l.len() > 1).collect()
     }
+}
+
+/// Fills a row's numbers from its sums `(numerator, denominator)` and the counts behind
+/// them: the value (divided last), the interval, and the status.
+pub(super) fn fill(def: &Definition, row: &mut ValueRow, (n, d): (f64, f64), (nc, dc): (f64, f64)) {
+    row.numerator_count = finite(round(nc, 4));
+    row.denominator_count = finite(round(dc, 4));
+    if d == 0.0 {
+        // The counts are complete, only the quotient is undefined: show them (they pass
+        // disclosure control like any published cell), value null.
+        row.status = Status::Unavailable;
+        row.reason = Some("the denominator is zero".into());
+        row.numerator = finite(round(n, 4));
+        row.denominator = Some(0.0);
+        return;
+    }
+    let q = n / d;
+    let (value, ratio) = match def.display {
+        Display::Change => (100.0 * (q - 1.0), Some(Some(round(q, 6)))),
+        Display::Rate | Display::Share => (100.0 * q, None),
+    };
+    let ci = match def.interval_method() {
+        IntervalMethod::Wilson => stats::wilson(n, d, stats::LEVEL),
+        IntervalMethod::Poisson => {
+            stats::poisson_exact(nc.round(), stats::LEVEL).map(|(lo, hi)| (lo / d, hi / d))
+        }
+        IntervalMethod::None => None,
+    };
+    row.numerator = finite(round(n, 4));
+    row.denominator = finite(round(d, 4));
+    row.ratio = ratio;
+    row.value = finite(round(value, 3));
+    row.ci_low = ci.and_then(|(lo, _)| finite(round(100.0 * lo, 3)));
+    row.ci_high = ci.and_then(|(_, hi)| finite(round(100.0 * hi, 3)));
+    row.status = Status::Available;
+    row.reason = None;
 }
 
 fn round(x: f64, decimals: i32) -> f64 {

@@ -4,8 +4,10 @@
 //! Units nest district → jobcenter → comparison type → everything. The person
 //! attributes (`sex`, `age_group`, `citizenship`, `single_parent`) have fixed domains;
 //! `sex = d` enters totals only (KENNZAHLEN.md): it is never a published row, and a
-//! filter may only name a published value. Indicator-specific dimensions (`programme`,
-//! `service`, `format`, `topic`, …) take the values found in the data.
+//! filter may only name a published value. The coded indicator-specific dimensions
+//! (`service`, `format`) publish their contract domain, so a service or format nobody
+//! used in a unit is a zero row, as for the person attributes; free ones (`programme`,
+//! `topic`) take the values found in the data.
 
 use crate::contract;
 
@@ -17,6 +19,8 @@ pub fn published_domain(dim: &str) -> Option<&'static [&'static str]> {
         "age_group" => Some(&["u25", "25_54", "55plus"]),
         "citizenship" => Some(contract::CITIZENSHIP),
         "single_parent" => Some(&["false", "true"]),
+        "service" => Some(contract::SERVICE),
+        "format" => Some(contract::INVITATION_FORMAT),
         _ => None,
     }
 }
@@ -35,6 +39,22 @@ pub fn ancestors(dim: &str) -> &'static [&'static str] {
         Some(i) => &UNIT_LEVELS[i + 1..],
         None => &[],
     }
+}
+
+/// The canonical position of a dimension in a breakdown: units from the finest, then the
+/// person attributes, then indicator-specific dimensions by name.
+pub fn canonical_rank(dim: &str) -> (usize, String) {
+    const ORDER: [&str; 7] = [
+        "district_id",
+        "jobcenter_id",
+        "comparison_type",
+        "sex",
+        "age_group",
+        "citizenship",
+        "single_parent",
+    ];
+    let pos = ORDER.iter().position(|d| *d == dim).unwrap_or(ORDER.len());
+    (pos, dim.to_string())
 }
 
 /// Sort key of a value within its dimension: fixed domains in their own order, other

@@ -16,6 +16,7 @@ mod assemble;
 pub mod availability;
 pub mod dimensions;
 mod load;
+mod scope;
 mod side;
 pub mod udf;
 
@@ -27,7 +28,7 @@ use datafusion::prelude::SessionContext;
 use crate::blocks::{BlockCatalogue, BlockError};
 use crate::definition::{Catalogue, Definition, DefinitionError};
 use crate::month::Month;
-use crate::values::{DimValue, Values};
+use crate::values::{DimValue, ValueRow, Values};
 
 pub use load::Unit;
 
@@ -62,6 +63,21 @@ pub enum EngineError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The answer would be larger than the configured limit.
+    #[error(
+        "the answer would have {rows} rows, more than the limit of {limit}; ask for fewer months or a coarser breakdown"
+    )]
+    TooManyRows {
+        /// Rows of the answer (an estimate when refused before computing).
+        rows: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The asker's scope cannot be applied to this indicator.
+    #[error(
+        "indicator {0} has no jobcenter_id dimension, so it cannot be restricted to a scope of jobcenters"
+    )]
+    Unscoped(String),
     /// An internal query failed.
     #[error("query failed: {0}")]
     Query(#[from] DataFusionError),
@@ -82,6 +98,28 @@ pub struct Request {
     pub filters: Vec<(String, String)>,
     /// Disclosure threshold (0 = off).
     pub min_count: u32,
+    /// The jobcenters the asker may see (`None`: every one). Not a filter: the
+    /// engine's `scope` module says how an answer is restricted.
+    pub scope: Option<BTreeSet<String>>,
+    /// Refuse answers with more rows than this.
+    pub max_rows: Option<usize>,
+}
+
+impl Request {
+    /// A question for `indicator` over `from … to`: no breakdown, no filter, the default
+    /// disclosure threshold of the spec (3), every jobcenter, no row limit.
+    pub fn new(indicator: impl Into<String>, from: Month, to: Month) -> Request {
+        Request {
+            indicator: indicator.into(),
+            from,
+            to,
+            by: Vec::new(),
+            filters: Vec::new(),
+            min_count: 3,
+            scope: None,
+            max_rows: None,
+        }
+    }
 }
 
 /// A loaded extract with its building blocks computed, ready to answer questions.
@@ -153,11 +191,29 @@ impl Engine {
         self.check_request(def, req)?;
         // Disclosure is decided on the grid widened by the filtered dimensions, so that a
         // filtered answer cannot be subtracted from an unfiltered one; the rows the
-        // caller asked for are picked afterwards.
+        // caller asked for are picked afterwards. A scope widens it by jobcenter too.
         let asked = req;
-        let wide = widen_for_disclosure(asked);
+        let mut wide = widen_for_disclosure(asked);
+        let scope = scope::effective(asked.scope.as_ref(), &self.units);
+        let summed = match scope {
+            Some(_) if !def.dimensions.iter().any(|d| d == "jobcenter_id") => {
+                return Err(EngineError::Unscoped(def.code.clone()));
+            }
+            Some(_) => scope::widen(&mut wide.by),
+            None => false,
+        };
+        // One canonical order of the breakdown, whatever order it was asked in: secondary
+        // suppression depends on the order lines are visited, and two orders of the same
+        // grid must not publish two different patterns to combine.
+        wide.by.sort_by_key(|d| dimensions::canonical_rank(d));
         let req = &wide;
         let months: Vec<Month> = req.from.through(req.to).collect();
+        if let Some(limit) = asked.max_rows {
+            let rows = months.len().saturating_mul(self.grid_estimate(asked));
+            if rows > limit {
+                return Err(EngineError::TooManyRows { rows, limit });
+            }
+        }
         let reason = |t: Month| {
             availability::unavailable_reason(def, &self.blocks, &self.absent_tables, self.span, t)
         };
@@ -179,10 +235,49 @@ impl Engine {
             units: &self.units,
             reason: &reason,
         };
-        Ok(narrow(
-            frame.assemble(&months, &numerator, &denominator),
-            asked,
-        ))
+        let mut values = frame.assemble(&months, &numerator, &denominator);
+        if let Some(scope) = scope {
+            values = scope::restrict(values, scope, summed, &self.units, def);
+        }
+        let values = narrow(values, asked);
+        if let Some(limit) = asked.max_rows.filter(|&l| values.rows.len() > l) {
+            return Err(EngineError::TooManyRows {
+                rows: values.rows.len(),
+                limit,
+            });
+        }
+        Ok(values)
+    }
+
+    /// Cells per month of the asked breakdown, estimated before computing: unit
+    /// combinations from the reference tables times the fixed domains; data-driven
+    /// dimensions (programmes) count once, so this is a lower bound checked again after.
+    fn grid_estimate(&self, req: &Request) -> usize {
+        let unit_dims: Vec<&str> = req
+            .by
+            .iter()
+            .map(String::as_str)
+            .filter(|d| dimensions::is_unit(d))
+            .collect();
+        let combos: BTreeSet<Vec<Option<&str>>> = self
+            .units
+            .iter()
+            .map(|u| {
+                unit_dims
+                    .iter()
+                    .map(|d| match *d {
+                        "district_id" => Some(u.district_id.as_str()),
+                        "jobcenter_id" => Some(u.jobcenter_id.as_str()),
+                        _ => u.comparison_type.as_deref(),
+                    })
+                    .collect()
+            })
+            .collect();
+        req.by
+            .iter()
+            .filter(|d| !dimensions::is_unit(d))
+            .map(|d| dimensions::published_domain(d).map_or(1, <[_]>::len))
+            .fold(combos.len().max(1), usize::saturating_mul)
     }
 
     fn check_request(&self, def: &Definition, req: &Request) -> Result<(), EngineError> {
@@ -261,8 +356,31 @@ fn narrow(mut values: Values, asked: &Request) -> Values {
     };
     values.rows.retain(|r| matches(&r.cell));
     for row in &mut values.rows {
-        row.cell.truncate(asked.by.len());
+        let mut cell = Vec::with_capacity(asked.by.len());
+        for dim in &asked.by {
+            if let Some(i) = row.cell.iter().position(|(d, _)| d == dim) {
+                cell.push(row.cell.swap_remove(i));
+            }
+        }
+        row.cell = cell;
     }
+    // The grid was laid out in the canonical order; rows follow the asked one.
+    let key = |r: &ValueRow| {
+        let cells: Vec<(usize, String)> = r
+            .cell
+            .iter()
+            .map(|(d, v)| {
+                let text = match v {
+                    DimValue::Text(t) => Some(t.clone()),
+                    DimValue::Bool(b) => Some(b.to_string()),
+                    DimValue::Null => None,
+                };
+                dimensions::sort_key(d, text.as_deref())
+            })
+            .collect();
+        (r.month, cells)
+    };
+    values.rows.sort_by_cached_key(key);
     values
 }
 

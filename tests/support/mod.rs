@@ -40,6 +40,8 @@ pub fn request(indicator: &str, from: &str, to: &str, by: &[&str]) -> Request {
         by: by.iter().map(|s| s.to_string()).collect(),
         filters: Vec::new(),
         min_count: 0,
+        scope: None,
+        max_rows: None,
     }
 }
 

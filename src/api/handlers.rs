@@ -1,0 +1,343 @@
+//! One function per endpoint of API.md: extract the parameters, check access, ask the
+//! engine, encode. The `#[utoipa::path]` attributes are the source of the OpenAPI
+//! document.
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::{FromRequestParts, RawQuery, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::auth::{Caller, check_reach};
+use super::params::{Params, Rendering};
+use super::problem::{MEDIA_TYPE, Problem};
+use crate::compare::{CompareRequest, Comparison, compare as run_compare};
+use crate::contrast::{Contrast, ContrastRequest, contrast as run_contrast};
+use crate::definition::{Definition, Display, IntervalMethod, Kind, Polarity};
+use crate::engine::Request;
+use crate::engine::dimensions::is_unit;
+use crate::values::Values;
+
+/// The data span.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Span {
+    /// First month, `YYYY-MM`.
+    pub from: String,
+    /// Last month, `YYYY-MM`.
+    pub to: String,
+}
+
+/// What is being served.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthData {
+    /// Identifies the extract's files; changes when other data is loaded.
+    pub version: String,
+    /// When the data was loaded (RFC 3339, UTC).
+    pub loaded_at: String,
+    /// The months the data covers.
+    pub span: Span,
+}
+
+/// The health answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok` while the server answers.
+    pub status: String,
+    /// The loaded data.
+    pub data: HealthData,
+    /// The software and its version.
+    pub software: String,
+}
+
+/// An indicator of the catalogue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndicatorEntry {
+    /// Code, e.g. `K2`.
+    pub code: String,
+    /// German name.
+    pub name_de: String,
+    /// English name.
+    pub name_en: String,
+    /// Goal of § 48a (1–3) or of the extension (4–5).
+    pub goal: u8,
+    /// Kennzahl, Ergänzungsgröße or extension.
+    pub kind: Kind,
+    /// Rate, share or change.
+    pub display: Display,
+    /// Which direction is good.
+    pub polarity: Polarity,
+    /// Legal basis.
+    pub legal_basis: String,
+    /// German description.
+    pub description_de: String,
+    /// English description.
+    pub description_en: Option<String>,
+    /// Dimensions accepted in `by` and as filters.
+    pub dimensions: Vec<String>,
+    /// The interval every value carries.
+    pub interval: IntervalMethod,
+    /// The declarative definition the indicator is built from.
+    #[schema(value_type = Object)]
+    pub definition: serde_json::Value,
+}
+
+impl IndicatorEntry {
+    fn of(def: &Definition) -> IndicatorEntry {
+        IndicatorEntry {
+            code: def.code.clone(),
+            name_de: def.name_de.clone(),
+            name_en: def.name_en.clone(),
+            goal: def.goal,
+            kind: def.kind,
+            display: def.display,
+            polarity: def.polarity,
+            legal_basis: def.legal_basis.clone(),
+            description_de: def.description_de.clone(),
+            description_en: def.description_en.clone(),
+            dimensions: def.dimensions.clone(),
+            interval: def.interval_method(),
+            definition: serde_json::to_value(def).unwrap_or_default(),
+        }
+    }
+}
+
+/// The catalogue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndicatorList {
+    /// Every indicator.
+    pub indicators: Vec<IndicatorEntry>,
+}
+
+/// The `{code}` path segment, refused as a problem when it cannot be decoded.
+pub struct Code(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Code {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|p| Code(p.0))
+            .map_err(|e| Problem::bad_parameter("code", e.body_text()))
+    }
+}
+
+/// Is the server up, and what data does it serve?
+#[utoipa::path(get, path = "/api/v1/health", tag = "server",
+    responses((status = 200, description = "The server answers", body = Health)))]
+pub async fn health(State(state): State<AppState>) -> Json<Health> {
+    let snapshot = state.snapshot();
+    let (from, to) = snapshot.project.engine.span();
+    Json(Health {
+        status: "ok".into(),
+        data: HealthData {
+            version: snapshot.version.clone(),
+            loaded_at: snapshot
+                .loaded_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            span: Span {
+                from: from.to_string(),
+                to: to.to_string(),
+            },
+        },
+        software: concat!("wirkung ", env!("CARGO_PKG_VERSION")).into(),
+    })
+}
+
+/// The indicator catalogue.
+#[utoipa::path(get, path = "/api/v1/indicators", tag = "indicators",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Every indicator", body = IndicatorList),
+        (status = 401, description = "Missing or unknown token", body = Problem, content_type = MEDIA_TYPE)))]
+pub async fn indicators(State(state): State<AppState>) -> Json<IndicatorList> {
+    let catalogue = state.snapshot().project.engine.catalogue();
+    Json(IndicatorList {
+        indicators: catalogue.all().iter().map(IndicatorEntry::of).collect(),
+    })
+}
+
+/// One indicator of the catalogue.
+#[utoipa::path(get, path = "/api/v1/indicators/{code}", tag = "indicators",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Indicator code, e.g. K2")),
+    responses((status = 200, description = "The indicator", body = IndicatorEntry),
+        (status = 401, description = "Missing or unknown token", body = Problem, content_type = MEDIA_TYPE),
+        (status = 404, description = "Unknown indicator", body = Problem, content_type = MEDIA_TYPE)))]
+pub async fn indicator(
+    State(state): State<AppState>,
+    Code(code): Code,
+) -> Result<Json<IndicatorEntry>, Problem> {
+    let def = state.snapshot().project.engine.catalogue().get(&code);
+    def.map(|d| Json(IndicatorEntry::of(d)))
+        .ok_or_else(|| Problem::unknown_indicator(&code))
+}
+
+/// Values of one indicator by month and breakdown (JSON or CSV).
+#[utoipa::path(get, path = "/api/v1/indicators/{code}/values", tag = "indicators",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Indicator code"),
+        ("from" = String, Query, description = "First month, YYYY-MM"),
+        ("to" = Option<String>, Query, description = "Last month, YYYY-MM (default: from)"),
+        ("by" = Option<String>, Query, description = "Breakdown dimensions, comma-separated"),
+        ("format" = Option<String>, Query, description = "`csv` or `json` (or, for S6, a filter on the invitation format)"),
+        ("filters" = Option<Object>, Query, style = Form, explode, description = "Filters `dimension=value` for any accepted dimension")),
+    responses((status = 200, description = "The values (as CSV with `format=csv` or `Accept: text/csv`)",
+            content((Values = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "A bad parameter", body = Problem, content_type = MEDIA_TYPE),
+        (status = 401, description = "Missing or unknown token", body = Problem, content_type = MEDIA_TYPE),
+        (status = 403, description = "A filter reaches outside the caller's scope", body = Problem, content_type = MEDIA_TYPE),
+        (status = 404, description = "Unknown indicator", body = Problem, content_type = MEDIA_TYPE),
+        (status = 503, description = "The question took too long", body = Problem, content_type = MEDIA_TYPE)))]
+pub async fn values(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Code(code): Code,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let mut params = Params::parse(query.as_deref())?;
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let rendering = params.rendering(accept);
+    let from = params.month("from")?;
+    let to = params.optional_month("to")?.unwrap_or(from);
+    let by = params.list("by")?;
+    let filters = params.filters()?;
+    let engine = &state.snapshot().project.engine;
+    check_reach(
+        caller.scope.as_ref(),
+        engine.units(),
+        unit_filters(&filters),
+    )?;
+    let limits = state.limits();
+    let request = Request {
+        by,
+        filters,
+        min_count: limits.min_count,
+        scope: caller.scope.clone(),
+        max_rows: Some(limits.max_rows),
+        ..Request::new(code, from, to)
+    };
+    let values = state.bounded(engine.compute(&request)).await?;
+    match rendering {
+        Rendering::Json => Ok(Json(values).into_response()),
+        Rendering::Csv => {
+            let csv = values.to_csv().map_err(|e| {
+                tracing::error!(error = %e, "CSV rendering failed");
+                Problem::internal()
+            })?;
+            let mut response = csv.into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            );
+            Ok(response)
+        }
+    }
+}
+
+/// Districts or jobcenters compared for one month: ranks, pooled value, funnel limits.
+#[utoipa::path(get, path = "/api/v1/indicators/{code}/compare", tag = "comparisons",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Indicator code"),
+        ("month" = String, Query, description = "Reporting month, YYYY-MM"),
+        ("across" = String, Query, description = "`district_id` or `jobcenter_id`"),
+        ("filters" = Option<Object>, Query, style = Form, explode, description = "Filters `dimension=value`")),
+    responses((status = 200, description = "The comparison", body = Comparison),
+        (status = 400, description = "A bad parameter", body = Problem, content_type = MEDIA_TYPE),
+        (status = 401, description = "Missing or unknown token", body = Problem, content_type = MEDIA_TYPE),
+        (status = 403, description = "The comparison reaches outside the caller's scope", body = Problem, content_type = MEDIA_TYPE),
+        (status = 404, description = "Unknown indicator", body = Problem, content_type = MEDIA_TYPE),
+        (status = 503, description = "The question took too long", body = Problem, content_type = MEDIA_TYPE)))]
+pub async fn compare(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Code(code): Code,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Comparison>, Problem> {
+    let mut params = Params::parse(query.as_deref())?;
+    let month = params.month("month")?;
+    let across = params.text("across")?;
+    let filters = params.filters()?;
+    let engine = &state.snapshot().project.engine;
+    check_reach(
+        caller.scope.as_ref(),
+        engine.units(),
+        unit_filters(&filters),
+    )?;
+    let request = CompareRequest {
+        indicator: code,
+        month,
+        across,
+        filters,
+        min_count: state.limits().min_count,
+        scope: caller.scope.clone(),
+    };
+    Ok(Json(state.bounded(run_compare(engine, &request)).await?))
+}
+
+/// Two or more groups of a share indicator contrasted: difference, relative risk, test.
+#[utoipa::path(get, path = "/api/v1/indicators/{code}/contrast", tag = "comparisons",
+    security(("bearer" = [])),
+    params(("code" = String, Path, description = "Indicator code (a share indicator)"),
+        ("month" = String, Query, description = "Reporting month, YYYY-MM"),
+        ("dimension" = String, Query, description = "The dimension whose values are the groups, e.g. `format`"),
+        ("groups" = String, Query, description = "At least two values, comma-separated, e.g. `standard,contact_cafe`"),
+        ("filters" = Option<Object>, Query, style = Form, explode, description = "Filters `dimension=value` on other dimensions")),
+    responses((status = 200, description = "The contrast", body = Contrast),
+        (status = 400, description = "A bad parameter", body = Problem, content_type = MEDIA_TYPE),
+        (status = 401, description = "Missing or unknown token", body = Problem, content_type = MEDIA_TYPE),
+        (status = 403, description = "A group or filter reaches outside the caller's scope", body = Problem, content_type = MEDIA_TYPE),
+        (status = 404, description = "Unknown indicator", body = Problem, content_type = MEDIA_TYPE),
+        (status = 503, description = "The question took too long", body = Problem, content_type = MEDIA_TYPE)))]
+pub async fn contrast(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Code(code): Code,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Contrast>, Problem> {
+    let mut params = Params::parse(query.as_deref())?;
+    let month = params.month("month")?;
+    let dimension = params.text("dimension")?;
+    let groups = params.list("groups")?;
+    let filters = params.filters()?;
+    let engine = &state.snapshot().project.engine;
+    let contrasted = groups
+        .iter()
+        .filter(|_| is_unit(&dimension))
+        .map(|g| ("groups", dimension.as_str(), g.as_str()));
+    check_reach(
+        caller.scope.as_ref(),
+        engine.units(),
+        unit_filters(&filters).chain(contrasted),
+    )?;
+    let request = ContrastRequest {
+        indicator: code,
+        month,
+        dimension,
+        groups,
+        filters,
+        min_count: state.limits().min_count,
+        scope: caller.scope.clone(),
+    };
+    Ok(Json(state.bounded(run_contrast(engine, &request)).await?))
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "server",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(super::openapi::document())
+}
+
+/// The filters that name units, as `(parameter, dimension, value)`.
+fn unit_filters(filters: &[(String, String)]) -> impl Iterator<Item = (&str, &str, &str)> {
+    filters
+        .iter()
+        .filter(|(d, _)| is_unit(d))
+        .map(|(d, v)| (d.as_str(), d.as_str(), v.as_str()))
+}

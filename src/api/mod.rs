@@ -1,0 +1,153 @@
+//! The HTTP API of `API.md` (axum): a thin layer that parses parameters, checks access,
+//! calls the engine and encodes — no SQL and no statistics in here.
+//!
+//! Every answer passes through the engine's `values` computation, where disclosure
+//! control runs; `compare` and `contrast` are built from such answers. The layers around
+//! the routes, outermost first: a panic guard (500 problem, no trace), the request log,
+//! gzip compression, and (on the protected routes) the bearer check.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`server`] | binding (loopback rule), layers, graceful shutdown |
+//! | [`handlers`] | one function per endpoint |
+//! | [`params`] | query-string parsing with named refusals |
+//! | [`auth`] | the auth file, bearer check, scope rule |
+//! | [`problem`] | RFC 9457 problem details and the status of each error |
+//! | [`openapi`] | the OpenAPI document, generated from the handlers and types |
+//! | [`access_log`] | structured request logs |
+
+pub mod access_log;
+pub mod auth;
+pub mod handlers;
+pub mod openapi;
+pub mod params;
+pub mod problem;
+pub mod server;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use tokio::sync::Semaphore;
+
+use crate::engine::EngineError;
+use crate::open::Project;
+use auth::Keys;
+use problem::Problem;
+
+/// Limits every request is held to.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Disclosure threshold (0 = off).
+    pub min_count: u32,
+    /// Most rows one answer may have.
+    pub max_rows: usize,
+    /// Longest a question may take, waiting for a slot included.
+    pub query_timeout: Duration,
+    /// Questions computed at the same time; more wait for a slot.
+    pub concurrent_queries: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            min_count: 3,
+            max_rows: 100_000,
+            query_timeout: Duration::from_secs(30),
+            concurrent_queries: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+/// One loaded generation of data: the project and when and from what it was loaded.
+pub struct Snapshot {
+    /// The extract and the engine over it.
+    pub project: Project,
+    /// When loading finished.
+    pub loaded_at: DateTime<Utc>,
+    /// Identifies the extract's files (see [`crate::open::fingerprint`]).
+    pub version: String,
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Shared>,
+}
+
+struct Shared {
+    snapshot: Snapshot,
+    keys: Option<Keys>,
+    limits: Limits,
+    permits: Semaphore,
+}
+
+impl AppState {
+    /// State for a server over `snapshot`; `keys = None` runs open.
+    pub fn new(snapshot: Snapshot, keys: Option<Keys>, limits: Limits) -> AppState {
+        AppState {
+            inner: Arc::new(Shared {
+                snapshot,
+                keys,
+                permits: Semaphore::new(limits.concurrent_queries.max(1)),
+                limits,
+            }),
+        }
+    }
+
+    /// The data being served.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.inner.snapshot
+    }
+
+    /// The auth keys (`None`: open mode).
+    pub fn keys(&self) -> Option<&Keys> {
+        self.inner.keys.as_ref()
+    }
+
+    /// The request limits.
+    pub fn limits(&self) -> Limits {
+        self.inner.limits
+    }
+
+    /// Runs one question under the concurrency bound and the time limit.
+    pub async fn bounded<T>(
+        &self,
+        question: impl Future<Output = Result<T, EngineError>>,
+    ) -> Result<T, Problem> {
+        let limit = self.inner.limits.query_timeout;
+        let deadline = tokio::time::Instant::now() + limit;
+        let run = async {
+            let _slot = self
+                .inner
+                .permits
+                .acquire()
+                .await
+                .map_err(|_| Problem::internal())?;
+            // The wait for a slot counts: a question whose time ran out while queued is
+            // not started.
+            if tokio::time::Instant::now() >= deadline {
+                return Err(timed_out(limit));
+            }
+            question.await.map_err(Problem::from)
+        };
+        // Dropping the future on timeout cancels the DataFusion streams it polls.
+        tokio::time::timeout_at(deadline, run)
+            .await
+            .unwrap_or_else(|_| Err(timed_out(limit)))
+    }
+}
+
+fn timed_out(limit: Duration) -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "query-timeout",
+        "Query took too long",
+        format!(
+            "the question took longer than the limit of {} s; ask for fewer months or a coarser breakdown, or retry when the server is less busy",
+            limit.as_secs_f64()
+        ),
+    )
+}

@@ -1,0 +1,265 @@
+//! Contrasting groups of one share indicator — two invitation formats, two programmes —
+//! for one month: the evaluator's question "does it make a difference?".
+//!
+//! Each group gets its share with the Wilson interval. Two groups also get the
+//! difference (percentage points) with Newcombe's hybrid score interval, the relative
+//! risk, and a two-sided test: the two-proportion z-test, or Fisher's exact test when an
+//! expected count is below 5. More than two groups get the chi-square test of
+//! homogeneity instead (KENNZAHLEN.md, "Comparisons").
+//!
+//! The groups are the rows of a `values` answer broken down by the contrasted dimension,
+//! so disclosure control has already run: when a group is withheld or unavailable, no
+//! difference, ratio or test is computed from it (a p-value would let one solve for the
+//! withheld count), and `note` says why. Tests treat the groups as independent samples;
+//! where one person can be in several groups (two programmes), that is an approximation.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::definition::Display;
+use crate::disclosure::Suppression;
+use crate::engine::{Engine, EngineError, Request};
+use crate::month::Month;
+use crate::stats::{self, hypothesis};
+use crate::values::{DimValue, DisclosureNote, Status, ValueRow};
+
+/// One contrast question.
+#[derive(Debug, Clone)]
+pub struct ContrastRequest {
+    /// Indicator code (a share indicator).
+    pub indicator: String,
+    /// The reporting month.
+    pub month: Month,
+    /// The dimension whose values are the groups (e.g. `format`).
+    pub dimension: String,
+    /// At least two distinct values of `dimension`.
+    pub groups: Vec<String>,
+    /// Filters on other dimensions.
+    pub filters: Vec<(String, String)>,
+    /// Disclosure threshold.
+    pub min_count: u32,
+    /// The jobcenters the asker may see (`None`: every one).
+    pub scope: Option<BTreeSet<String>>,
+}
+
+/// One group of a contrast.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Group {
+    /// The value of the contrasted dimension.
+    pub group: String,
+    /// Numerator.
+    pub numerator: Option<f64>,
+    /// Denominator.
+    pub denominator: Option<f64>,
+    /// Share in percent.
+    pub value: Option<f64>,
+    /// Lower end of the 95 % Wilson interval.
+    pub ci_low: Option<f64>,
+    /// Upper end of the 95 % Wilson interval.
+    pub ci_high: Option<f64>,
+    /// Available, unavailable or suppressed.
+    pub status: Status,
+    /// Why unavailable.
+    pub reason: Option<String>,
+    /// How suppressed.
+    pub suppressed: Option<Suppression>,
+}
+
+/// The difference of the first group's share minus the second's.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+pub struct Difference {
+    /// Difference in percentage points.
+    pub value: f64,
+    /// Lower end of Newcombe's 95 % interval, percentage points.
+    pub ci_low: f64,
+    /// Upper end, percentage points.
+    pub ci_high: f64,
+}
+
+/// The test of equal shares.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+pub struct Test {
+    /// `two_proportion_z`, `fisher_exact` or `chi_square`.
+    #[schema(value_type = String, example = "two_proportion_z")]
+    pub name: hypothesis::TestName,
+    /// z, the sample odds ratio (Fisher; null when infinite) or X².
+    pub statistic: Option<f64>,
+    /// Two-sided p-value.
+    pub p_value: f64,
+    /// Degrees of freedom (chi-square only).
+    pub df: Option<u32>,
+}
+
+/// The answer to a contrast question.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Contrast {
+    /// Indicator code.
+    pub indicator: String,
+    /// The reporting month, `YYYY-MM`.
+    #[schema(value_type = String, example = "2017-12")]
+    pub month: Month,
+    /// The contrasted dimension.
+    pub dimension: String,
+    /// The disclosure threshold in force.
+    pub disclosure: DisclosureNote,
+    /// The groups in the order asked.
+    pub groups: Vec<Group>,
+    /// First minus second group (two groups only).
+    pub difference: Option<Difference>,
+    /// First group's share over the second's (two groups only).
+    pub relative_risk: Option<f64>,
+    /// The test of equal shares.
+    pub test: Option<Test>,
+    /// Why difference or test are missing, when they are.
+    pub note: Option<String>,
+}
+
+/// Answers a contrast question.
+pub async fn contrast(engine: &Engine, req: &ContrastRequest) -> Result<Contrast, EngineError> {
+    let bad = |name: &str, reason: String| EngineError::BadParameter {
+        name: name.into(),
+        reason,
+    };
+    let def = engine
+        .catalogue()
+        .get(&req.indicator)
+        .ok_or_else(|| EngineError::UnknownIndicator(req.indicator.clone()))?;
+    if def.display != Display::Share {
+        return Err(bad(
+            "indicator",
+            format!(
+                "{} is not a share indicator; contrast compares shares (e.g. S6, P1)",
+                def.code
+            ),
+        ));
+    }
+    if req.filters.iter().any(|(d, _)| *d == req.dimension) {
+        return Err(bad(
+            &req.dimension,
+            format!(
+                "'{}' is the contrasted dimension and cannot also be a filter",
+                req.dimension
+            ),
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    if let Some(dup) = req.groups.iter().find(|g| !seen.insert(g.as_str())) {
+        return Err(bad("groups", format!("group '{dup}' is named twice")));
+    }
+    if req.groups.len() < 2 {
+        return Err(bad(
+            "groups",
+            "name at least two groups, comma-separated".into(),
+        ));
+    }
+    let values = engine
+        .compute(&Request {
+            by: vec![req.dimension.clone()],
+            filters: req.filters.clone(),
+            min_count: req.min_count,
+            scope: req.scope.clone(),
+            ..Request::new(req.indicator.clone(), req.month, req.month)
+        })
+        .await
+        .map_err(|e| match e {
+            EngineError::BadParameter { name, reason } if name == "by" => {
+                EngineError::BadParameter {
+                    name: "dimension".into(),
+                    reason,
+                }
+            }
+            other => other,
+        })?;
+    let label = |row: &ValueRow| match row.cell.first() {
+        Some((_, DimValue::Text(t))) => t.clone(),
+        Some((_, DimValue::Bool(b))) => b.to_string(),
+        _ => String::new(),
+    };
+    let mut groups = Vec::with_capacity(req.groups.len());
+    for g in &req.groups {
+        let Some(row) = values.rows.iter().find(|r| label(r) == *g) else {
+            let known: Vec<String> = values.rows.iter().map(label).collect();
+            return Err(bad(
+                "groups",
+                format!(
+                    "'{g}' is not a value of {} here (values: {})",
+                    req.dimension,
+                    known.join(", ")
+                ),
+            ));
+        };
+        groups.push(Group {
+            group: g.clone(),
+            numerator: row.numerator,
+            denominator: row.denominator,
+            value: row.value,
+            ci_low: row.ci_low,
+            ci_high: row.ci_high,
+            status: row.status,
+            reason: row.reason.clone(),
+            suppressed: row.suppressed,
+        });
+    }
+    let mut answer = Contrast {
+        indicator: def.code.clone(),
+        month: req.month,
+        dimension: req.dimension.clone(),
+        disclosure: values.disclosure,
+        groups,
+        difference: None,
+        relative_risk: None,
+        test: None,
+        note: None,
+    };
+    // Counts of the groups, only when every group is published with a denominator.
+    let counts: Option<Vec<(f64, f64)>> = answer
+        .groups
+        .iter()
+        .map(|g| match (g.status, g.numerator, g.denominator) {
+            (Status::Available, Some(n), Some(d)) => Some((n.round(), d.round())),
+            _ => None,
+        })
+        .collect();
+    let Some(counts) = counts else {
+        let missing: Vec<&str> = answer
+            .groups
+            .iter()
+            .filter(|g| g.status != Status::Available)
+            .map(|g| g.group.as_str())
+            .collect();
+        answer.note = Some(format!(
+            "no difference or test: group(s) {} are withheld or unavailable",
+            missing.join(", ")
+        ));
+        return Ok(answer);
+    };
+    if let [(x1, n1), (x2, n2)] = counts[..] {
+        answer.difference =
+            stats::interval::newcombe(x1, n1, x2, n2, stats::LEVEL).map(|(d, lo, hi)| Difference {
+                value: round3(100.0 * d),
+                ci_low: round3(100.0 * lo),
+                ci_high: round3(100.0 * hi),
+            });
+        answer.relative_risk = (x2 > 0.0).then(|| round6((x1 / n1) / (x2 / n2)));
+    }
+    answer.test = hypothesis::homogeneity_test(&counts).map(|t| Test {
+        name: t.name,
+        statistic: t.statistic.map(round6),
+        p_value: t.p_value,
+        df: t.df,
+    });
+    if answer.test.is_none() {
+        answer.note = Some("no test: every group has the same outcome (all or none)".into());
+    }
+    Ok(answer)
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1e3).round() / 1e3
+}
+
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}

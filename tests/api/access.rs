@@ -1,0 +1,272 @@
+//! Access with `--auth`: 401 without or with an unknown token on every protected
+//! endpoint, 403 for a filter or a compared unit outside the scope, and unfiltered
+//! questions that see only the caller's scope.
+
+use serde_json::Value;
+use wirkung::api::Limits;
+use wirkung::api::auth::Keys;
+
+use super::{Answer, Server, invitations};
+
+// Bearer tokens; the auth file holds their SHA-256 only.
+const ADMIN: &str = "admin-token";
+const ONLY_J1: &str = "j1-token";
+const J1_AND_J3: &str = "j13-token";
+
+fn sha256(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn keys() -> Keys {
+    let entry = |name: &str, token: &str, role: &str, scope: &str| {
+        format!(
+            "[[keys]]\nname = \"{name}\"\ntoken_sha256 = \"{}\"\nrole = \"{role}\"\njobcenters = {scope}\n\n",
+            sha256(token)
+        )
+    };
+    let text = [
+        entry("ministry", ADMIN, "admin", "[\"*\"]"),
+        entry("controlling-j1", ONLY_J1, "reader", "[\"J1\"]"),
+        entry("region-j1-j3", J1_AND_J3, "reader", "[\"J1\", \"J3\"]"),
+    ]
+    .concat();
+    Keys::parse(&text).expect("auth file")
+}
+
+async fn server() -> Server {
+    Server::start(invitations().written(), Some(keys()), Limits::default()).await
+}
+
+const PROTECTED: [&str; 6] = [
+    "/api/v1/indicators",
+    "/api/v1/indicators/S6",
+    "/api/v1/indicators/S6/values?from=2017-12",
+    "/api/v1/indicators/S6/compare?month=2017-12&across=district_id",
+    "/api/v1/indicators/S6/contrast?month=2017-12&dimension=format&groups=standard,contact_cafe",
+    "/api/v1/openapi.json",
+];
+
+#[tokio::test]
+async fn every_protected_endpoint_wants_a_known_token() {
+    let server = server().await;
+    for path in PROTECTED {
+        let missing = server.get(path).await;
+        missing.problem(401, None);
+        assert!(missing.headers.get("www-authenticate").is_some(), "{path}");
+        server
+            .get_with(path, Some("not-a-token"), &[])
+            .await
+            .problem(401, None);
+        // The hash itself is not a token.
+        server
+            .get_with(path, Some(&sha256(ADMIN)), &[])
+            .await
+            .problem(401, None);
+        let ok = server.get_with(path, Some(ADMIN), &[]).await;
+        assert_eq!(ok.status, 200, "{path}: {}", ok.body);
+    }
+    // health stays open.
+    assert_eq!(server.get("/api/v1/health").await.status, 200);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_filter_or_compared_unit_outside_the_scope_is_forbidden() {
+    let server = server().await;
+    let forbidden = |a: Answer, param: &str| {
+        a.problem(403, Some(param));
+    };
+    let t = Some(ONLY_J1);
+    let base = "/api/v1/indicators/S6";
+    for (path, param) in [
+        (
+            format!("{base}/values?from=2017-12&jobcenter_id=J2"),
+            "jobcenter_id",
+        ),
+        (
+            format!("{base}/values?from=2017-12&district_id=J2-A"),
+            "district_id",
+        ),
+        // Comparison type IIa holds J1 and J3.
+        (
+            format!("{base}/values?from=2017-12&comparison_type=IIa"),
+            "comparison_type",
+        ),
+        (
+            format!("{base}/values?from=2017-12&jobcenter_id=J9"),
+            "jobcenter_id",
+        ),
+        (
+            format!("{base}/compare?month=2017-12&across=district_id&jobcenter_id=J2"),
+            "jobcenter_id",
+        ),
+        (
+            format!("{base}/compare?month=2017-12&across=jobcenter_id&comparison_type=IIa"),
+            "comparison_type",
+        ),
+        (
+            format!(
+                "{base}/contrast?month=2017-12&dimension=format&groups=standard,contact_cafe&district_id=J3-A"
+            ),
+            "district_id",
+        ),
+        (
+            format!("{base}/contrast?month=2017-12&dimension=jobcenter_id&groups=J1,J2"),
+            "groups",
+        ),
+    ] {
+        forbidden(server.get_with(&path, t, &[]).await, param);
+    }
+    // The same questions inside the scope are answered.
+    for path in [
+        format!("{base}/values?from=2017-12&jobcenter_id=J1"),
+        format!("{base}/values?from=2017-12&district_id=J1-B"),
+        format!("{base}/compare?month=2017-12&across=district_id&jobcenter_id=J1"),
+    ] {
+        assert_eq!(server.get_with(&path, t, &[]).await.status, 200, "{path}");
+    }
+    // J1 and J3 make up comparison type IIa: the region key may filter by it.
+    let region = server
+        .get_with(
+            &format!("{base}/values?from=2017-12&comparison_type=IIa"),
+            Some(J1_AND_J3),
+            &[],
+        )
+        .await;
+    assert_eq!(region.status, 200, "{}", region.body);
+    server.stop().await;
+}
+
+fn numbers(v: &Value) -> Vec<(Option<f64>, Option<f64>)> {
+    v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["numerator"].as_f64(), r["denominator"].as_f64()))
+        .collect()
+}
+
+#[tokio::test]
+async fn unfiltered_questions_see_only_the_callers_scope() {
+    let server = server().await;
+    let get = |path: String, token: &'static str| {
+        let server = &server;
+        async move {
+            let a = server.get_with(&path, Some(token), &[]).await;
+            assert_eq!(a.status, 200, "{path}: {}", a.body);
+            a.json()
+        }
+    };
+    let base = "/api/v1/indicators/S6";
+    // The J1 key's total is J1's total (5 + 9 attended of 11 + 15), not everyone's.
+    let mine = get(format!("{base}/values?from=2017-12"), ONLY_J1).await;
+    assert_eq!(numbers(&mine), [(Some(14.0), Some(26.0))]);
+    let admin_j1 = get(format!("{base}/values?from=2017-12&jobcenter_id=J1"), ADMIN).await;
+    assert_eq!(mine["rows"], admin_j1["rows"]);
+    // By district: J1's two districts only.
+    let districts = get(
+        format!("{base}/values?from=2017-12&by=district_id"),
+        ONLY_J1,
+    )
+    .await;
+    let ids: Vec<&str> = districts["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["district_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["J1-A", "J1-B"]);
+    // compare without filter: J1's districts, pooled over J1.
+    let c = get(
+        format!("{base}/compare?month=2017-12&across=district_id"),
+        ONLY_J1,
+    )
+    .await;
+    assert_eq!(c["units"].as_array().unwrap().len(), 2);
+    assert_eq!(c["pooled"]["numerator"], 14.0);
+    assert_eq!(c["pooled"]["denominator"], 26.0);
+    // A key for J1 and J3: the total is summed over both (14 + 12 of 26 + 19) ...
+    let region = get(format!("{base}/values?from=2017-12"), J1_AND_J3).await;
+    assert_eq!(numbers(&region), [(Some(26.0), Some(45.0))]);
+    assert_eq!(region["rows"][0]["status"], "available");
+    // ... and by format, summed from the jobcenters' cells, which are suppressed as for
+    // everyone: counts of 2 in J1's group sessions and J2's letters and J2's single
+    // attended group session are primary; J1's and J3's letters and J3's group sessions
+    // cover them. A sum with a withheld part is withheld; contact cafés (5 of 6 and 3 of
+    // 6, both published) add up to 8 of 12.
+    let admin_cells = get(
+        format!("{base}/values?from=2017-12&by=jobcenter_id,format"),
+        ADMIN,
+    )
+    .await;
+    let pattern: Vec<(&str, &str, &str)> = admin_cells["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["jobcenter_id"].as_str().unwrap(),
+                r["format"].as_str().unwrap(),
+                r["suppressed"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pattern,
+        [
+            ("J1", "standard", "secondary"),
+            ("J1", "contact_cafe", "-"),
+            ("J1", "group_info", "primary"),
+            ("J2", "standard", "primary"),
+            ("J2", "contact_cafe", "-"),
+            ("J2", "group_info", "primary"),
+            ("J3", "standard", "secondary"),
+            ("J3", "contact_cafe", "-"),
+            ("J3", "group_info", "secondary"),
+        ]
+    );
+    let by_format = get(format!("{base}/values?from=2017-12&by=format"), J1_AND_J3).await;
+    assert_eq!(
+        numbers(&by_format),
+        [(None, None), (Some(8.0), Some(12.0)), (None, None)]
+    );
+    // The breakdown asked in the other order is suppressed alike (one canonical grid).
+    let reversed = get(
+        format!("{base}/values?from=2017-12&by=format,jobcenter_id"),
+        ADMIN,
+    )
+    .await;
+    let mut pattern_reversed: Vec<(&str, &str, &str)> = reversed["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["jobcenter_id"].as_str().unwrap(),
+                r["format"].as_str().unwrap(),
+                r["suppressed"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(reversed["rows"][0]["format"], "standard");
+    pattern_reversed.sort_by_key(|(j, _, _)| *j);
+    assert_eq!(pattern_reversed, pattern);
+    // Across jobcenters the region key compares its own two.
+    let c = get(
+        format!("{base}/compare?month=2017-12&across=jobcenter_id"),
+        J1_AND_J3,
+    )
+    .await;
+    let units: Vec<&str> = c["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["unit"].as_str().unwrap())
+        .collect();
+    assert_eq!(units, ["J1", "J3"]);
+    server.stop().await;
+}
