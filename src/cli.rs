@@ -393,10 +393,15 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if !(args.query_timeout > 0.0 && args.query_timeout.is_finite()) {
-        eprintln!("error: --query-timeout must be a positive number of seconds");
-        return ExitCode::from(2);
-    }
+    let query_timeout = match Duration::try_from_secs_f64(args.query_timeout) {
+        Ok(d) if !d.is_zero() && d <= Duration::from_secs(86_400) => d,
+        _ => {
+            eprintln!(
+                "error: --query-timeout must be a number of seconds above 0 and at most 86400"
+            );
+            return ExitCode::from(2);
+        }
+    };
     let version = match open::fingerprint(&args.data) {
         Ok(v) => v,
         Err(e) => {
@@ -420,7 +425,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let limits = Limits {
         min_count: args.min_count,
         max_rows: args.max_rows,
-        query_timeout: Duration::from_secs_f64(args.query_timeout),
+        query_timeout,
         ..Limits::default()
     };
     let snapshot = Snapshot {

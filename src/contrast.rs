@@ -128,7 +128,7 @@ pub async fn contrast(engine: &Engine, req: &ContrastRequest) -> Result<Contrast
         .ok_or_else(|| EngineError::UnknownIndicator(req.indicator.clone()))?;
     if def.display != Display::Share {
         return Err(bad(
-            "indicator",
+            "code",
             format!(
                 "{} is not a share indicator; contrast compares shares (e.g. S6, P1)",
                 def.code

@@ -9,10 +9,12 @@
 //! line of its jobcenter and in the line of its sex), so the rule runs until nothing
 //! changes.
 //!
-//! Cells that are never published (the sex `d`, which enters totals only, or a cell
-//! whose denominator is zero) still belong to their lines: if such a hidden cell holds a
-//! small count, it is protected like a primary suppression. A hidden cell with a large
-//! count protects nothing, since its count may be derivable elsewhere.
+//! Lines include their total (the engine's table holds totals and parts alike). Cells
+//! that are never published (the sex `d`, which enters totals only) still belong to
+//! their lines: if such a hidden cell holds a small count, it is protected like a
+//! primary suppression. A hidden cell with a large count protects nothing by itself,
+//! since its count may be derivable elsewhere; when a line offers no published cover, a
+//! hidden one is marked withheld so that its own lines get covers in turn.
 
 use serde::Serialize;
 
@@ -80,27 +82,36 @@ pub fn suppress(cells: &[Cell], lines: &[Vec<usize>], min_count: u32) -> Vec<Opt
             // whose numerator is zero does not blur a numerator of 1.
             let small = |c: f64| c > 0.0 && c < min;
             let numerator_small = small(cells[only].numerator_count);
-            let cover = line
-                .iter()
-                .copied()
-                .filter(|&i| {
-                    i != only && out[i].is_none() && !cells[i].hidden && !cells[i].is_zero()
-                })
-                .min_by(|&a, &b| {
-                    let key = |i: usize| {
-                        let c = &cells[i];
-                        let same_kind = if numerator_small {
-                            c.numerator_count
-                        } else {
-                            c.denominator_count
-                        };
-                        (same_kind == 0.0, c.denominator_count, c.numerator_count)
-                    };
-                    key(a)
-                        .partial_cmp(&key(b))
-                        .unwrap_or(std::cmp::Ordering::Equal)
-                        .then(a.cmp(&b))
-                });
+            let key = |i: usize| {
+                let c = &cells[i];
+                let same_kind = if numerator_small {
+                    c.numerator_count
+                } else {
+                    c.denominator_count
+                };
+                (same_kind == 0.0, c.denominator_count, c.numerator_count)
+            };
+            let pick = |hidden: bool| {
+                line.iter()
+                    .copied()
+                    .filter(|&i| {
+                        i != only
+                            && out[i].is_none()
+                            && cells[i].hidden == hidden
+                            && !cells[i].is_zero()
+                    })
+                    .min_by(|&a, &b| {
+                        key(a)
+                            .partial_cmp(&key(b))
+                            .unwrap_or(std::cmp::Ordering::Equal)
+                            .then(a.cmp(&b))
+                    })
+            };
+            // A published cell if there is one; else a hidden one, which is never shown
+            // but, marked withheld, makes its own lines cover it with published cells
+            // (the sex d cells of a line across units are all hidden, but each is a
+            // jobcenter's total minus its f and m cells).
+            let cover = pick(false).or_else(|| pick(true));
             if let Some(i) = cover {
                 out[i] = Some(Suppression::Secondary);
                 changed = true;
@@ -220,5 +231,30 @@ mod tests {
             3,
         );
         assert_eq!(out, [Some(Primary), Some(Secondary), None]);
+    }
+
+    #[test]
+    fn a_hidden_cover_passes_protection_on_to_its_own_lines() {
+        // Sex d across two jobcenters: d2 = 1 (small) is alone among hidden cells whose
+        // other members are derivable (d_total = 6, d5 = 5 = J5's total 20 − f 8 − m 7).
+        // d5 becomes the cover, and J5's sex line then withholds m (7) so that d5, and
+        // with it d2, cannot be had.
+        let hidden = |n: f64| Cell {
+            hidden: true,
+            ..cell(n, n)
+        };
+        let cells = [
+            hidden(6.0),
+            hidden(1.0),
+            hidden(5.0),
+            cell(20.0, 20.0),
+            cell(8.0, 8.0),
+            cell(7.0, 7.0),
+        ];
+        let out = suppress(&cells, &[vec![0, 1, 2], vec![3, 4, 5, 2]], 3);
+        assert_eq!(
+            out,
+            [None, None, Some(Secondary), None, None, Some(Secondary)]
+        );
     }
 }

@@ -157,3 +157,86 @@ fn bad_requests_exit_2_and_name_the_parameter() {
     assert_eq!(code, 2);
     assert!(err.contains("not a month"), "{err}");
 }
+
+#[test]
+fn compare_and_contrast_print_the_api_bodies() {
+    // The API tests' invitations fixture: S6 by district and format (see tests/api).
+    let dir = crate::api::invitations().written();
+    let data = dir.path().to_str().expect("utf-8 path");
+    let (code, out, err) = wirkung(&[
+        "compare",
+        "--data",
+        data,
+        "--indicator",
+        "S6",
+        "--month",
+        "2017-12",
+        "--across",
+        "district_id",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let c: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    // 34 of 63 invitations attended; J3-A (12 of 19) ranks first.
+    assert_eq!(c["pooled"]["numerator"], 34.0);
+    assert_eq!(c["pooled"]["denominator"], 63.0);
+    assert_eq!(c["units"][3]["unit"], "J3-A");
+    assert_eq!(c["units"][3]["rank"], 1);
+    let (code, out, err) = wirkung(&[
+        "contrast",
+        "--data",
+        data,
+        "--indicator",
+        "S6",
+        "--month",
+        "2017-12",
+        "--dimension",
+        "format",
+        "--groups",
+        "standard,contact_cafe",
+        "--min-count",
+        "0",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let c: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(c["groups"][0]["numerator"], 15.0);
+    assert_eq!(c["groups"][1]["denominator"], 19.0);
+    assert_eq!(c["test"]["name"], "two_proportion_z");
+    let (code, _, err) = wirkung(&[
+        "contrast",
+        "--data",
+        data,
+        "--indicator",
+        "K2",
+        "--month",
+        "2017-12",
+        "--dimension",
+        "sex",
+        "--groups",
+        "f,m",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a share indicator"), "{err}");
+}
+
+#[test]
+fn serve_refuses_an_open_server_on_a_network_address_before_loading() {
+    let (code, _, err) = wirkung(&["serve", "--listen", "0.0.0.0:0"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("not a loopback address") && err.contains("--auth"),
+        "{err}"
+    );
+    let dir = TempDir::new().expect("tempdir");
+    let auth = dir.path().join("keys.toml");
+    std::fs::write(
+        &auth,
+        "[[keys]]\nname = \"x\"\ntoken_sha256 = \"abc\"\nrole = \"reader\"\njobcenters = [\"*\"]\n",
+    )
+    .expect("write");
+    let (code, _, err) = wirkung(&["serve", "--auth", auth.to_str().expect("utf-8")]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("64 hexadecimal digits") && err.contains("keys.toml"),
+        "{err}"
+    );
+}

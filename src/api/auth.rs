@@ -198,17 +198,30 @@ pub async fn authenticate(
     response
 }
 
-/// Refuses (403) a question whose unit filters — or contrasted units — reach a jobcenter
-/// outside `scope`. `units` are the extract's districts with their jobcenters; `named`
-/// are `(parameter, dimension, value)` triples naming units.
+/// Refuses (403) a question that reaches outside `scope`: a unit filter (or contrasted
+/// unit) naming a jobcenter outside it or covering one (a comparison type with a foreign
+/// member), and a breakdown by comparison type that would show parts of such types.
+/// `named` are `(parameter, dimension, value)` triples naming units. For a scoped caller
+/// an id the data does not hold is refused alike, so that ids outside the scope cannot
+/// be probed, and refusals list only the caller's own jobcenters.
 pub fn check_reach<'a>(
     scope: Option<&BTreeSet<String>>,
     units: &[Unit],
     named: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+    by: &[String],
 ) -> Result<(), Problem> {
     let Some(scope) = scope else { return Ok(()) };
+    let own = scope.iter().cloned().collect::<Vec<_>>().join(", ");
+    if !units.iter().any(|u| scope.contains(&u.jobcenter_id)) {
+        return Err(Problem::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            "Outside your scope",
+            format!("none of your jobcenters ({own}) is in the data this server holds"),
+        ));
+    }
     for (param, dim, value) in named {
-        let reached: BTreeSet<&str> = units
+        let reached: Vec<&str> = units
             .iter()
             .filter(|u| match dim {
                 "jobcenter_id" => u.jobcenter_id == value,
@@ -218,22 +231,25 @@ pub fn check_reach<'a>(
             })
             .map(|u| u.jobcenter_id.as_str())
             .collect();
-        // A jobcenter id the extract does not know reaches nothing here; it still must
-        // not be probed by a caller who may not see it.
-        let outside: Vec<&str> = match dim {
-            "jobcenter_id" if !scope.contains(value) => vec![value],
-            _ => reached
-                .into_iter()
-                .filter(|j| !scope.contains(*j))
-                .collect(),
-        };
-        if !outside.is_empty() {
+        if reached.is_empty() || reached.iter().any(|j| !scope.contains(*j)) {
             return Err(Problem::forbidden(
                 param,
+                format!("{dim} = {value} is not within your scope (your jobcenters: {own})"),
+            ));
+        }
+    }
+    if by.iter().any(|d| d == "comparison_type") {
+        let partial = units.iter().any(|u| {
+            !scope.contains(&u.jobcenter_id)
+                && units.iter().any(|o| {
+                    scope.contains(&o.jobcenter_id) && o.comparison_type == u.comparison_type
+                })
+        });
+        if partial {
+            return Err(Problem::forbidden(
+                "by",
                 format!(
-                    "{dim} = {value} reaches jobcenter(s) {} outside your scope ({})",
-                    outside.join(", "),
-                    scope.iter().cloned().collect::<Vec<_>>().join(", ")
+                    "a comparison type you would see holds jobcenters outside your scope (your jobcenters: {own}); break down by jobcenter_id instead"
                 ),
             ));
         }

@@ -199,6 +199,7 @@ pub async fn values(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
+    let engine = known(&state, &code)?;
     let mut params = Params::parse(query.as_deref())?;
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let rendering = params.rendering(accept);
@@ -206,11 +207,11 @@ pub async fn values(
     let to = params.optional_month("to")?.unwrap_or(from);
     let by = params.list("by")?;
     let filters = params.filters()?;
-    let engine = &state.snapshot().project.engine;
     check_reach(
         caller.scope.as_ref(),
         engine.units(),
         unit_filters(&filters),
+        &by,
     )?;
     let limits = state.limits();
     let request = Request {
@@ -222,20 +223,36 @@ pub async fn values(
         ..Request::new(code, from, to)
     };
     let values = state.bounded(engine.compute(&request)).await?;
-    match rendering {
-        Rendering::Json => Ok(Json(values).into_response()),
-        Rendering::Csv => {
-            let csv = values.to_csv().map_err(|e| {
-                tracing::error!(error = %e, "CSV rendering failed");
-                Problem::internal()
-            })?;
-            let mut response = csv.into_response();
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            );
-            Ok(response)
-        }
+    let mut response = match rendering {
+        Rendering::Json => Json(values).into_response(),
+        Rendering::Csv => csv(&values)?,
+    };
+    // The rendering may follow the Accept header: caches must key on it.
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept"));
+    Ok(response)
+}
+
+fn csv(values: &Values) -> Result<Response, Problem> {
+    let body = values.to_csv().map_err(|e| {
+        tracing::error!(error = %e, "CSV rendering failed");
+        Problem::internal()
+    })?;
+    let mut response = body.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    Ok(response)
+}
+
+/// The engine, once `code` is known to be an indicator (404 before any parameter).
+fn known<'a>(state: &'a AppState, code: &str) -> Result<&'a crate::engine::Engine, Problem> {
+    let engine = &state.snapshot().project.engine;
+    match engine.catalogue().get(code) {
+        Some(_) => Ok(engine),
+        None => Err(Problem::unknown_indicator(code)),
     }
 }
 
@@ -258,15 +275,17 @@ pub async fn compare(
     Code(code): Code,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Comparison>, Problem> {
+    let engine = known(&state, &code)?;
     let mut params = Params::parse(query.as_deref())?;
+    params.json_only()?;
     let month = params.month("month")?;
     let across = params.text("across")?;
     let filters = params.filters()?;
-    let engine = &state.snapshot().project.engine;
     check_reach(
         caller.scope.as_ref(),
         engine.units(),
         unit_filters(&filters),
+        &[],
     )?;
     let request = CompareRequest {
         indicator: code,
@@ -299,12 +318,13 @@ pub async fn contrast(
     Code(code): Code,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Contrast>, Problem> {
+    let engine = known(&state, &code)?;
     let mut params = Params::parse(query.as_deref())?;
+    params.json_only()?;
     let month = params.month("month")?;
     let dimension = params.text("dimension")?;
     let groups = params.list("groups")?;
     let filters = params.filters()?;
-    let engine = &state.snapshot().project.engine;
     let contrasted = groups
         .iter()
         .filter(|_| is_unit(&dimension))
@@ -313,6 +333,7 @@ pub async fn contrast(
         caller.scope.as_ref(),
         engine.units(),
         unit_filters(&filters).chain(contrasted),
+        std::slice::from_ref(&dimension),
     )?;
     let request = ContrastRequest {
         indicator: code,
@@ -330,7 +351,7 @@ pub async fn contrast(
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "server",
     security(("bearer" = [])),
     responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+pub async fn openapi() -> Json<&'static utoipa::openapi::OpenApi> {
     Json(super::openapi::document())
 }
 

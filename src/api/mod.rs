@@ -3,7 +3,7 @@
 //!
 //! Every answer passes through the engine's `values` computation, where disclosure
 //! control runs; `compare` and `contrast` are built from such answers. The layers around
-//! the routes, outermost first: a panic guard (500 problem, no trace), the request log,
+//! the routes, outermost first: the request log, a panic guard (500 problem, no trace),
 //! gzip compression, and (on the protected routes) the bearer check.
 //!
 //! | module | owns |

@@ -119,6 +119,22 @@ impl Params {
         }
     }
 
+    /// For endpoints that answer JSON only: `format=json` is accepted, `format=csv`
+    /// refused (any other `format` value stays a filter, see the module doc).
+    pub fn json_only(&mut self) -> Result<(), Problem> {
+        match self.pairs.iter().find(|(n, _)| n == "format") {
+            Some((_, v)) if v == "csv" => Err(Problem::bad_parameter(
+                "format",
+                "this endpoint answers JSON only; CSV is offered for values",
+            )),
+            Some((_, v)) if v == "json" => {
+                self.taken.insert("format".into());
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The remaining parameters as filters; a name that is no dimension is refused.
     pub fn filters(self) -> Result<Vec<(String, String)>, Problem> {
         let mut filters = Vec::new();

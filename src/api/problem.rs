@@ -1,7 +1,7 @@
 //! Problem details (RFC 9457): the one shape of every error the API returns.
 //!
 //! Each engine error maps to a status explicitly: unknown indicator 404, bad parameter
-//! 400, access 401/403, limits 400/503, anything internal 500. An internal error is
+//! 400, access 401/403, limits 400/503 (rows, time, memory), anything internal 500. An internal error is
 //! logged with its cause and answered with a generic detail, never a stack trace or a
 //! query plan.
 
@@ -133,12 +133,33 @@ impl From<EngineError> for Problem {
                 "Outside your scope",
                 e.to_string(),
             ),
+            EngineError::Query(datafusion::error::DataFusionError::ResourcesExhausted(why)) => {
+                tracing::warn!(reason = %why, "query refused: memory limit");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "server-busy",
+                    "Server busy",
+                    "the question needs more memory than the server may use now; retry later or ask for less",
+                )
+            }
             other => {
-                tracing::error!(error = %other, "request failed");
+                tracing::error!(error = %chain(&other), "request failed");
                 Problem::internal()
             }
         }
     }
+}
+
+/// An error with its causes, outermost first.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 impl IntoResponse for Problem {

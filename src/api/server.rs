@@ -62,8 +62,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CompressionLayer::new())
-        .layer(middleware::from_fn(access_log::log))
         .layer(CatchPanicLayer::custom(panicked))
+        // Outermost, so that a request whose handler panicked is logged with its 500.
+        .layer(middleware::from_fn(access_log::log))
         .with_state(state)
 }
 

@@ -7,13 +7,15 @@
 //! computation), checks every definition against the blocks' real schemas, and collects
 //! the unit hierarchy. [`Engine::compute`] answers one `values` question: it plans each
 //! side of the quotient as *block → filters → join with a generated month map (target
-//! month, source month, weight) → sum by target month and breakdown*, runs both sides,
-//! and hands the sums to [`assemble`], which lays them on the full grid of months and
-//! cells (a cell without events is a zero, never missing), divides last, and applies
-//! availability, intervals and disclosure control.
+//! month, source month, weight) → sum by target month, district and every dimension
+//! the indicator accepts*, runs both sides, and lays the sums out in the indicator's
+//! table ([`cube`]: every unit level × every value and margin), where disclosure control
+//! is decided once; [`assemble`] reads the asked rows out of it (a cell without events
+//! is a zero, never missing), divides last, and adds availability and intervals.
 
 mod assemble;
 pub mod availability;
+mod cube;
 pub mod dimensions;
 mod load;
 mod scope;
@@ -28,7 +30,7 @@ use datafusion::prelude::SessionContext;
 use crate::blocks::{BlockCatalogue, BlockError};
 use crate::definition::{Catalogue, Definition, DefinitionError};
 use crate::month::Month;
-use crate::values::{DimValue, ValueRow, Values};
+use crate::values::Values;
 
 pub use load::Unit;
 
@@ -189,62 +191,111 @@ impl Engine {
             .get(&req.indicator)
             .ok_or_else(|| EngineError::UnknownIndicator(req.indicator.clone()))?;
         self.check_request(def, req)?;
-        // Disclosure is decided on the grid widened by the filtered dimensions, so that a
-        // filtered answer cannot be subtracted from an unfiltered one; the rows the
-        // caller asked for are picked afterwards. A scope widens it by jobcenter too.
-        let asked = req;
-        let mut wide = widen_for_disclosure(asked);
-        let scope = scope::effective(asked.scope.as_ref(), &self.units);
+        // A scope restricts the rows after suppression; an answer without a unit
+        // breakdown is then read by jobcenter and summed over the scope.
+        let mut ask = req.clone();
+        let scope = scope::effective(req.scope.as_ref(), &self.units);
         let summed = match scope {
             Some(_) if !def.dimensions.iter().any(|d| d == "jobcenter_id") => {
                 return Err(EngineError::Unscoped(def.code.clone()));
             }
-            Some(_) => scope::widen(&mut wide.by),
+            Some(_) => scope::widen(&mut ask.by),
             None => false,
         };
-        // One canonical order of the breakdown, whatever order it was asked in: secondary
-        // suppression depends on the order lines are visited, and two orders of the same
-        // grid must not publish two different patterns to combine.
-        wide.by.sort_by_key(|d| dimensions::canonical_rank(d));
-        let req = &wide;
         let months: Vec<Month> = req.from.through(req.to).collect();
-        if let Some(limit) = asked.max_rows {
-            let rows = months.len().saturating_mul(self.grid_estimate(asked));
+        if let Some(limit) = req.max_rows {
+            let rows = months.len().saturating_mul(self.grid_estimate(&ask));
             if rows > limit {
                 return Err(EngineError::TooManyRows { rows, limit });
             }
         }
-        let reason = |t: Month| {
-            availability::unavailable_reason(def, &self.blocks, &self.absent_tables, self.span, t)
-        };
+        let months: Vec<(Month, Option<String>)> = months
+            .into_iter()
+            .map(|t| {
+                let reason = availability::unavailable_reason(
+                    def,
+                    &self.blocks,
+                    &self.absent_tables,
+                    self.span,
+                    t,
+                );
+                (t, reason)
+            })
+            .collect();
         let computable: Vec<Month> = months
             .iter()
-            .copied()
-            .filter(|&t| reason(t).is_none())
+            .filter(|(_, r)| r.is_none())
+            .map(|(t, _)| *t)
             .collect();
+        // Both sides at the finest grain of the indicator's table: by district and every
+        // other dimension it accepts; every answer is read from that table.
+        let dims: Vec<String> = {
+            let mut d: Vec<String> = def
+                .dimensions
+                .iter()
+                .filter(|d| !dimensions::is_unit(d))
+                .cloned()
+                .collect();
+            d.sort_by_key(|d| dimensions::canonical_rank(d));
+            d
+        };
+        let finest = Request {
+            by: std::iter::once("district_id".to_string())
+                .chain(dims.iter().cloned())
+                .collect(),
+            filters: Vec::new(),
+            ..req.clone()
+        };
         let (numerator, denominator) = if computable.is_empty() {
             Default::default()
         } else {
-            let num = side::run(&self.ctx, &self.blocks, &def.numerator, req, &computable);
-            let den = side::run(&self.ctx, &self.blocks, &def.denominator, req, &computable);
+            let num = side::run(
+                &self.ctx,
+                &self.blocks,
+                &def.numerator,
+                &finest,
+                &computable,
+            );
+            let den = side::run(
+                &self.ctx,
+                &self.blocks,
+                &def.denominator,
+                &finest,
+                &computable,
+            );
             tokio::try_join!(num, den)?
         };
-        let frame = assemble::Frame {
-            def,
-            req,
-            units: &self.units,
-            reason: &reason,
-        };
-        let mut values = frame.assemble(&months, &numerator, &denominator);
+        let axes = cube::Axes::new(&self.units, &dims, [&numerator, &denominator], &ask.filters);
+        if axes.size() > cube::MAX_CELLS {
+            return Err(EngineError::TooManyRows {
+                rows: axes.size(),
+                limit: cube::MAX_CELLS,
+            });
+        }
+        let selection = assemble::select(&axes, &ask);
+        if let Some(limit) = req.max_rows {
+            let rows = months.len().saturating_mul(selection.len());
+            if rows > limit {
+                return Err(EngineError::TooManyRows { rows, limit });
+            }
+        }
+        // Building the tables and deciding suppression is CPU work without await points:
+        // off the async workers, so that other requests (and the time limit) go on.
+        let def_owned = def.clone();
+        let min_count = req.min_count;
+        let mut values = tokio::task::spawn_blocking(move || {
+            let frame = assemble::Frame {
+                def: &def_owned,
+                axes: &axes,
+                selection: &selection,
+                min_count,
+            };
+            frame.assemble(&months, &numerator, &denominator)
+        })
+        .await
+        .map_err(|e| EngineError::Query(DataFusionError::External(Box::new(e))))?;
         if let Some(scope) = scope {
             values = scope::restrict(values, scope, summed, &self.units, def);
-        }
-        let values = narrow(values, asked);
-        if let Some(limit) = asked.max_rows.filter(|&l| values.rows.len() > l) {
-            return Err(EngineError::TooManyRows {
-                rows: values.rows.len(),
-                limit,
-            });
         }
         Ok(values)
     }
@@ -324,64 +375,6 @@ impl Engine {
         }
         Ok(())
     }
-}
-
-/// The request broken down by its filtered dimensions too, without those filters (when
-/// disclosure control is on).
-fn widen_for_disclosure(req: &Request) -> Request {
-    let mut wide = req.clone();
-    if req.min_count == 0 {
-        return wide;
-    }
-    for (dim, _) in &req.filters {
-        if !wide.by.contains(dim) {
-            wide.by.push(dim.clone());
-        }
-    }
-    wide.filters.clear();
-    wide
-}
-
-/// Keeps the rows of a widened answer that match the caller's filters, with the cells cut
-/// back to the caller's breakdown (widening appended the filtered dimensions).
-fn narrow(mut values: Values, asked: &Request) -> Values {
-    let matches = |cell: &[(String, DimValue)]| {
-        asked.filters.iter().all(|(dim, want)| {
-            cell.iter().filter(|(d, _)| d == dim).all(|(_, v)| match v {
-                DimValue::Text(t) => t == want,
-                DimValue::Bool(b) => b.to_string() == *want,
-                DimValue::Null => false,
-            })
-        })
-    };
-    values.rows.retain(|r| matches(&r.cell));
-    for row in &mut values.rows {
-        let mut cell = Vec::with_capacity(asked.by.len());
-        for dim in &asked.by {
-            if let Some(i) = row.cell.iter().position(|(d, _)| d == dim) {
-                cell.push(row.cell.swap_remove(i));
-            }
-        }
-        row.cell = cell;
-    }
-    // The grid was laid out in the canonical order; rows follow the asked one.
-    let key = |r: &ValueRow| {
-        let cells: Vec<(usize, String)> = r
-            .cell
-            .iter()
-            .map(|(d, v)| {
-                let text = match v {
-                    DimValue::Text(t) => Some(t.clone()),
-                    DimValue::Bool(b) => Some(b.to_string()),
-                    DimValue::Null => None,
-                };
-                dimensions::sort_key(d, text.as_deref())
-            })
-            .collect();
-        (r.month, cells)
-    };
-    values.rows.sort_by_cached_key(key);
-    values
 }
 
 fn not_accepted(def: &Definition, dim: &str) -> String {

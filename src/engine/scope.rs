@@ -90,14 +90,17 @@ fn sum(mut row: ValueRow, parts: &[ValueRow], def: &Definition, min_count: f64) 
     if let [only] = parts {
         return only.clone();
     }
+    row.withhold_numbers();
+    row.suppressed = None;
     // A month outside the span (or missing a table) is unavailable for every part alike.
-    if parts
+    if let Some(p) = parts
         .iter()
-        .any(|p| p.status == Status::Unavailable && p.denominator.is_none())
+        .find(|p| p.status == Status::Unavailable && p.denominator.is_none())
     {
+        row.status = Status::Unavailable;
+        row.reason = p.reason.clone();
         return row;
     }
-    row.withhold_numbers();
     if parts.iter().any(|p| p.status == Status::Suppressed) {
         row.status = Status::Suppressed;
         row.reason = None;

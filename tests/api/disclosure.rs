@@ -3,8 +3,9 @@
 //! comparisons and contrasts — and solves every additive line (a total and its parts) for
 //! the cells it does not see. No published or derived count may be 1 or 2.
 //!
-//! The fixture tempts it with J1-A's single contact-café invitation, J2-A's single
-//! attended group session and two counts of 2. The same attack on a server with `--min-count 0` must find
+//! The fixture (`tempting`) tempts it with J1-A's single contact-café invitation, J2-A's
+//! single attended group session, two counts of 2, a whole jobcenter (J4) of one person,
+//! and a person of sex d. The same attack on a server with `--min-count 0` must find
 //! those counts, which shows the attack is strong enough to matter.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,19 +13,20 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 use wirkung::api::Limits;
 
-use super::{Server, invitations};
+use super::{Server, tempting};
 
 type Key = BTreeMap<String, String>;
 
-const DISTRICTS: [(&str, &str, &str); 4] = [
+const DISTRICTS: [(&str, &str, &str); 5] = [
     ("J1-A", "J1", "IIa"),
     ("J1-B", "J1", "IIa"),
     ("J2-A", "J2", "IIIb"),
     ("J3-A", "J3", "IIa"),
+    ("J4-A", "J4", "IIa"),
 ];
 const FORMATS: [&str; 3] = ["standard", "contact_cafe", "group_info"];
-// Nobody in the fixture has sex d; the attacker may assume so (d enters totals only).
-const SEXES: [&str; 2] = ["f", "m"];
+// Sex d is never published but enters every total: the attacker solves for it.
+const SEXES: [&str; 3] = ["f", "m", "d"];
 
 /// Drops unit levels implied by a finer one; `None` for an impossible combination.
 fn normalize(mut key: Key) -> Option<Key> {
@@ -284,6 +286,9 @@ async fn attack(server: &Server) -> Knowledge {
         "across=jobcenter_id&format=group_info",
         "across=district_id&jobcenter_id=J1",
         "across=jobcenter_id&sex=m",
+        "across=jobcenter_id",
+        "across=jobcenter_id&comparison_type=IIa",
+        "across=district_id&format=standard",
     ] {
         let c = server
             .ok(&format!("{base}/compare?month=2017-12&{q}"))
@@ -333,7 +338,7 @@ async fn attack(server: &Server) -> Knowledge {
 
 #[tokio::test]
 async fn no_count_of_1_or_2_can_be_read_or_derived_from_any_answer() {
-    let server = Server::fixture().await;
+    let server = Server::start(tempting().written(), None, Limits::default()).await;
     let k = attack(&server).await;
     let revealed = k.revealed_small_counts();
     assert!(revealed.is_empty(), "revealed: {revealed:?}");
@@ -354,6 +359,11 @@ async fn no_count_of_1_or_2_can_be_read_or_derived_from_any_answer() {
     };
     assert_eq!(cell("J1-A", "contact_cafe")["suppressed"], "primary");
     assert_eq!(cell("J2-A", "group_info")["suppressed"], "primary");
+    let j = server
+        .ok("/api/v1/indicators/S6/values?from=2017-12&by=jobcenter_id")
+        .await;
+    assert_eq!(j["rows"][3]["jobcenter_id"], "J4");
+    assert_eq!(j["rows"][3]["suppressed"], "primary");
     server.stop().await;
 }
 
@@ -363,7 +373,7 @@ async fn the_same_attack_without_disclosure_control_finds_the_small_counts() {
         min_count: 0,
         ..Limits::default()
     };
-    let server = Server::start(invitations().written(), None, limits).await;
+    let server = Server::start(tempting().written(), None, limits).await;
     let k = attack(&server).await;
     let revealed = k.revealed_small_counts();
     let key = |pairs: &[(&str, &str)]| -> Key {
@@ -385,6 +395,24 @@ async fn the_same_attack_without_disclosure_control_finds_the_small_counts() {
             .iter()
             .any(|(k, m, v)| *k == j2a_group && *m == 0 && *v == 1.0),
         "{revealed:?}"
+    );
+    // Read directly: J4's one attended invitation of two.
+    let j4 = key(&[("jobcenter_id", "J4")]);
+    assert!(
+        revealed
+            .iter()
+            .any(|(k, m, v)| *k == j4 && *m == 0 && *v == 1.0),
+        "{revealed:?}"
+    );
+    // Only derivable, never published even without disclosure control: J2-A's person of
+    // sex d (1 of 1), as J2-A's total minus its f and m cells.
+    let d = key(&[("district_id", "J2-A"), ("sex", "d")]);
+    assert!(
+        k.derived
+            .iter()
+            .any(|(k, m, v)| *k == d && *m == 0 && *v == 1.0),
+        "{:?}",
+        k.derived
     );
     server.stop().await;
 }

@@ -99,7 +99,14 @@ async fn values_by_district_match_the_hand_counts() {
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[1]["numerator"], 34.0);
     assert_eq!(rows[1]["denominator"], 63.0);
-    // A filter and the S6 dimension `format` (a value other than csv/json is a filter).
+    server.stop().await;
+    // A filter and the S6 dimension `format` (a value other than csv/json is a filter);
+    // without disclosure control, so that every cell shows.
+    let limits = Limits {
+        min_count: 0,
+        ..Limits::default()
+    };
+    let server = Server::start(invitations().written(), None, limits).await;
     let cafe = server
         .ok("/api/v1/indicators/S6/values?from=2017-12&format=contact_cafe&by=jobcenter_id")
         .await;

@@ -121,7 +121,16 @@ async fn bad_parameters_are_problems_that_name_them() {
         (
             "/api/v1/indicators/K2/contrast?month=2017-12&dimension=sex&groups=f,m".into(),
             400,
-            Some("indicator"),
+            Some("code"),
+        ),
+        // an unknown indicator is a 404 before any parameter is checked
+        ("/api/v1/indicators/K99/values".into(), 404, None),
+        ("/api/v1/indicators/K99/compare".into(), 404, None),
+        // compare and contrast answer JSON only
+        (
+            format!("{c}?month=2017-12&across=district_id&format=csv"),
+            400,
+            Some("format"),
         ),
         // undecodable query
         (format!("{v}?from=%FF"), 400, None),

@@ -298,3 +298,38 @@ pub fn invitations() -> Fixture {
     }
     f
 }
+
+/// [`invitations`] made harder for disclosure control: a fourth jobcenter J4 (type IIa,
+/// one district J4-A) with a single person invited twice (1 attended), so that a whole
+/// jobcenter is small, and a person of sex `d` in J2-A with one attended letter, whose
+/// cells are never published but count in every total.
+pub fn tempting() -> Fixture {
+    let mut f = invitations();
+    f.row(
+        "jobcenters",
+        vec![s("J4"), s("Jobcenter Vier"), s("NW"), s("zkT"), s("IIa")],
+    );
+    f.row("districts", vec![s("J4-A"), s("J4"), s("Klein")]);
+    f.person("J4-A-p1", "f", "1980-05-01")
+        .benefit("J4-A-p1", "J4-A", "2016-01", "2017-12", true);
+    f.person("J2-A-d", "d", "1980-05-01")
+        .benefit("J2-A-d", "J2-A", "2016-01", "2017-12", true);
+    for (id, person, attended) in [
+        ("t1", "J4-A-p1", true),
+        ("t2", "J4-A-p1", false),
+        ("t3", "J2-A-d", true),
+    ] {
+        f.row(
+            "invitations",
+            vec![
+                s(id),
+                s(person),
+                d("2017-06-10"),
+                s("standard"),
+                s("general"),
+                Val::B(Some(attended)),
+            ],
+        );
+    }
+    f
+}

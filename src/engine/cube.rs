@@ -1,0 +1,422 @@
+//! The one table every answer of an indicator is read from, and where disclosure control
+//! is decided: per reporting month, every unit at every level (each district, jobcenter,
+//! comparison type and the whole extract) × every value of every other dimension the
+//! indicator accepts, plus an "all" margin for each of them.
+//!
+//! Suppressing each answer on its own grid would let two answers undo each other: the
+//! cover chosen for a small jobcenter among the jobcenters can be published among the
+//! districts, and the small count follows by subtraction. Here a line is a total
+//! *together with* its parts (a jobcenter and its districts; a cell over all sexes and
+//! its f, m and d cells; …), decided once; every answer — any breakdown, filter or unit
+//! level, and `compare` and `contrast`, which are built from answers — shows cells of
+//! this one pattern.
+//!
+//! Cells are addressed by a mixed-radix index (unit node, then one coordinate per
+//! dimension, the last coordinate of each being its margin). The table is dense; its
+//! size is checked before it is built.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::dimensions::{published_domain, sort_key};
+use super::load::Unit;
+use super::side::SideSums;
+use crate::disclosure::{self, Cell, Suppression};
+use crate::month::Month;
+
+/// Most cells one month's table may have (about 1 GB of sums and lines at the limit).
+pub(super) const MAX_CELLS: usize = 20_000_000;
+
+/// The level of a unit node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(super) enum Level {
+    /// The whole extract.
+    Total,
+    /// A comparison type (or the jobcenters without one).
+    Type,
+    /// A jobcenter.
+    Jobcenter,
+    /// A district.
+    District,
+}
+
+/// A unit at some level, with the units above it.
+#[derive(Debug, Clone)]
+pub(super) struct Node {
+    /// Its level.
+    pub level: Level,
+    /// District id (district nodes).
+    pub district: Option<String>,
+    /// Jobcenter id (district and jobcenter nodes).
+    pub jobcenter: Option<String>,
+    /// Comparison type (type nodes and below; `None` also for "no type").
+    pub ctype: Option<String>,
+    /// Never published (the jobcenters without a comparison type as a group).
+    pub hidden: bool,
+    /// Indices of the nodes above it.
+    pub ancestors: Vec<usize>,
+}
+
+/// A non-unit dimension with its values; coordinate `values.len()` is the margin.
+#[derive(Debug, Clone)]
+pub(super) struct Axis {
+    /// Dimension name.
+    pub name: String,
+    /// Its values (`None`: a missing value).
+    pub values: Vec<Option<String>>,
+    /// Whether each value is published as a row (sex `d` and missing values are not).
+    pub published: Vec<bool>,
+}
+
+impl Axis {
+    /// The margin's coordinate.
+    pub fn all(&self) -> usize {
+        self.values.len()
+    }
+
+    /// The coordinate of a value.
+    pub fn position(&self, value: &str) -> Option<usize> {
+        self.values.iter().position(|v| v.as_deref() == Some(value))
+    }
+}
+
+/// The shape of the table: unit nodes × axes.
+#[derive(Debug, Clone)]
+pub(super) struct Axes {
+    /// Unit nodes: the total first, then types, jobcenters, districts.
+    pub nodes: Vec<Node>,
+    /// Non-unit dimensions in canonical order.
+    pub dims: Vec<Axis>,
+    strides: Vec<usize>,
+    node_stride: usize,
+}
+
+impl Axes {
+    /// Builds the axes from the units, the indicator's dimensions, the values found in
+    /// the sums and any value a filter names.
+    pub fn new(
+        units: &[Unit],
+        dims: &[String],
+        sides: [&SideSums; 2],
+        filters: &[(String, String)],
+    ) -> Axes {
+        let nodes = unit_nodes(units);
+        let mut axes = Vec::new();
+        for name in dims {
+            let mut values: Vec<Option<String>> = published_domain(name)
+                .map(|d| d.iter().map(|v| Some(v.to_string())).collect())
+                .unwrap_or_default();
+            let mut found: BTreeSet<Option<String>> = BTreeSet::new();
+            for side in sides {
+                if let Some(i) = side.dims.iter().position(|d| d == name) {
+                    found.extend(side.sums.keys().map(|(_, key)| key[i].clone()));
+                }
+            }
+            found.extend(
+                filters
+                    .iter()
+                    .filter(|(d, _)| d == name)
+                    .map(|(_, v)| Some(v.clone())),
+            );
+            let mut extra: Vec<Option<String>> =
+                found.into_iter().filter(|v| !values.contains(v)).collect();
+            extra.sort_by_key(|v| sort_key(name, v.as_deref()));
+            values.extend(extra);
+            let published = values
+                .iter()
+                .map(|v| match (v, published_domain(name)) {
+                    (None, _) => false,
+                    (Some(v), Some(domain)) => domain.contains(&v.as_str()),
+                    (Some(_), None) => true,
+                })
+                .collect();
+            axes.push(Axis {
+                name: name.clone(),
+                values,
+                published,
+            });
+        }
+        let mut strides = vec![1usize; axes.len()];
+        for i in (0..axes.len().saturating_sub(1)).rev() {
+            strides[i] = strides[i + 1].saturating_mul(axes[i + 1].values.len() + 1);
+        }
+        let node_stride = axes
+            .first()
+            .map_or(1, |a| strides[0].saturating_mul(a.values.len() + 1));
+        Axes {
+            nodes,
+            dims: axes,
+            strides,
+            node_stride,
+        }
+    }
+
+    /// Cells per month.
+    pub fn size(&self) -> usize {
+        self.nodes.len().saturating_mul(self.node_stride)
+    }
+
+    /// The index of a cell.
+    pub fn index(&self, node: usize, coords: &[usize]) -> usize {
+        node * self.node_stride
+            + coords
+                .iter()
+                .zip(&self.strides)
+                .map(|(c, s)| c * s)
+                .sum::<usize>()
+    }
+
+    fn coords(&self, index: usize) -> (usize, Vec<usize>) {
+        let node = index / self.node_stride;
+        let rest = index % self.node_stride;
+        let coords = self
+            .strides
+            .iter()
+            .zip(&self.dims)
+            .map(|(s, a)| (rest / s) % (a.values.len() + 1))
+            .collect();
+        (node, coords)
+    }
+
+    /// Whether a cell is never published: a hidden node or a hidden value.
+    fn hidden(&self, index: usize) -> bool {
+        let (node, coords) = self.coords(index);
+        self.nodes[node].hidden
+            || coords
+                .iter()
+                .zip(&self.dims)
+                .any(|(&c, a)| c < a.values.len() && !a.published[c])
+    }
+
+    /// The lines of disclosure control: each total with its parts, along each dimension
+    /// (a margin and its values) and along the unit hierarchy (every node with the
+    /// nodes of each finer level below it).
+    pub fn lines(&self) -> Vec<Vec<usize>> {
+        let mut lines = Vec::new();
+        let size = self.size();
+        for (i, axis) in self.dims.iter().enumerate() {
+            let all = axis.all();
+            for index in 0..size {
+                let (_, coords) = self.coords(index);
+                if coords[i] != all {
+                    continue;
+                }
+                let base = index - all * self.strides[i];
+                let line: Vec<usize> = (0..=all).map(|c| base + c * self.strides[i]).collect();
+                // A dimension with one value gives a line of two equal cells: kept, so
+                // that withholding one withholds the other.
+                lines.push(line);
+            }
+        }
+        let mut below: HashMap<(usize, Level), Vec<usize>> = HashMap::new();
+        for (n, node) in self.nodes.iter().enumerate() {
+            for &a in &node.ancestors {
+                below.entry((a, node.level)).or_default().push(n);
+            }
+        }
+        let mut groups: Vec<(usize, Vec<usize>)> = below
+            .into_iter()
+            .map(|((parent, _), children)| (parent, children))
+            .collect();
+        groups.sort();
+        for offset in 0..self.node_stride {
+            for (parent, children) in &groups {
+                let mut line = vec![parent * self.node_stride + offset];
+                line.extend(children.iter().map(|c| c * self.node_stride + offset));
+                lines.push(line);
+            }
+        }
+        lines
+    }
+
+    /// Whether each cell is hidden.
+    pub fn hidden_cells(&self) -> Vec<bool> {
+        (0..self.size()).map(|i| self.hidden(i)).collect()
+    }
+}
+
+/// Sums of one month's table: numerator, denominator and the counts behind them.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Sums {
+    /// Numerator.
+    pub n: f64,
+    /// Denominator.
+    pub d: f64,
+    /// Persons or events behind the numerator.
+    pub nc: f64,
+    /// Persons or events behind the denominator.
+    pub dc: f64,
+}
+
+/// One month's table: sums and the suppression decided on them.
+pub(super) struct MonthTable {
+    /// Sums per cell.
+    pub sums: Vec<Sums>,
+    /// Suppression per cell.
+    pub decisions: Vec<Option<Suppression>>,
+}
+
+/// Builds month `t`'s table and decides its suppression.
+pub(super) fn build(
+    axes: &Axes,
+    lines: &[Vec<usize>],
+    hidden: &[bool],
+    num: &SideSums,
+    den: &SideSums,
+    t: Month,
+    min_count: u32,
+) -> MonthTable {
+    let mut sums = vec![Sums::default(); axes.size()];
+    add_side(axes, num, t, &mut sums, |s, v, c| {
+        s.n += v;
+        s.nc += c;
+    });
+    add_side(axes, den, t, &mut sums, |s, v, c| {
+        s.d += v;
+        s.dc += c;
+    });
+    let cells: Vec<Cell> = sums
+        .iter()
+        .zip(hidden)
+        .map(|(s, &hidden)| Cell {
+            numerator_count: s.nc,
+            denominator_count: s.dc,
+            hidden,
+        })
+        .collect();
+    let decisions = disclosure::suppress(&cells, lines, min_count);
+    MonthTable { sums, decisions }
+}
+
+/// Adds a side's sums of month `t` into every cell they belong to: each unit node above
+/// the row's district, each dimension at the row's value and at the margin — and, for a
+/// dimension the side does not have, at every coordinate (its value does not depend on
+/// that dimension, e.g. S1's denominator by `service`).
+fn add_side(
+    axes: &Axes,
+    side: &SideSums,
+    t: Month,
+    sums: &mut [Sums],
+    add: impl Fn(&mut Sums, f64, f64),
+) {
+    let district_pos = side.dims.iter().position(|d| d == "district_id");
+    let district_node: HashMap<&str, usize> = axes
+        .nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| {
+            Some((n.district.as_deref()?, i)).filter(|_| n.level == Level::District)
+        })
+        .collect();
+    let positions: Vec<Option<usize>> = axes
+        .dims
+        .iter()
+        .map(|a| side.dims.iter().position(|d| *d == a.name))
+        .collect();
+    for ((month, key), &(value, count)) in &side.sums {
+        if *month != t {
+            continue;
+        }
+        // The unit nodes: the district and everything above it, or every node for a
+        // side without a unit breakdown.
+        let nodes: Vec<usize> = match district_pos {
+            Some(p) => match key[p].as_deref().and_then(|d| district_node.get(d)) {
+                Some(&n) => std::iter::once(n)
+                    .chain(axes.nodes[n].ancestors.iter().copied())
+                    .collect(),
+                // A district outside the reference tables cannot occur after
+                // validation (unknown references are refused or quarantined).
+                None => continue,
+            },
+            None => (0..axes.nodes.len()).collect(),
+        };
+        // Per dimension, the coordinates this row adds to.
+        let mut choices: Vec<Vec<usize>> = Vec::with_capacity(axes.dims.len());
+        for (axis, pos) in axes.dims.iter().zip(&positions) {
+            choices.push(match pos {
+                Some(p) => {
+                    let c = axis
+                        .values
+                        .iter()
+                        .position(|v| *v == key[*p])
+                        .unwrap_or(axis.all());
+                    if c == axis.all() {
+                        vec![c]
+                    } else {
+                        vec![c, axis.all()]
+                    }
+                }
+                None => (0..=axis.all()).collect(),
+            });
+        }
+        let mut offsets = vec![0usize];
+        for (choice, stride) in choices.iter().zip(&axes.strides) {
+            offsets = offsets
+                .iter()
+                .flat_map(|o| choice.iter().map(move |c| o + c * stride))
+                .collect();
+        }
+        for &n in &nodes {
+            for &o in &offsets {
+                add(&mut sums[n * axes.node_stride + o], value, count);
+            }
+        }
+    }
+}
+
+/// The unit nodes: the total, the comparison types, the jobcenters, the districts.
+fn unit_nodes(units: &[Unit]) -> Vec<Node> {
+    let mut nodes = vec![Node {
+        level: Level::Total,
+        district: None,
+        jobcenter: None,
+        ctype: None,
+        hidden: false,
+        ancestors: Vec::new(),
+    }];
+    let types: BTreeSet<Option<&str>> =
+        units.iter().map(|u| u.comparison_type.as_deref()).collect();
+    let mut type_node = HashMap::new();
+    for t in types {
+        type_node.insert(t, nodes.len());
+        nodes.push(Node {
+            level: Level::Type,
+            district: None,
+            jobcenter: None,
+            ctype: t.map(str::to_string),
+            hidden: t.is_none(),
+            ancestors: vec![0],
+        });
+    }
+    let jobcenters: BTreeSet<(&str, Option<&str>)> = units
+        .iter()
+        .map(|u| (u.jobcenter_id.as_str(), u.comparison_type.as_deref()))
+        .collect();
+    let mut jobcenter_node = HashMap::new();
+    for (j, t) in jobcenters {
+        let tn = type_node[&t];
+        jobcenter_node.insert(j, nodes.len());
+        nodes.push(Node {
+            level: Level::Jobcenter,
+            district: None,
+            jobcenter: Some(j.to_string()),
+            ctype: t.map(str::to_string),
+            hidden: false,
+            ancestors: vec![tn, 0],
+        });
+    }
+    let mut districts: Vec<&Unit> = units.iter().collect();
+    districts.sort_by(|a, b| a.district_id.cmp(&b.district_id));
+    for u in districts {
+        let jn = jobcenter_node[u.jobcenter_id.as_str()];
+        let tn = type_node[&u.comparison_type.as_deref()];
+        nodes.push(Node {
+            level: Level::District,
+            district: Some(u.district_id.clone()),
+            jobcenter: Some(u.jobcenter_id.clone()),
+            ctype: u.comparison_type.clone(),
+            hidden: false,
+            ancestors: vec![jn, tn, 0],
+        });
+    }
+    nodes
+}
