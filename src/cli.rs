@@ -64,8 +64,9 @@ enum Format {
     Csv,
 }
 
+/// What every question command takes.
 #[derive(Debug, Args)]
-struct ComputeArgs {
+struct Question {
     /// Extract folder.
     #[arg(long)]
     data: PathBuf,
@@ -74,6 +75,24 @@ struct ComputeArgs {
     /// Indicator code, e.g. K2.
     #[arg(long)]
     indicator: String,
+    /// Filter `dimension=value`; repeatable.
+    #[arg(long = "filter", value_parser = parse_filter)]
+    filters: Vec<(String, String)>,
+    /// Disclosure threshold: counts from 1 to N-1 are withheld; 0 switches it off.
+    #[arg(long, default_value_t = 3)]
+    min_count: u32,
+}
+
+impl Question {
+    async fn open(&self) -> Result<Project, OpenError> {
+        self.sources.open(&self.data).await
+    }
+}
+
+#[derive(Debug, Args)]
+struct ComputeArgs {
+    #[command(flatten)]
+    question: Question,
     /// First month, YYYY-MM.
     #[arg(long)]
     from: Month,
@@ -83,51 +102,27 @@ struct ComputeArgs {
     /// Breakdown dimensions, comma-separated.
     #[arg(long, value_delimiter = ',')]
     by: Vec<String>,
-    /// Filter `dimension=value`; repeatable.
-    #[arg(long = "filter", value_parser = parse_filter)]
-    filters: Vec<(String, String)>,
     /// Output format.
     #[arg(long, value_enum, default_value = "json")]
     format: Format,
-    /// Disclosure threshold: counts from 1 to N-1 are withheld; 0 switches it off.
-    #[arg(long, default_value_t = 3)]
-    min_count: u32,
 }
 
 #[derive(Debug, Args)]
 struct CompareArgs {
-    /// Extract folder.
-    #[arg(long)]
-    data: PathBuf,
     #[command(flatten)]
-    sources: Sources,
-    /// Indicator code, e.g. K2.
-    #[arg(long)]
-    indicator: String,
+    question: Question,
     /// Reporting month, YYYY-MM.
     #[arg(long)]
     month: Month,
     /// `district_id` or `jobcenter_id`.
     #[arg(long)]
     across: String,
-    /// Filter `dimension=value`; repeatable.
-    #[arg(long = "filter", value_parser = parse_filter)]
-    filters: Vec<(String, String)>,
-    /// Disclosure threshold: counts from 1 to N-1 are withheld; 0 switches it off.
-    #[arg(long, default_value_t = 3)]
-    min_count: u32,
 }
 
 #[derive(Debug, Args)]
 struct ContrastArgs {
-    /// Extract folder.
-    #[arg(long)]
-    data: PathBuf,
     #[command(flatten)]
-    sources: Sources,
-    /// Indicator code of a share indicator, e.g. S6.
-    #[arg(long)]
-    indicator: String,
+    question: Question,
     /// Reporting month, YYYY-MM.
     #[arg(long)]
     month: Month,
@@ -137,12 +132,6 @@ struct ContrastArgs {
     /// Two or more groups, comma-separated, e.g. standard,contact_cafe.
     #[arg(long, value_delimiter = ',', required = true)]
     groups: Vec<String>,
-    /// Filter `dimension=value`; repeatable.
-    #[arg(long = "filter", value_parser = parse_filter)]
-    filters: Vec<(String, String)>,
-    /// Disclosure threshold: counts from 1 to N-1 are withheld; 0 switches it off.
-    #[arg(long, default_value_t = 3)]
-    min_count: u32,
 }
 
 #[derive(Debug, Args)]
@@ -234,17 +223,17 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 async fn compute(args: ComputeArgs) -> ExitCode {
-    let project = match args.sources.open(&args.data).await {
+    let project = match args.question.open().await {
         Ok(p) => p,
         Err(e) => return fail_open(e),
     };
     let request = Request {
-        indicator: args.indicator,
+        indicator: args.question.indicator,
         from: args.from,
         to: args.to.unwrap_or(args.from),
         by: args.by,
-        filters: args.filters,
-        min_count: args.min_count,
+        filters: args.question.filters,
+        min_count: args.question.min_count,
         scope: None,
         max_rows: None,
     };
@@ -266,33 +255,33 @@ async fn compute(args: ComputeArgs) -> ExitCode {
 }
 
 async fn compare(args: CompareArgs) -> ExitCode {
-    let project = match args.sources.open(&args.data).await {
+    let project = match args.question.open().await {
         Ok(p) => p,
         Err(e) => return fail_open(e),
     };
     let request = CompareRequest {
-        indicator: args.indicator,
+        indicator: args.question.indicator,
         month: args.month,
         across: args.across,
-        filters: args.filters,
-        min_count: args.min_count,
+        filters: args.question.filters,
+        min_count: args.question.min_count,
         scope: None,
     };
     print_json(crate::compare::compare(&project.engine, &request).await)
 }
 
 async fn contrast(args: ContrastArgs) -> ExitCode {
-    let project = match args.sources.open(&args.data).await {
+    let project = match args.question.open().await {
         Ok(p) => p,
         Err(e) => return fail_open(e),
     };
     let request = ContrastRequest {
-        indicator: args.indicator,
+        indicator: args.question.indicator,
         month: args.month,
         dimension: args.dimension,
         groups: args.groups,
-        filters: args.filters,
-        min_count: args.min_count,
+        filters: args.question.filters,
+        min_count: args.question.min_count,
         scope: None,
     };
     print_json(crate::contrast::contrast(&project.engine, &request).await)

@@ -209,16 +209,7 @@ fn unit(
     };
     let funnel95 = limits(0.95);
     let funnel998 = limits(0.998);
-    let flag = |limits: Option<[f64; 2]>| {
-        let ([lo, hi], v) = (limits?, row.value?);
-        Some(if v > hi {
-            Flag::Above
-        } else if v < lo {
-            Flag::Below
-        } else {
-            Flag::Within
-        })
-    };
+    let flag = |limits: Option<[f64; 2]>| Some(flag(row.value?, limits?));
     UnitComparison {
         unit: id,
         name,
@@ -235,6 +226,17 @@ fn unit(
         status: row.status,
         reason: row.reason.clone(),
         suppressed: row.suppressed,
+    }
+}
+
+/// Where `value` lies relative to `[low, high]` (limits inclusive: on a limit is within).
+fn flag(value: f64, [low, high]: [f64; 2]) -> Flag {
+    if value > high {
+        Flag::Above
+    } else if value < low {
+        Flag::Below
+    } else {
+        Flag::Within
     }
 }
 
@@ -279,6 +281,23 @@ mod tests {
             reason: None,
             suppressed: None,
         }
+    }
+
+    #[test]
+    fn an_outlier_is_flagged_against_its_funnel() {
+        // A share of 50 % pooled; a unit with 100 trials. Binomial(100, 0.5): the 99.8 %
+        // limits are about 34.5 % and 65.5 % (scipy: binom.ppf(0.001, 100, 0.5) = 35,
+        // binom.ppf(0.999, 100, 0.5) = 65, before Spiegelhalter's interpolation).
+        let (lo, hi) = stats::funnel::binomial_funnel(0.5, 100.0, 0.998).unwrap();
+        assert!(
+            (0.33..0.36).contains(&lo) && (0.64..0.67).contains(&hi),
+            "{lo} {hi}"
+        );
+        let limits = [100.0 * lo, 100.0 * hi];
+        assert_eq!(flag(70.0, limits), Flag::Above);
+        assert_eq!(flag(30.0, limits), Flag::Below);
+        assert_eq!(flag(50.0, limits), Flag::Within);
+        assert_eq!(flag(limits[1], limits), Flag::Within);
     }
 
     #[test]

@@ -159,6 +159,19 @@ async fn a_filter_or_compared_unit_outside_the_scope_is_forbidden() {
     server.stop().await;
 }
 
+/// (jobcenter, format, suppression) of each row of an answer by both.
+fn suppression_pattern(v: &Value) -> Vec<(String, String, String)> {
+    v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let text = |k: &str| r[k].as_str().unwrap_or("-").to_string();
+            (text("jobcenter_id"), text("format"), text("suppressed"))
+        })
+        .collect()
+}
+
 fn numbers(v: &Value) -> Vec<(Option<f64>, Option<f64>)> {
     v["rows"]
         .as_array()
@@ -266,38 +279,16 @@ async fn unfiltered_questions_see_only_the_callers_scope() {
             assert_eq!(by_format["rows"][i]["suppressed"], "secondary");
         }
     }
-    let pattern: Vec<(&str, &str, &str)> = admin_cells["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["jobcenter_id"].as_str().unwrap(),
-                r["format"].as_str().unwrap(),
-                r["suppressed"].as_str().unwrap_or("-"),
-            )
-        })
-        .collect();
-    // The breakdown asked in the other order is suppressed alike (one canonical grid).
+    let pattern = suppression_pattern(&admin_cells);
+    // The breakdown asked in the other order is suppressed alike (one table).
     let reversed = get(
         format!("{base}/values?from=2017-12&by=format,jobcenter_id"),
         ADMIN,
     )
     .await;
-    let mut pattern_reversed: Vec<(&str, &str, &str)> = reversed["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["jobcenter_id"].as_str().unwrap(),
-                r["format"].as_str().unwrap(),
-                r["suppressed"].as_str().unwrap_or("-"),
-            )
-        })
-        .collect();
+    let mut pattern_reversed = suppression_pattern(&reversed);
     assert_eq!(reversed["rows"][0]["format"], "standard");
-    pattern_reversed.sort_by_key(|(j, _, _)| *j);
+    pattern_reversed.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(pattern_reversed, pattern);
     // A contrast without filters is J1's, suppressed as for everyone.
     let mine = get(

@@ -219,6 +219,37 @@ async fn compare_ranks_districts_against_the_pooled_value_and_its_funnel() {
 }
 
 #[tokio::test]
+async fn compare_of_a_change_indicator_ranks_without_funnels() {
+    let server = Server::fixture().await;
+    // K1E2, eLb stock against a year before: every district kept its three persons
+    // (change 0 %), so all share rank 1; a change has no interval and no funnel.
+    let c = server
+        .ok("/api/v1/indicators/K1E2/compare?month=2017-12&across=district_id")
+        .await;
+    assert_eq!(c["pooled"]["numerator"], 12.0);
+    assert_eq!(c["pooled"]["denominator"], 12.0);
+    assert_eq!(c["pooled"]["value"], 0.0);
+    let units = c["units"].as_array().unwrap();
+    assert_eq!(units.len(), 4);
+    for u in units {
+        assert_eq!(u["numerator"], 3.0);
+        assert_eq!(u["value"], 0.0);
+        assert_eq!(u["rank"], 1);
+        for key in [
+            "ci_low",
+            "ci_high",
+            "funnel95",
+            "funnel998",
+            "flag",
+            "flag95",
+        ] {
+            assert_eq!(u[key], Value::Null, "{key}");
+        }
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn contrast_two_formats_with_z_test_and_newcombe_interval() {
     let limits = Limits {
         min_count: 0,
