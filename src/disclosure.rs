@@ -70,14 +70,12 @@ pub fn suppress(cells: &[Cell], lines: &[Vec<usize>], min_count: u32) -> Vec<Opt
     loop {
         let mut changed = false;
         for line in lines {
-            let held: Vec<usize> = line
-                .iter()
-                .copied()
-                .filter(|&i| withheld(&out, i))
-                .collect();
             // A withheld cell alone in its line is recoverable by subtraction (and a
             // recovered secondary cell would unravel the primary it protects).
-            let [only] = held[..] else { continue };
+            let mut held = line.iter().copied().filter(|&i| withheld(&out, i));
+            let (Some(only), None) = (held.next(), held.next()) else {
+                continue;
+            };
             // The cover should hide the kind of count that made `only` sensitive: a cell
             // whose numerator is zero does not blur a numerator of 1.
             let small = |c: f64| c > 0.0 && c < min;

@@ -165,26 +165,18 @@ impl Axes {
                 .sum::<usize>()
     }
 
-    fn coords(&self, index: usize) -> (usize, Vec<usize>) {
-        let node = index / self.node_stride;
-        let rest = index % self.node_stride;
-        let coords = self
-            .strides
-            .iter()
-            .zip(&self.dims)
-            .map(|(s, a)| (rest / s) % (a.values.len() + 1))
-            .collect();
-        (node, coords)
+    /// The coordinate of a cell along dimension `i` (no allocation: this runs per cell).
+    fn coord(&self, index: usize, i: usize) -> usize {
+        (index / self.strides[i]) % (self.dims[i].values.len() + 1)
     }
 
     /// Whether a cell is never published: a hidden node or a hidden value.
     fn hidden(&self, index: usize) -> bool {
-        let (node, coords) = self.coords(index);
-        self.nodes[node].hidden
-            || coords
-                .iter()
-                .zip(&self.dims)
-                .any(|(&c, a)| c < a.values.len() && !a.published[c])
+        self.nodes[index / self.node_stride].hidden
+            || self.dims.iter().enumerate().any(|(i, a)| {
+                let c = self.coord(index, i);
+                c < a.values.len() && !a.published[c]
+            })
     }
 
     /// The lines of disclosure control: each total with its parts, along each dimension
@@ -196,8 +188,7 @@ impl Axes {
         for (i, axis) in self.dims.iter().enumerate() {
             let all = axis.all();
             for index in 0..size {
-                let (_, coords) = self.coords(index);
-                if coords[i] != all {
+                if self.coord(index, i) != all {
                     continue;
                 }
                 let base = index - all * self.strides[i];

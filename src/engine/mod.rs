@@ -246,6 +246,7 @@ impl Engine {
             filters: Vec::new(),
             ..req.clone()
         };
+        let started = std::time::Instant::now();
         let (numerator, denominator) = if computable.is_empty() {
             Default::default()
         } else {
@@ -265,6 +266,7 @@ impl Engine {
             );
             tokio::try_join!(num, den)?
         };
+        let sides_took = started.elapsed();
         let axes = cube::Axes::new(&self.units, &dims, [&numerator, &denominator], &ask.filters);
         if axes.size() > cube::MAX_CELLS {
             return Err(EngineError::TooManyRows {
@@ -283,6 +285,8 @@ impl Engine {
         // off the async workers, so that other requests (and the time limit) go on.
         let def_owned = def.clone();
         let min_count = req.min_count;
+        let cells = axes.size();
+        let started = std::time::Instant::now();
         let mut values = tokio::task::spawn_blocking(move || {
             let frame = assemble::Frame {
                 def: &def_owned,
@@ -294,6 +298,14 @@ impl Engine {
         })
         .await
         .map_err(|e| EngineError::Query(DataFusionError::External(Box::new(e))))?;
+        tracing::debug!(
+            indicator = %def.code,
+            months = computable.len(),
+            cells_per_month = cells,
+            sides_ms = sides_took.as_secs_f64() * 1e3,
+            table_ms = started.elapsed().as_secs_f64() * 1e3,
+            "computed"
+        );
         if let Some(scope) = scope {
             values = scope::restrict(values, scope, summed, &self.units, def);
         }
