@@ -86,12 +86,12 @@ mod tests {
 
     #[test]
     fn wilson_matches_statsmodels() {
-        // statsmodels 0.14: proportion_confint(30, 148, alpha=0.05, method="wilson")
+        // statsmodels 0.15: proportion_confint(30, 148, alpha=0.05, method="wilson")
         //   = (0.14584026171230946, 0.2746078775279948)
         let (lo, hi) = wilson(30.0, 148.0, 0.95).unwrap();
         close(lo, 0.14584026171230946, 1e-9);
         close(hi, 0.2746078775279948, 1e-9);
-        // statsmodels 0.14: proportion_confint(0, 10, method="wilson") = (0.0, 0.27753279986288926)
+        // statsmodels 0.15: proportion_confint(0, 10, method="wilson") = (0.0, 0.27753279986288926)
         let (lo, hi) = wilson(0.0, 10.0, 0.95).unwrap();
         close(lo, 0.0, 1e-12);
         close(hi, 0.2775328, 1e-6);
@@ -100,7 +100,7 @@ mod tests {
 
     #[test]
     fn poisson_matches_scipy_chi2() {
-        // scipy 1.x: chi2.ppf(0.025, 20) / 2, chi2.ppf(0.975, 22) / 2
+        // scipy 1.17: chi2.ppf(0.025, 20) / 2, chi2.ppf(0.975, 22) / 2
         //   = 4.7953886961324335, 18.39035604201778 (the Garwood interval of R's poisson.test)
         let (lo, hi) = poisson_exact(10.0, 0.95).unwrap();
         close(lo, 4.7953886961324335, 1e-7);

@@ -267,7 +267,7 @@ async fn contrast_two_formats_with_z_test_and_newcombe_interval() {
     assert_eq!(c["groups"][0]["denominator"], 34.0);
     assert_eq!(c["groups"][1]["numerator"], 13.0);
     assert_eq!(c["groups"][1]["denominator"], 19.0);
-    // statsmodels 0.14: confint_proportions_2indep(15, 34, 13, 19, method="newcomb",
+    // statsmodels 0.15: confint_proportions_2indep(15, 34, 13, 19, method="newcomb",
     // compare="diff") = (-0.4655182129307279, 0.0348384146315075)
     close(
         &c["difference"]["value"],
@@ -276,7 +276,7 @@ async fn contrast_two_formats_with_z_test_and_newcombe_interval() {
     close(&c["difference"]["ci_low"], -46.55182129307279);
     close(&c["difference"]["ci_high"], 3.48384146315075);
     close(&c["relative_risk"], 0.6447963800904977);
-    // Smallest expected count 19·25/53 = 8.96 ≥ 5: z-test. statsmodels 0.14:
+    // Smallest expected count 19·25/53 = 8.96 ≥ 5: z-test. statsmodels 0.15:
     // proportions_ztest([15, 13], [34, 19]) = (-1.699700132253997, 0.08918734446520155)
     assert_eq!(c["test"]["name"], "two_proportion_z");
     close(&c["test"]["statistic"], -1.699700132253997);
@@ -288,7 +288,7 @@ async fn contrast_two_formats_with_z_test_and_newcombe_interval() {
         .await;
     assert_eq!(c["groups"][0]["numerator"], 7.0);
     assert_eq!(c["groups"][1]["denominator"], 6.0);
-    // scipy 1.x: fisher_exact([[7, 9], [5, 1]]) = (0.15555555555555556, 0.16187527642636004)
+    // scipy 1.17: fisher_exact([[7, 9], [5, 1]]) = (0.15555555555555556, 0.16187527642636004)
     assert_eq!(c["test"]["name"], "fisher_exact");
     close(&c["test"]["statistic"], 0.155556);
     close(&c["test"]["p_value"], 0.16187527642636004);
@@ -296,7 +296,7 @@ async fn contrast_two_formats_with_z_test_and_newcombe_interval() {
     close(&c["difference"]["ci_low"], -64.34439321408594);
     close(&c["difference"]["ci_high"], 6.319617041562853);
 
-    // Three groups: chi-square of homogeneity, no difference or ratio. scipy 1.x:
+    // Three groups: chi-square of homogeneity, no difference or ratio. scipy 1.17:
     // chi2_contingency([[15, 19], [13, 6], [6, 4]], correction=False)
     //   = (3.072060550493282, 0.21523382681468362, dof 2)
     let c = server
