@@ -130,6 +130,10 @@ pub struct Comparison {
 
 /// Answers a comparison question.
 pub async fn compare(engine: &Engine, req: &CompareRequest) -> Result<Comparison, EngineError> {
+    let def = engine
+        .catalogue()
+        .get(&req.indicator)
+        .ok_or_else(|| EngineError::UnknownIndicator(req.indicator.clone()))?;
     if !ACROSS.contains(&req.across.as_str()) {
         return Err(EngineError::BadParameter {
             name: "across".into(),
@@ -145,18 +149,17 @@ pub async fn compare(engine: &Engine, req: &CompareRequest) -> Result<Comparison
     };
     let units = engine.compute(&ask(vec![req.across.clone()])).await?;
     let pooled_values = engine.compute(&ask(Vec::new())).await?;
-    // Cannot be missing: an answer without breakdown has one row per month.
+    // Missing only for a scope holding no jobcenter of the data (the API refuses those).
     let pooled_row = pooled_values.rows.first();
-    let def = engine
-        .catalogue()
-        .get(&req.indicator)
-        .ok_or_else(|| EngineError::UnknownIndicator(req.indicator.clone()))?;
     let pooled = Pooled {
         numerator: pooled_row.and_then(|r| r.numerator),
         denominator: pooled_row.and_then(|r| r.denominator),
         value: pooled_row.and_then(|r| r.value),
         status: pooled_row.map_or(Status::Unavailable, |r| r.status),
-        reason: pooled_row.and_then(|r| r.reason.clone()),
+        reason: match pooled_row {
+            Some(r) => r.reason.clone(),
+            None => Some("no compared unit is in scope".into()),
+        },
         suppressed: pooled_row.and_then(|r| r.suppressed),
     };
     let target = match (pooled.status, pooled.numerator, pooled.denominator) {
