@@ -1,5 +1,5 @@
-//! The command line: `compute`, `compare`, `contrast`, `validate`, `generate` and
-//! `serve`, each a thin layer that parses arguments, calls the library and prints. The
+//! The command line: `compute`, `compare`, `contrast`, `catalogue`, `validate`,
+//! `generate` and `serve`, each a thin layer that parses arguments, calls the library and prints. The
 //! question commands print exactly the JSON body the API would return (open scope).
 
 use std::path::PathBuf;
@@ -17,8 +17,8 @@ use crate::engine::{EngineError, Request};
 use crate::extract::{ExtractError, LoadMode};
 use crate::generate::{GenerateOptions, generate};
 use crate::month::Month;
-use crate::open;
 use crate::open::{OpenError, Project};
+use crate::{export, open};
 
 /// wirkung — § 48a SGB II indicators and their social-integration extension from
 /// Parquet extracts.
@@ -37,6 +37,9 @@ enum Command {
     Compare(CompareArgs),
     /// Contrast groups of a share indicator for one month and print the `contrast` body.
     Contrast(ContrastArgs),
+    /// Export every indicator for every jobcenter and district over the last months, as
+    /// one CSV (also the benchmark's measure of load + full catalogue).
+    Catalogue(CatalogueArgs),
     /// Check an extract against the data contract and print the data-quality report.
     Validate(ValidateArgs),
     /// Write a synthetic extract (deterministic for a seed).
@@ -135,6 +138,25 @@ struct ContrastArgs {
 }
 
 #[derive(Debug, Args)]
+struct CatalogueArgs {
+    /// Extract folder.
+    #[arg(long)]
+    data: PathBuf,
+    #[command(flatten)]
+    sources: Sources,
+    /// The last N months of the data span.
+    #[arg(long, default_value_t = 12)]
+    months: u32,
+    /// Disclosure threshold: counts from 1 to N-1 are withheld; 0 switches it off.
+    #[arg(long, default_value_t = 3)]
+    min_count: u32,
+    /// Write the CSV here and print timings as JSON on stdout (default: CSV on stdout,
+    /// timings on stderr).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 struct ValidateArgs {
     /// Extract folder.
     #[arg(long)]
@@ -164,6 +186,10 @@ struct GenerateArgs {
     /// Last month.
     #[arg(long, default_value = "2018-12")]
     to: Month,
+    /// Number of jobcenters: the three modelled ones, then drawn ones (about 400 is
+    /// national size, e.g. with --persons 1000000).
+    #[arg(long, default_value_t = crate::generate::MODELLED_JOBCENTERS)]
+    jobcenters: usize,
 }
 
 #[derive(Debug, Args)]
@@ -216,6 +242,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Compute(args) => compute(args).await,
         Command::Compare(args) => compare(args).await,
         Command::Contrast(args) => contrast(args).await,
+        Command::Catalogue(args) => export_catalogue(args).await,
         Command::Validate(args) => validate(args),
         Command::Generate(args) => run_generate(args),
         Command::Serve(args) => serve(args).await,
@@ -287,6 +314,40 @@ async fn contrast(args: ContrastArgs) -> ExitCode {
     print_json(crate::contrast::contrast(&project.engine, &request).await)
 }
 
+async fn export_catalogue(args: CatalogueArgs) -> ExitCode {
+    let started = std::time::Instant::now();
+    let project = match args.sources.open(&args.data).await {
+        Ok(p) => p,
+        Err(e) => return fail_open(e),
+    };
+    let opened = started.elapsed();
+    let rows = match export::catalogue(&project.engine, args.months, args.min_count).await {
+        Ok(rows) => rows,
+        Err(e) => return fail_question(e),
+    };
+    let computed = started.elapsed() - opened;
+    let timings = serde_json::json!({
+        "open_seconds": opened.as_secs_f64(),
+        "catalogue_seconds": computed.as_secs_f64(),
+        "cells": rows.len(),
+    });
+    let written = match &args.out {
+        Some(path) => std::fs::File::create(path)
+            .map_err(csv::Error::from)
+            .and_then(|f| export::write_csv(std::io::BufWriter::new(f), &rows)),
+        None => export::write_csv(std::io::stdout().lock(), &rows),
+    };
+    if let Err(e) = written {
+        eprintln!("error: cannot write the catalogue CSV: {e}");
+        return ExitCode::from(1);
+    }
+    match args.out {
+        Some(_) => println!("{timings}"),
+        None => eprintln!("{timings}"),
+    }
+    ExitCode::SUCCESS
+}
+
 fn print_json<T: serde::Serialize>(answer: Result<T, EngineError>) -> ExitCode {
     match answer {
         // Cannot fail: the answer types hold only strings, numbers and options.
@@ -348,6 +409,7 @@ fn run_generate(args: GenerateArgs) -> ExitCode {
         seed: args.seed.unwrap_or(sample.seed),
         from: args.from,
         to: args.to,
+        jobcenters: args.jobcenters,
         ..sample
     };
     match generate(&opts) {

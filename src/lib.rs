@@ -32,6 +32,7 @@ pub mod contrast;
 pub mod definition;
 pub mod disclosure;
 pub mod engine;
+pub mod export;
 pub mod extract;
 pub mod generate;
 pub mod month;

@@ -45,7 +45,8 @@ impl Serialize for DimValue {
 }
 
 impl DimValue {
-    fn to_csv(&self) -> String {
+    /// The value as a CSV field: text as is, Booleans as `true`/`false`, null empty.
+    pub fn to_csv(&self) -> String {
         match self {
             DimValue::Text(t) => t.clone(),
             DimValue::Bool(b) => b.to_string(),

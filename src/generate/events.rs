@@ -13,7 +13,7 @@ use super::calendar::{Span, between, chance, exponential, pick, rel_month_of, un
 use super::household::{Household, Role, SpellType};
 use super::rows::{EmploymentRow, EventRow, InvitationRow, MeasureRow, Rows, ServiceRow};
 use super::spells::{ELB_AGE_M, Life};
-use super::units::JOBCENTERS;
+use super::units::Units;
 
 /// A programme of the `measures` table.
 struct Programme {
@@ -199,6 +199,7 @@ fn topic(rng: &mut ChaCha8Rng, format: &str) -> Option<&'static str> {
 /// Context of one member's event draws.
 pub(crate) struct MemberCtx<'a> {
     pub span: &'a Span,
+    pub units: &'a Units,
     pub h: &'a Household,
     pub life: &'a Life,
     pub mi: usize,
@@ -268,7 +269,7 @@ pub(crate) fn member_events(
         if new_refugee {
             f *= 0.4;
         }
-        f *= JOBCENTERS[jc].labour_market;
+        f *= c.units.jobcenter(jc).labour_market;
         if chance(rng, 0.026 * f) {
             let start = span.day(t, between(rng, 1, 28));
             let j = job(rng, span, person, start, age_y, None);
@@ -370,7 +371,7 @@ pub(crate) fn member_events(
         }
         // Invitations.
         let fi = if pupil { 0.3 } else { 1.0 };
-        let cafe = if JOBCENTERS[jc].contact_cafe {
+        let cafe = if c.units.jobcenter(jc).contact_cafe {
             0.022
         } else {
             0.0

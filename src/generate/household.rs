@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::calendar::{Span, between, chance, pick, unit};
 use super::cohort::{CohortSlot, ExitKind};
-use super::units::{JOBCENTERS, RHEIN_BERG, Units};
+use super::units::{RHEIN_BERG, Units};
 use crate::month::Month;
 
 /// Role of a member in the BG.
@@ -295,7 +295,7 @@ pub(crate) fn draw(
     let n = members.len() as f64;
     Household {
         head,
-        housing: JOBCENTERS[jc].housing_single
+        housing: units.jobcenter(jc).housing_single
             * (1.0 + 0.22 * (n - 1.0).min(5.0))
             * (0.85 + 0.3 * unit(rng)),
         other_income: if chance(rng, 0.15) {
@@ -351,7 +351,7 @@ pub(crate) fn draw_cohort(
         },
         jc,
         district,
-        housing: JOBCENTERS[jc].housing_single * (0.85 + 0.3 * unit(rng)),
+        housing: units.jobcenter(jc).housing_single * (0.85 + 0.3 * unit(rng)),
         other_income: 0.0,
     }
 }

@@ -1,4 +1,5 @@
-//! Deterministic synthetic extracts: all ten contract tables for three jobcenters.
+//! Deterministic synthetic extracts: all ten contract tables, for three jobcenters or
+//! for a national-size set of hundreds.
 //!
 //! Everything written here is **synthetic**. The model is three jobcenters shaped like
 //! Münster, Rhein-Berg and the Kreis Recklinghausen (`units.rs`) whose benefit
@@ -6,6 +7,10 @@
 //! (`spells.rs`), take up work, join programmes, use § 16a services, have health events
 //! and receive invitations (`events.rs`), with plausible amounts (`benefits.rs`). A
 //! health-check cohort in Rhein-Berg 2017 has exactly planned outcomes (`cohort.rs`).
+//!
+//! At national size (`jobcenters` above 3, e.g. 400 for 1,000,000 persons) the further
+//! jobcenters are drawn from their own stream; persons spread over all of them in
+//! proportion to their recipients, so the three modelled ones shrink accordingly.
 //!
 //! Determinism and streaming: the same [`GenerateOptions`] give byte-identical files.
 //! Every household draws from a ChaCha8 stream derived from (seed, person index of its
@@ -39,6 +44,12 @@ use cohort::SAMPLE_PERSONS;
 /// Person indices per block; a household never spans two blocks.
 const BLOCK: usize = 4096;
 
+/// The jobcenters modelled on real ones (`units.rs`); the default and the minimum.
+pub const MODELLED_JOBCENTERS: usize = 3;
+
+/// Stream of the drawn jobcenters (next to `u64::MAX`, the cohort plan's).
+const UNITS_STREAM: u64 = u64::MAX - 1;
+
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct GenerateOptions {
@@ -52,6 +63,8 @@ pub struct GenerateOptions {
     pub from: Month,
     /// Last month of `benefit_months`.
     pub to: Month,
+    /// Number of jobcenters, at least 3 (the modelled ones).
+    pub jobcenters: usize,
 }
 
 impl GenerateOptions {
@@ -65,6 +78,7 @@ impl GenerateOptions {
             seed: 2019,
             from: month(2015, 1),
             to: month(2018, 12),
+            jobcenters: MODELLED_JOBCENTERS,
         }
     }
 }
@@ -121,13 +135,19 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateSummary, GenerateError
             opts.to, opts.from
         )));
     }
+    if opts.jobcenters < MODELLED_JOBCENTERS {
+        return Err(GenerateError::Options(format!(
+            "{} jobcenters asked for; at least {MODELLED_JOBCENTERS} (the modelled ones)",
+            opts.jobcenters
+        )));
+    }
     std::fs::create_dir_all(&opts.out).map_err(|source| GenerateError::Io {
         path: opts.out.clone(),
         source,
     })?;
     let span = calendar::Span::new(opts.from, opts.to);
-    let units = units::Units::new();
     let key = ChaCha8Rng::seed_from_u64(opts.seed).get_seed();
+    let units = units::Units::new(opts.jobcenters, &mut simulate::stream(&key, UNITS_STREAM));
     let plan = cohort::CohortPlan::new(opts.persons, &span, &mut simulate::stream(&key, u64::MAX));
     let ctx = simulate::Ctx {
         span,

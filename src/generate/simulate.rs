@@ -17,7 +17,7 @@ use super::events::{MemberCtx, job, member_events};
 use super::household::{self, Household};
 use super::rows::{EventRow, Rows};
 use super::spells::{self, Life};
-use super::units::{JOBCENTERS, RHEIN_BERG, Units};
+use super::units::{RHEIN_BERG, Units};
 
 /// Streams `HOUSEHOLD | index` are household draws; plain `index` a person's events.
 const HOUSEHOLD: u64 = 1 << 63;
@@ -55,12 +55,13 @@ pub(crate) fn household(
     let planned = slot.map(|s| s.force(&mut rng, span, &mut on));
     let life = spells::life(&mut rng, span, &h, ctx.units, on, slot.is_some());
     let mut income = vec![vec![0.0; span.len]; h.members.len()];
-    spell_ends(&mut rng, span, &h, &life, planned.as_ref(), rows);
+    spell_ends(&mut rng, span, ctx.units, &h, &life, planned.as_ref(), rows);
     let rhein_berg = life.ever_in(RHEIN_BERG);
     for (mi, m) in h.members.iter().enumerate() {
         let mut prng = stream(&ctx.key, m.idx as u64);
         let c = MemberCtx {
             span,
+            units: ctx.units,
             h: &h,
             life: &life,
             mi,
@@ -87,6 +88,7 @@ pub(crate) fn household(
 fn bg_reason(
     rng: &mut ChaCha8Rng,
     span: &Span,
+    units: &Units,
     h: &Household,
     life: &Life,
     last: usize,
@@ -112,7 +114,7 @@ fn bg_reason(
     let employable = adults
         .iter()
         .any(|&k| !h.members[k].health && age_y(k) < 58);
-    let labour_market = JOBCENTERS[life.loc[last].0].labour_market;
+    let labour_market = units.jobcenter(life.loc[last].0).labour_market;
     if !adults.is_empty() && chance(rng, labour_market * if employable { 0.62 } else { 0.15 }) {
         let w: Vec<f64> = adults
             .iter()
@@ -131,9 +133,11 @@ fn bg_reason(
 
 /// Exit rows at the end of each spell before the last month (about 3 % lack one), and
 /// the job start one or two months before an exit into employment.
+#[allow(clippy::too_many_arguments)]
 fn spell_ends(
     rng: &mut ChaCha8Rng,
     span: &Span,
+    units: &Units,
     h: &Household,
     life: &Life,
     planned: Option<&Planned>,
@@ -153,7 +157,7 @@ fn spell_ends(
                 Some((t, r)) if t == last => r,
                 _ => {
                     let (r, earner) =
-                        *cached.get_or_insert_with(|| bg_reason(rng, span, h, life, last));
+                        *cached.get_or_insert_with(|| bg_reason(rng, span, units, h, life, last));
                     if r == "employment" && earner == Some(mi) {
                         let before =
                             last > 0 && life.member_on(h, span, mi, last - 1) && chance(rng, 0.6);

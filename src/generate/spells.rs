@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::calendar::{Span, chance, pick, year_factors};
 use super::household::{Household, Role, SpellType};
-use super::units::{JOBCENTERS, Units};
+use super::units::Units;
 
 /// Age (months) from which a person has reached the standard retirement age (65y5m).
 pub(crate) const PENSION_AGE_M: i32 = 65 * 12 + 5;
@@ -108,7 +108,7 @@ pub(crate) fn receipt(
     let (h_base, q_base) = hazards(h.kind);
     // Poorer districts: longer spells.
     let h_base =
-        h_base * JOBCENTERS[h.jc].labour_market / units.deprivation(h.jc, h.district).sqrt();
+        h_base * units.jobcenter(h.jc).labour_market / units.deprivation(h.jc, h.district).sqrt();
     let factors: Vec<(f64, f64)> = (0..n).map(|t| year_factors(span.year(t))).collect();
     // The first month must find every adult below the retirement age.
     let limit = (0..h.members.len())

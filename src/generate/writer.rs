@@ -21,7 +21,7 @@ use parquet::file::properties::WriterProperties;
 
 use super::GenerateError;
 use super::rows::Rows;
-use super::units::{JOBCENTERS, Units};
+use super::units::{Jobcenter, Units};
 use crate::contract::TABLES;
 
 /// Rows per row group (and per buffered batch).
@@ -40,6 +40,7 @@ pub(crate) struct Sinks {
     sinks: Vec<Sink>,
     buf: Rows,
     district_ids: Vec<Vec<String>>,
+    jobcenters: Vec<Jobcenter>,
 }
 
 /// Position of a table in `contract::TABLES`, the order of `Sinks::sinks`; evaluated at
@@ -148,6 +149,7 @@ impl Sinks {
             sinks,
             buf: Rows::default(),
             district_ids: units.district_ids.clone(),
+            jobcenters: units.jobcenters.clone(),
         })
     }
 
@@ -174,16 +176,17 @@ impl Sinks {
 
     /// Writes the reference tables `jobcenters` and `districts`.
     pub fn write_reference(&mut self) -> Result<(), GenerateError> {
-        let jcs = JOBCENTERS;
+        let jobcenters = std::mem::take(&mut self.jobcenters);
+        let jcs: &[Jobcenter] = &jobcenters;
         let cols = vec![
-            strs(jcs, |j| j.id),
-            strs(jcs, |j| j.name),
+            strs(jcs, |j| j.id.clone()),
+            strs(jcs, |j| j.name.clone()),
             opt_strs(jcs, |j| Some(j.state)),
             opt_strs(jcs, |j| Some(j.model)),
             opt_strs(jcs, |j| Some(j.comparison_type)),
         ];
         self.write(JOBCENTERS_T, cols)?;
-        let ds: Vec<(String, &str, &str)> = jcs
+        let ds: Vec<(String, String, String)> = jcs
             .iter()
             .enumerate()
             .flat_map(|(j, jc)| {
@@ -191,15 +194,17 @@ impl Sinks {
                 jc.districts
                     .iter()
                     .zip(ids)
-                    .map(move |(d, id)| (id.clone(), jc.id, d.name))
+                    .map(move |(d, id)| (id.clone(), jc.id.to_string(), d.name.to_string()))
             })
             .collect();
         let cols = vec![
             strs(&ds, |d| d.0.clone()),
-            strs(&ds, |d| d.1),
-            strs(&ds, |d| d.2),
+            strs(&ds, |d| d.1.clone()),
+            strs(&ds, |d| d.2.clone()),
         ];
-        self.write(DISTRICTS_T, cols)
+        self.write(DISTRICTS_T, cols)?;
+        self.jobcenters = jobcenters;
+        Ok(())
     }
 
     /// Takes over the rows of one household and writes every full buffer.
@@ -231,13 +236,12 @@ impl Sinks {
         if full(self.buf.benefit.len()) {
             let r = std::mem::take(&mut self.buf.benefit);
             let d = &self.district_ids;
+            let jcs = &self.jobcenters;
             let cols = vec![
                 dates(&r, |b| b.month),
                 person_ids(&r, |b| b.person),
-                ids(&r, |s, b| {
-                    write!(s, "{}BG{:07}", JOBCENTERS[b.jc].id, b.bg_head)
-                }),
-                strs(&r, |b| JOBCENTERS[b.jc].id),
+                ids(&r, |s, b| write!(s, "{}BG{:07}", jcs[b.jc].id, b.bg_head)),
+                strs(&r, |b| jcs[b.jc].id.as_ref()),
                 strs(&r, |b| d[b.jc][b.district].as_str()),
                 bools(&r, |b| b.elb),
                 bools(&r, |b| b.single_parent),

@@ -1,0 +1,95 @@
+//! The whole catalogue at once: every indicator for every jobcenter and every district
+//! over the last months of the data span, as one long CSV (`wirkung catalogue`).
+//!
+//! This is what a controlling department loads into a spreadsheet, and what the
+//! benchmark harness times and cross-checks against the DuckDB reference
+//! (`benches/run.py`). Each indicator is asked twice, by `jobcenter_id` and by
+//! `district_id`, through the same [`Engine::compute`] the API uses, so disclosure
+//! control and availability are exactly the API's.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::engine::{Engine, EngineError, Request};
+use crate::values::{Status, ValueRow};
+
+/// The unit levels exported, with the dimension each is asked by.
+pub const LEVELS: [(&str, &str); 2] = [("jobcenter", "jobcenter_id"), ("district", "district_id")];
+
+/// One exported cell.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CatalogueRow {
+    /// Indicator code.
+    pub indicator: String,
+    /// Reporting month, `YYYY-MM`.
+    pub month: String,
+    /// `jobcenter` or `district`.
+    pub level: &'static str,
+    /// Jobcenter or district id.
+    pub unit: String,
+    /// Numerator (empty when withheld).
+    pub numerator: Option<f64>,
+    /// Denominator (empty when withheld).
+    pub denominator: Option<f64>,
+    /// Published value.
+    pub value: Option<f64>,
+    /// `available` or `suppressed` (unavailable cells are left out).
+    pub status: Status,
+}
+
+/// Every indicator × level × unit × month of the last `months` months of the span,
+/// at disclosure threshold `min_count`. Unavailable cells are left out: their month
+/// has no value for any unit (the reason is in `values`).
+pub async fn catalogue(
+    engine: &Engine,
+    months: u32,
+    min_count: u32,
+) -> Result<Vec<CatalogueRow>, EngineError> {
+    let (first, last) = engine.span();
+    let from = last.plus(1 - i32::try_from(months.max(1)).unwrap_or(i32::MAX));
+    let from = from.max(first);
+    let mut rows = Vec::new();
+    for def in engine.catalogue().all() {
+        for (level, by) in LEVELS {
+            let mut request = Request::new(&def.code, from, last);
+            request.by = vec![by.to_string()];
+            request.min_count = min_count;
+            let values = engine.compute(&request).await?;
+            rows.extend(
+                values
+                    .rows
+                    .iter()
+                    .filter_map(|r| export(&def.code, level, r)),
+            );
+        }
+    }
+    Ok(rows)
+}
+
+fn export(indicator: &str, level: &'static str, row: &ValueRow) -> Option<CatalogueRow> {
+    if row.status == Status::Unavailable {
+        return None;
+    }
+    let unit = row.cell.first()?.1.to_csv();
+    Some(CatalogueRow {
+        indicator: indicator.to_string(),
+        month: row.month.to_string(),
+        level,
+        unit,
+        numerator: row.numerator,
+        denominator: row.denominator,
+        value: row.value,
+        status: row.status,
+    })
+}
+
+/// Writes `rows` as CSV with a header line.
+pub fn write_csv<W: Write>(out: W, rows: &[CatalogueRow]) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(out);
+    for row in rows {
+        w.serialize(row)?;
+    }
+    w.flush()?;
+    Ok(())
+}
