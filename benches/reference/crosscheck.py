@@ -7,6 +7,11 @@ control off for each indicator, and compares numerator and denominator of every 
 
     python3 benches/reference/crosscheck.py --data sample-data --ref ref.csv
 
+With `--wirkung-csv FILE` it compares a CSV written by `wirkung catalogue --min-count 0`
+instead (one load instead of fifty; cells with a numerator and a denominator count,
+whatever their status), which is what the benchmark harness (benches/run.py) does by
+importing the functions below.
+
 wirkung rounds numerators and denominators to four decimals (README, "Rounding"), so the
 reference is rounded the same way before the comparison (relative tolerance 1e-9,
 absolute 1e-6). A cell present on one side only (one says unavailable, the other has a
@@ -65,6 +70,27 @@ def wirkung_cells(body: dict, code: str, level: str) -> dict:
             for r in body["rows"] if r["numerator"] is not None and r["denominator"] is not None}
 
 
+def read_catalogue(path: str) -> dict:
+    """{(indicator, month, level, unit): (numerator, denominator)} from `wirkung catalogue`.
+
+    Columns `indicator,month,level,unit,numerator,denominator,value,status`; as with
+    `wirkung_cells`, a row without numerator or denominator is left out.
+    """
+    with open(path, newline="") as f:
+        return {(r["indicator"], r["month"], r["level"], r["unit"]):
+                (float(r["numerator"]), float(r["denominator"]))
+                for r in csv.DictReader(f) if r["numerator"] != "" and r["denominator"] != ""}
+
+
+def by_indicator(cells: dict, first: str, last: str) -> dict:
+    """{code: {cell: (numerator, denominator)}} of the cells whose month is in first … last."""
+    out: dict = {}
+    for key, value in cells.items():
+        if first <= key[1] <= last:
+            out.setdefault(key[0], {})[key] = value
+    return out
+
+
 def close(got: float, ref: float) -> bool:
     """wirkung's value against the reference rounded as wirkung rounds."""
     return math.isclose(got, round(ref, DECIMALS), rel_tol=REL_TOL, abs_tol=ABS_TOL)
@@ -85,34 +111,75 @@ def compare(ref: dict, got: dict) -> tuple[int, list[str]]:
     return len(ref.keys() | got.keys()), problems
 
 
+def compare_catalogue(ref_path: str, csv_path: str, codes: list[str] = CATALOGUE,
+                      first: str | None = None, last: str | None = None) -> dict:
+    """A `wirkung catalogue` CSV against the reference CSV, indicator by indicator.
+
+    Months default to the reference's first and last. Returns {"first", "last",
+    "indicators": {code: (cells compared, [mismatch, ...])}, "not_compared": [codes in
+    the wirkung CSV outside `codes`]}.
+    """
+    reference = read_reference(ref_path)
+    months = sorted({k[1] for k in reference})
+    first, last = first or months[0], last or months[-1]
+    references = by_indicator(reference, first, last)
+    catalogue = by_indicator(read_catalogue(csv_path), first, last)
+    return {"first": first, "last": last,
+            "indicators": {code: compare(references.get(code, {}), catalogue.get(code, {}))
+                           for code in codes},
+            "not_compared": sorted(catalogue.keys() - set(codes))}
+
+
+def report(code: str, cells: int, problems: list[str]) -> None:
+    """One indicator's line and its first mismatches."""
+    print(f"{code:10} {cells:>6} {len(problems):>10}", flush=True)
+    for p in problems[:SHOW]:
+        print(f"    {p}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", required=True, help="extract directory")
+    ap.add_argument("--data", help="extract directory (for `wirkung compute`)")
     ap.add_argument("--ref", required=True, help="CSV written by catalogue.py")
+    ap.add_argument("--wirkung-csv", help="compare this `wirkung catalogue --min-count 0` CSV "
+                    "instead of running `wirkung compute`")
     ap.add_argument("--from", dest="first", help="first month (default: first in --ref)")
     ap.add_argument("--to", dest="last", help="last month (default: last in --ref)")
     ap.add_argument("--indicators", default=",".join(CATALOGUE), help="comma-separated codes")
     ap.add_argument("--binary", default=DEFAULT_BINARY, help="wirkung executable")
     ap.add_argument("--cache", help="folder to keep (and reuse) wirkung's JSON answers")
     args = ap.parse_args()
+    if not args.data and not args.wirkung_csv:
+        ap.error("give --data (to run `wirkung compute`) or --wirkung-csv")
+    codes = args.indicators.split(",")
+
+    if args.wirkung_csv:
+        result = compare_catalogue(args.ref, args.wirkung_csv, codes, args.first, args.last)
+        print(f"{'indicator':10} {'cells':>6} {'mismatches':>10}   "
+              f"({result['first']} … {result['last']})")
+        for code, (cells, problems) in result["indicators"].items():
+            report(code, cells, problems)
+        if result["not_compared"]:
+            print(f"not compared (not in --indicators): {', '.join(result['not_compared'])}")
+        failed = sum(bool(problems) for _, problems in result["indicators"].values())
+        print(f"{failed} indicator(s) with mismatches")
+        sys.exit(1 if failed else 0)
 
     reference = read_reference(args.ref)
     months = sorted({k[1] for k in reference})
     first, last = args.first or months[0], args.last or months[-1]
+    references = by_indicator(reference, first, last)
 
     started, failed = time.perf_counter(), 0
     print(f"{'indicator':10} {'cells':>6} {'mismatches':>10}   ({first} … {last})")
-    for code in args.indicators.split(","):
+    for code in codes:
         got = {}
         for level, by in LEVELS.items():
             body = run_wirkung(args.binary, args.data, code, by, first, last, args.cache)
             got |= wirkung_cells(body, code, level)
-        ref = {k: v for k, v in reference.items() if k[0] == code and first <= k[1] <= last}
-        cells, problems = compare(ref, got)
+        cells, problems = compare(references.get(code, {}), got)
         failed += bool(problems)
-        print(f"{code:10} {cells:>6} {len(problems):>10}", flush=True)
-        for p in problems[:SHOW]:
-            print(f"    {p}")
+        report(code, cells, problems)
     print(f"wirkung wall time {time.perf_counter() - started:.1f} s; "
           f"{failed} indicator(s) with mismatches")
     sys.exit(1 if failed else 0)

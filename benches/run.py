@@ -1,0 +1,799 @@
+#!/usr/bin/env python3
+"""The benchmark harness of issue #6: one command from build to BENCHMARKS.md.
+
+    python3 benches/run.py --persons 100000 1000000
+
+For each size (persons; default 100,000), in this order:
+
+1. build, once: `cargo build --release --bin wirkung` and
+   `cargo bench --no-run --bench scan_floor` (skipped with `--no-build`; the binaries
+   are then taken from `$CARGO_TARGET_DIR`, default `~/.cache/wirkung/target`);
+2. generate `bench-data/persons-N/` with `wirkung generate` and clamp(N // 2500, 3, 400)
+   jobcenters (1,000,000 persons ≈ 400, national size), unless the stamp file
+   `.generated` there records the same options: cached across runs;
+3. the scan floor: the `scan_floor` bench executable reads every column of every
+   Parquet file once and reports its own seconds (median of the runs);
+4. `wirkung catalogue --months 12 --min-count 0`: load + validate + blocks ("open") and
+   every indicator by jobcenter and district over the last 12 months, as one CSV;
+5. the DuckDB reference, `benches/reference/catalogue.py`, the same catalogue in SQL;
+6. the cross-check of 4 against 5, cell by cell, with `crosscheck.py`'s functions;
+7. a load test: `wirkung serve` on a free loopback port, then `wrk` (32 connections,
+   2 threads, `--duration` s) on K2 `values` by district over 12 months and K2
+   `compare` across districts (skipped with `--skip-load-test`).
+
+Times are process wall clock (start to exit, `time.perf_counter`), medians over
+`--runs` runs (default 3, 1 from 1,000,000 persons on, since one run of the large size
+takes many minutes); wirkung and the scan floor also report their own in-process times.
+Peak memory is the peak resident set size of each measured process (and of the children
+it waited for), `ru_maxrss` from `os.wait4` on that process: KiB on Linux, reported in
+MiB, the maximum over the runs. The server's is read after SIGTERM (it shuts down
+gracefully).
+
+Results go to `benches/results/persons-N.json` (raw, committed) and are rendered, every
+size present, between the `<!-- results:begin -->` and `<!-- results:end -->` markers of
+`BENCHMARKS.md`; everything outside the markers is left as written. Temporary files
+(CSV outputs, logs) are under `bench-data/tmp/persons-N/`. The exit status is 1 when a
+step failed or the cross-check found a mismatch (BENCHMARKS.md says so as well), else 0;
+a missed performance target is reported, not an error.
+
+Python 3.11, the standard library and the `duckdb` package (as catalogue.py).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benches" / "reference"))
+import crosscheck  # noqa: E402  (benches/reference is not a package)
+
+BENCH_DATA = ROOT / "bench-data"
+RESULTS = ROOT / "benches" / "results"
+BENCHMARKS = ROOT / "BENCHMARKS.md"
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+MONTHS = 12                  # the catalogue's last months, as issue #6 asks
+LARGE = 1_000_000            # from this size on, one run by default
+CONNECTIONS, THREADS = 32, 2
+TARGETS = {"vs_duckdb": 1.0, "vs_scan_floor": 3.0, "peak_gib": 6.0, "p99_ms": 20.0}
+TABLES = ["jobcenters", "districts", "persons", "benefit_months", "employment_starts",
+          "measures", "services_16a", "health_events", "exits", "invitations"]
+STAMP = ".generated"
+
+
+class StepFailed(Exception):
+    """A measured step could not be completed; the message says which and why."""
+
+
+def say(text: str = "") -> None:
+    """Progress on stdout, flushed at once (the large size runs for many minutes)."""
+    print(text, flush=True)
+
+
+# ----------------------------------------------------------------------------- processes
+
+def run_measured(cmd: list[str], log: Path) -> dict:
+    """Run `cmd` to completion; its wall time, peak RSS, exit status and output.
+
+    stdout and stderr go to `log`.out and `log`.err (a pipe could fill and block the
+    child while we sit in wait4). Peak RSS is `ru_maxrss` of the child from os.wait4.
+    """
+    log.parent.mkdir(parents=True, exist_ok=True)
+    out, err = log.with_suffix(".out"), log.with_suffix(".err")
+    with open(out, "wb") as fo, open(err, "wb") as fe:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait again
+    return {"cmd": cmd, "seconds": seconds, "peak_mib": usage.ru_maxrss / 1024,
+            "returncode": proc.returncode, "stdout": out.read_text(errors="replace"),
+            "stderr": err.read_text(errors="replace")}
+
+
+def check_ok(run: dict, what: str) -> dict:
+    """`run` if it exited 0, else StepFailed with the command and the end of its stderr."""
+    if run["returncode"] != 0:
+        tail = "\n".join(run["stderr"].strip().splitlines()[-15:])
+        raise StepFailed(f"{what} failed (exit {run['returncode']}): "
+                         f"{shlex.join(run['cmd'])}\n{tail}")
+    return run
+
+
+def json_line(text: str, what: str) -> dict:
+    """The last line of `text` that is a JSON object (the tools print one)."""
+    for line in reversed(text.strip().splitlines()):
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except json.JSONDecodeError:
+                break
+    raise StepFailed(f"{what} printed no JSON line on stdout; got:\n{text[-2000:]}")
+
+
+def repeat(runs: int, what: str, once) -> list[dict]:
+    """`once(i)` for i in 0 … runs-1, each result checked and announced."""
+    results = []
+    for i in range(runs):
+        run = check_ok(once(i), what)
+        say(f"    run {i + 1}/{runs}: {run['seconds']:.2f} s, peak {run['peak_mib']:.0f} MiB")
+        results.append(run)
+    return results
+
+
+# ----------------------------------------------------------------------------- build
+
+def target_dir() -> Path:
+    """Cargo's target directory: $CARGO_TARGET_DIR (relative to the repo), as .ci/run."""
+    path = Path(os.environ.get("CARGO_TARGET_DIR")
+                or Path.home() / ".cache" / "wirkung" / "target")
+    return path if path.is_absolute() else ROOT / path
+
+
+def cargo(args: list[str], capture: bool = False) -> str:
+    """Run cargo in the repository with CARGO_TARGET_DIR set; its stdout if captured."""
+    env = dict(os.environ, CARGO_TARGET_DIR=str(target_dir()))
+    say(f"== build: cargo {shlex.join(args)}")
+    out = subprocess.run(["cargo", *args], cwd=ROOT, env=env, text=True,
+                         stdout=subprocess.PIPE if capture else None)
+    if out.returncode != 0:
+        raise SystemExit(f"cargo {shlex.join(args)} failed (exit {out.returncode})")
+    return out.stdout or ""
+
+
+def bench_executable(messages: str, name: str) -> Path | None:
+    """The executable of bench target `name` among cargo's JSON messages."""
+    found = None
+    for line in messages.splitlines():
+        msg = json.loads(line) if line.startswith("{") else {}
+        target = msg.get("target", {})
+        if (msg.get("reason") == "compiler-artifact" and target.get("name") == name
+                and "bench" in target.get("kind", []) and msg.get("executable")):
+            found = Path(msg["executable"])
+    return found
+
+
+def build() -> tuple[Path, Path]:
+    """Build wirkung and the scan_floor bench; their executables."""
+    cargo(["build", "--release", "--bin", "wirkung"])
+    messages = cargo(["bench", "--no-run", "--bench", "scan_floor", "--message-format=json"],
+                     capture=True)
+    scan = bench_executable(messages, "scan_floor")
+    if scan is None:
+        raise SystemExit("cargo bench --no-run named no executable for the scan_floor bench")
+    return target_dir() / "release" / "wirkung", scan
+
+
+def prebuilt() -> tuple[Path, Path]:
+    """--no-build: release/wirkung and the newest release/deps/scan_floor-<hash>."""
+    release = target_dir() / "release"
+    wirkung = release / "wirkung"
+    benches = [p for p in (release / "deps").glob("scan_floor-*")
+               if p.suffix == "" and os.access(p, os.X_OK)]
+    missing = [str(wirkung)] if not wirkung.exists() else []
+    if not benches:
+        missing.append(f"{release / 'deps'}/scan_floor-<hash>")
+    if missing:
+        raise SystemExit(f"--no-build, but not built yet: {', '.join(missing)} "
+                         "(run once without --no-build, or set CARGO_TARGET_DIR)")
+    return wirkung, max(benches, key=lambda p: p.stat().st_mtime)
+
+
+# ----------------------------------------------------------------------------- generate
+
+def jobcenters_for(persons: int) -> int:
+    """clamp(persons // 2500, 3, 400): 1,000,000 persons is about national size."""
+    return max(3, min(400, persons // 2500))
+
+
+def generate(wirkung: Path, persons: int, data: Path, tmp: Path) -> dict:
+    """The extract for `persons`, generated unless the stamp shows it is already there.
+
+    Generation writes into `<data>.partial` and renames it, so an interrupted run never
+    leaves a half extract that looks complete. The stamp keeps the generation's own
+    time and peak memory, reported again when the extract is reused.
+    """
+    jobcenters = jobcenters_for(persons)
+    options = ["--persons", str(persons), "--jobcenters", str(jobcenters)]
+    stamp = data / STAMP
+    if (data / "benefit_months.parquet").exists() and stamp.exists():
+        recorded = json.loads(stamp.read_text())
+        if recorded.get("persons") == persons and recorded.get("jobcenters") == jobcenters:
+            say(f"  extract cached in {data.relative_to(ROOT)} "
+                f"(generated {recorded.get('generated_at', '?')})")
+            return dict(recorded, cached=True)
+    partial = data.with_name(data.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    say(f"  generating {persons:,} persons, {jobcenters} jobcenters …")
+    run = check_ok(run_measured([str(wirkung), "generate", "--out", str(partial), *options],
+                                tmp / "generate"), "wirkung generate")
+    shutil.rmtree(data, ignore_errors=True)
+    partial.rename(data)
+    recorded = {"persons": persons, "jobcenters": jobcenters, "seconds": run["seconds"],
+                "peak_mib": run["peak_mib"], "generated_at": now()}
+    stamp.write_text(json.dumps(recorded, indent=1) + "\n")
+    say(f"  generated in {run['seconds']:.1f} s, peak {run['peak_mib']:.0f} MiB")
+    return dict(recorded, cached=False)
+
+
+def table_source(data: Path, table: str) -> str | None:
+    """DuckDB's read_parquet(...) of a table file or table folder (as catalogue.py)."""
+    if (data / f"{table}.parquet").is_file():
+        return f"read_parquet('{data / table}.parquet')"
+    if (data / table).is_dir():
+        return f"read_parquet('{data / table}/*.parquet')"
+    return None
+
+
+def table_rows(data: Path) -> dict:
+    """Rows per table (from the Parquet footers, via DuckDB); absent tables left out."""
+    con = duckdb.connect()
+    rows = {}
+    for table in TABLES:
+        src = table_source(data, table)
+        if src is not None:
+            rows[table] = con.execute(f"SELECT count(*) FROM {src}").fetchone()[0]
+    return rows
+
+
+def disk_bytes(data: Path) -> int:
+    """Bytes of the extract's files (the stamp and other hidden files left out)."""
+    return sum(p.stat().st_size for p in data.rglob("*")
+               if p.is_file() and not p.name.startswith("."))
+
+
+# ----------------------------------------------------------------------------- measurements
+
+def scan_floor(exe: Path, data: Path, runs: int, tmp: Path) -> dict:
+    """The scan floor: every column of every file read once; its own seconds, median."""
+    results = repeat(runs, "scan floor",
+                     lambda i: run_measured([str(exe), str(data)], tmp / f"scan_floor-{i}"))
+    reported = [json_line(r["stdout"], "scan_floor") for r in results]
+    return {"seconds": statistics.median(r["seconds"] for r in reported),
+            "runs_seconds": [r["seconds"] for r in reported],
+            "wall_seconds": statistics.median(r["seconds"] for r in results),
+            "rows": reported[-1].get("rows"),
+            "peak_mib": max(r["peak_mib"] for r in results)}
+
+
+def wirkung_catalogue(wirkung: Path, data: Path, runs: int, tmp: Path) -> dict:
+    """`wirkung catalogue`: process wall and peak, and its own open/catalogue split."""
+    out = tmp / "wirkung.csv"
+    cmd = [str(wirkung), "catalogue", "--data", str(data), "--months", str(MONTHS),
+           "--min-count", "0", "--out", str(out),
+           "--indicators", str(ROOT / "indicators"), "--queries", str(ROOT / "queries")]
+    results = repeat(runs, "wirkung catalogue",
+                     lambda i: run_measured(cmd, tmp / f"wirkung-catalogue-{i}"))
+    reported = [json_line(r["stdout"], "wirkung catalogue") for r in results]
+    return {"seconds": statistics.median(r["seconds"] for r in results),
+            "runs_seconds": [r["seconds"] for r in results],
+            "open_seconds": statistics.median(r["open_seconds"] for r in reported),
+            "catalogue_seconds": statistics.median(r["catalogue_seconds"] for r in reported),
+            "cells": reported[-1].get("cells"),
+            "peak_mib": max(r["peak_mib"] for r in results), "csv": str(out.relative_to(ROOT))}
+
+
+def duckdb_reference(data: Path, runs: int, tmp: Path) -> dict:
+    """benches/reference/catalogue.py: process wall and peak, and its own SQL time."""
+    out = tmp / "ref.csv"
+    cmd = [sys.executable, str(ROOT / "benches" / "reference" / "catalogue.py"),
+           "--data", str(data), "--months", str(MONTHS), "--out", str(out)]
+    results = repeat(runs, "DuckDB reference",
+                     lambda i: run_measured(cmd, tmp / f"duckdb-reference-{i}"))
+    sql = []
+    for r in results:
+        found = re.search(r"SQL wall time ([\d.]+) s", r["stdout"])
+        if not found:
+            raise StepFailed(f"catalogue.py printed no SQL wall time:\n{r['stdout']}")
+        sql.append(float(found.group(1)))
+    return {"seconds": statistics.median(r["seconds"] for r in results),
+            "runs_seconds": [r["seconds"] for r in results],
+            "sql_seconds": statistics.median(sql),
+            "peak_mib": max(r["peak_mib"] for r in results),
+            "notes": [line for line in results[-1]["stdout"].splitlines()
+                      if not line.startswith(tuple("0123456789"))],
+            "csv": str(out.relative_to(ROOT))}
+
+
+def cross_check(ref_csv: str, wirkung_csv: str) -> dict:
+    """wirkung's catalogue against the reference, exactly as crosscheck.py compares."""
+    result = crosscheck.compare_catalogue(str(ROOT / ref_csv), str(ROOT / wirkung_csv))
+    indicators = {code: {"cells": cells, "mismatches": len(problems),
+                         "first": problems[:crosscheck.SHOW]}
+                  for code, (cells, problems) in result["indicators"].items()}
+    return {"first": result["first"], "last": result["last"], "indicators": indicators,
+            "not_compared": result["not_compared"],
+            "cells": sum(i["cells"] for i in indicators.values()),
+            "mismatches": sum(i["mismatches"] for i in indicators.values())}
+
+
+# ----------------------------------------------------------------------------- load test
+
+def ensure_wrk() -> str:
+    """Path of `wrk`; installed with apt-get when missing and running as root."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() != 0:
+        raise SystemExit("wrk is not installed (apt-get install -y wrk as root), "
+                         "or pass --skip-load-test")
+    say("== wrk missing: apt-get install -y wrk")
+    if subprocess.run(["apt-get", "install", "-y", "wrk"]).returncode != 0:
+        subprocess.run(["apt-get", "update"], check=False)
+        subprocess.run(["apt-get", "install", "-y", "wrk"], check=False)
+    found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("could not install wrk (apt-get install -y wrk); "
+                         "install it or pass --skip-load-test")
+    return found
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get_json(url: str, timeout: float = 60) -> tuple[int, dict, float]:
+    """(status, JSON body, seconds) of a GET; StepFailed unless 200 with a JSON body."""
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            body, status = resp.read(), resp.status
+            kind = resp.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as e:
+        raise StepFailed(f"GET {url}: {e.code} {e.read()[:500]!r}") from e
+    seconds = time.perf_counter() - started
+    if status != 200 or "json" not in kind:
+        raise StepFailed(f"GET {url}: {status} {kind}")
+    return status, json.loads(body), seconds
+
+
+def wait_ready(proc: subprocess.Popen, base: str, timeout: float, log: Path) -> dict:
+    """Poll /health until 200; the health body. StepFailed if the server exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+            raise StepFailed(f"wirkung serve exited ({proc.returncode}) before it was "
+                             f"ready:\n{tail}")
+        try:
+            return get_json(f"{base}/health", timeout=5)[1]
+        except (OSError, StepFailed):
+            time.sleep(0.5)
+    raise StepFailed(f"wirkung serve not ready after {timeout:.0f} s (see {log})")
+
+
+def month_plus(month: str, k: int) -> str:
+    """'YYYY-MM' shifted by k months."""
+    year, mon = map(int, month.split("-"))
+    i = year * 12 + mon - 1 + k
+    return f"{i // 12:04d}-{i % 12 + 1:02d}"
+
+
+UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+
+
+def parse_wrk(text: str) -> dict:
+    """Requests/s, latency percentiles (ms), requests, non-2xx/3xx and socket errors."""
+    def number(pattern: str, default=None):
+        found = re.search(pattern, text, re.MULTILINE)
+        return float(found.group(1)) if found else default
+    latency = {}
+    for pct, value, unit in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s|m|h)\s*$",
+                                       text, re.MULTILINE):
+        latency[f"p{pct}_ms"] = float(value) * UNITS_MS[unit]
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), "
+                       r"timeout (\d+)", text)
+    socket_errors = dict(zip(("connect", "read", "write", "timeout"),
+                             map(int, errors.groups()))) if errors else {}
+    rps = number(r"^Requests/sec:\s+([\d.]+)")
+    if rps is None or len(latency) != 4:
+        raise StepFailed(f"could not read wrk's output:\n{text}")
+    return {"requests_per_second": rps, **latency,
+            "requests": int(number(r"^\s+(\d+) requests in", 0)),
+            "non_2xx_3xx": int(number(r"^\s+Non-2xx or 3xx responses: (\d+)", 0)),
+            "socket_errors": socket_errors,
+            "errors": int(number(r"^\s+Non-2xx or 3xx responses: (\d+)", 0))
+            + sum(socket_errors.values())}
+
+
+def run_wrk(wrk: str, url: str, duration: int) -> dict:
+    """wrk at 32 connections and 2 threads for `duration` s, parsed."""
+    cmd = [wrk, f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", url]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise StepFailed(f"{shlex.join(cmd)} failed:\n{out.stderr}")
+    return parse_wrk(out.stdout)
+
+
+def stop(proc: subprocess.Popen, grace: float = 60) -> float | None:
+    """SIGTERM, wait (SIGKILL after `grace` s); the process's peak RSS in MiB."""
+    if proc.returncode is not None:
+        return None
+    proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return usage.ru_maxrss / 1024
+        if time.monotonic() > deadline:
+            proc.kill()
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return usage.ru_maxrss / 1024
+        time.sleep(0.1)
+
+
+def load_test(wirkung: Path, wrk: str, data: Path, duration: int, ready_timeout: float,
+              tmp: Path) -> dict:
+    """Serve the extract on loopback, wait for health, run wrk on values and compare."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/api/v1"
+    log = tmp / "serve.log"
+    cmd = [str(wirkung), "serve", "--data", str(data), "--listen", f"127.0.0.1:{port}",
+           "--indicators", str(ROOT / "indicators"), "--queries", str(ROOT / "queries")]
+    result: dict = {"connections": CONNECTIONS, "threads": THREADS, "duration_s": duration}
+    with open(log, "wb") as logf:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, cwd=ROOT)
+        try:
+            health = wait_ready(proc, base, ready_timeout, log)
+            result["ready_seconds"] = time.perf_counter() - started
+            last = health["data"]["span"]["to"]
+            say(f"  server ready in {result['ready_seconds']:.1f} s; last month {last}")
+            paths = {
+                "values": f"/indicators/K2/values?from={month_plus(last, -11)}&to={last}"
+                          "&by=district_id",
+                "compare": f"/indicators/K2/compare?month={last}&across=district_id",
+            }
+            result["endpoints"] = {}
+            for name, path in paths.items():
+                _, body, first = get_json(base + path)  # warm-up, and 200 + JSON once
+                rows = len(body.get("rows", body.get("units", [])))
+                say(f"  {name}: first request {first * 1000:.0f} ms ({rows} rows); "
+                    f"wrk {duration} s …")
+                measured = run_wrk(wrk, base + path, duration)
+                say(f"    {measured['requests_per_second']:.0f} req/s, "
+                    f"p50 {measured['p50_ms']:.1f} ms, p99 {measured['p99_ms']:.1f} ms, "
+                    f"{measured['errors']} errors")
+                result["endpoints"][name] = {"path": "/api/v1" + path, "rows": rows,
+                                             "first_request_ms": first * 1000, **measured}
+        finally:
+            peak = stop(proc)
+    result["peak_mib"] = peak
+    return result
+
+
+# ----------------------------------------------------------------------------- machine
+
+def now() -> str:
+    """The local time, to the second, with its offset."""
+    return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def output_of(cmd: list[str]) -> str:
+    """A command's first output line, or 'unknown'."""
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        return out.stdout.strip().splitlines()[0] if out.returncode == 0 else "unknown"
+    except (OSError, IndexError):
+        return "unknown"
+
+
+def machine() -> dict:
+    """CPU, cores, RAM, OS, tool versions and the wirkung commit of this run."""
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    models = re.findall(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
+    meminfo = Path("/proc/meminfo").read_text()
+    mem_kib = int(re.search(r"^MemTotal:\s+(\d+) kB", meminfo, re.MULTILINE).group(1))
+    os_name = platform.system()
+    if Path("/etc/os-release").exists():
+        found = re.search(r'^PRETTY_NAME="?([^"\n]+)"?', Path("/etc/os-release").read_text(),
+                          re.MULTILINE)
+        os_name = found.group(1) if found else os_name
+    commit = output_of(["git", "rev-parse", "--short=12", "HEAD"])
+    dirty = output_of(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                       ":!BENCHMARKS.md", ":!benches/results"])
+    return {"cpu": models[0] if models else platform.processor() or "unknown",
+            "cores": len(re.findall(r"^processor\s*:", cpuinfo, re.MULTILINE)),
+            "ram_gib": mem_kib / 1024 ** 2, "os": f"{os_name}, Linux {platform.release()}",
+            "rustc": output_of(["rustc", "--version"]), "duckdb": duckdb.__version__,
+            "python": platform.python_version(),
+            "commit": commit + ("-dirty" if dirty not in ("", "unknown") else ""),
+            "date": now(), "command": shlex.join(["python3", "benches/run.py", *sys.argv[1:]])}
+
+
+# ----------------------------------------------------------------------------- report
+
+def mib(x: float | None) -> str:
+    """MiB without decimals, or a dash."""
+    return "—" if x is None else f"{x:,.0f}"
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    """a / b to two decimals, or a dash."""
+    return "—" if a is None or not b else f"{a / b:.2f}"
+
+
+def secs(x: float | None) -> str:
+    """Seconds to three decimals below 10 s, else to one; or a dash."""
+    return "—" if x is None else (f"{x:.3f}" if x < 10 else f"{x:,.1f}")
+
+
+def verdicts(r: dict) -> list[tuple[str, str, bool | None]]:
+    """(target, measured, met?) for each of issue #6's targets; met is None if not measured."""
+    scan, wk, ref, load = (r.get(k) for k in ("scan_floor", "wirkung", "duckdb", "load_test"))
+    peaks = [p for p in (wk and wk["peak_mib"], load and load.get("peak_mib")) if p]
+    values = load and load.get("endpoints", {}).get("values")
+    checks = [
+        (f"wirkung / DuckDB < {TARGETS['vs_duckdb']}",
+         wk and ref and wk["seconds"] / ref["seconds"], TARGETS["vs_duckdb"], "{:.2f}"),
+        (f"wirkung / scan floor < {TARGETS['vs_scan_floor']:g}",
+         wk and scan and wk["seconds"] / scan["seconds"], TARGETS["vs_scan_floor"], "{:.2f}"),
+        (f"wirkung peak memory < {TARGETS['peak_gib']:g} GiB",
+         peaks and max(peaks) / 1024, TARGETS["peak_gib"], "{:.2f} GiB"),
+    ]
+    out = [(goal, "not measured", None) if not q else (goal, shown.format(q), q < limit)
+           for goal, q, limit, shown in checks]
+    goal = f"values p99 < {TARGETS['p99_ms']:g} ms at {CONNECTIONS} connections, no errors"
+    if values:
+        out.append((goal, f"{values['p99_ms']:.1f} ms, {values['errors']} errors",
+                    values["p99_ms"] < TARGETS["p99_ms"] and values["errors"] == 0))
+    else:
+        out.append((goal, "not measured", None))
+    return out
+
+
+def render_size(r: dict) -> list[str]:
+    """The Markdown subsection of one size."""
+    gen, scan, wk, ref = (r.get(k) for k in ("generate", "scan_floor", "wirkung", "duckdb"))
+    m = r["machine"]
+    lines = [f"### {r['persons']:,} persons", "",
+             f"Measured {m['date']} at commit `{m['commit']}` with `{m['command']}`; "
+             f"median of {r['runs']} run(s), peak memory the maximum.", ""]
+    if r.get("error"):
+        lines += [f"**FAILED** at step *{r['error']['step']}*:", "", "```",
+                  r["error"]["message"], "```", ""]
+    if r.get("cross_check", {}).get("mismatches"):
+        lines += [f"**FAILED: the cross-check found {r['cross_check']['mismatches']:,} "
+                  "mismatches** (below).", ""]
+    if gen:
+        rows = gen.get("rows", {})
+        lines += [f"Extract: {rows.get('jobcenters', 0):,} jobcenters, "
+                  f"{rows.get('districts', 0):,} districts, {sum(rows.values()):,} rows, "
+                  f"{gen['bytes'] / 2**20:,.1f} MiB on disk; generated in "
+                  f"{gen['seconds']:.1f} s (peak {mib(gen['peak_mib'])} MiB"
+                  f"{', cached' if gen.get('cached') else ''}).", "",
+                  "| " + " | ".join(rows) + " |", "|" + "---:|" * len(rows),
+                  "| " + " | ".join(f"{n:,}" for n in rows.values()) + " |", ""]
+    base_scan = scan and scan["seconds"]
+    base_ref = ref and ref["seconds"]
+
+    def row(step: str, s: float | None, peak: float | None = None) -> str:
+        return (f"| {step} | {secs(s)} | {ratio(s, base_scan)} | {ratio(s, base_ref)} "
+                f"| {mib(peak)} |")
+
+    lines += ["| step | seconds | × scan floor | × DuckDB | peak memory (MiB) |",
+              "|---|---:|---:|---:|---:|"]
+    if scan:
+        lines.append(row("scan floor (every column of every file, in process)",
+                         scan["seconds"], scan["peak_mib"]))
+    if wk:
+        lines += [row("wirkung open (load + validate + blocks, in process)", wk["open_seconds"]),
+                  row(f"wirkung catalogue ({wk['cells']:,} cells, in process)",
+                      wk["catalogue_seconds"]),
+                  row("**wirkung total** (`wirkung catalogue`, process wall)", wk["seconds"],
+                      wk["peak_mib"])]
+    if ref:
+        lines += [row("**DuckDB total** (`catalogue.py`, process wall)", ref["seconds"],
+                      ref["peak_mib"]),
+                  row("DuckDB SQL (in process)", ref["sql_seconds"])]
+        if ref.get("notes"):
+            lines += ["", "DuckDB reference: " + "; ".join(ref["notes"]) + "."]
+    lines += ["", "| target (issue #6) | measured | verdict |", "|---|---|---|"]
+    for goal, measured, met in verdicts(r):
+        verdict = "—" if met is None else ("met" if met else "**missed**")
+        lines.append(f"| {goal} | {measured} | {verdict} |")
+    lines += [""] + render_cross_check(r.get("cross_check")) + render_load(r.get("load_test"))
+    return lines
+
+
+def render_cross_check(cc: dict | None) -> list[str]:
+    """The cross-check's verdict and, folded, its per-indicator counts."""
+    if cc is None:
+        return ["Cross-check: not run.", ""]
+    verdict = ("agree" if cc["mismatches"] == 0 else f"**{cc['mismatches']:,} MISMATCHES**")
+    lines = [f"Cross-check against the DuckDB reference ({cc['first']} … {cc['last']}, "
+             f"jobcenters and districts): {verdict}, {cc['cells']:,} cells compared.", ""]
+    if cc["not_compared"]:
+        lines += [f"Not compared (no reference): {', '.join(cc['not_compared'])}.", ""]
+    lines += ["<details><summary>per indicator</summary>", "",
+              "| indicator | cells | mismatches |", "|---|---:|---:|"]
+    lines += [f"| {code} | {i['cells']:,} | {i['mismatches']:,} |"
+              for code, i in cc["indicators"].items()]
+    lines += ["", "</details>", ""]
+    shown = [(code, p) for code, i in cc["indicators"].items() for p in i["first"]]
+    if shown:
+        lines += ["First mismatches:", "", "```", *(p for _, p in shown), "```", ""]
+    return lines
+
+
+def render_load(load: dict | None) -> list[str]:
+    """The load test's table."""
+    if load is None:
+        return ["Load test: not run.", ""]
+    lines = [f"Load test: `wirkung serve` ready after {secs(load.get('ready_seconds'))} s, "
+             f"peak memory {mib(load.get('peak_mib'))} MiB; wrk, {load['connections']} "
+             f"connections, {load['threads']} threads, {load['duration_s']} s each, after "
+             "one warm-up request.", "",
+             "| endpoint | req/s | p50 ms | p75 ms | p90 ms | p99 ms | requests | "
+             "non-2xx/3xx | socket errors | first request ms |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, e in load.get("endpoints", {}).items():
+        lines.append(f"| {name} `{e['path']}` | {e['requests_per_second']:,.0f} "
+                     f"| {e['p50_ms']:.1f} | {e['p75_ms']:.1f} | {e['p90_ms']:.1f} "
+                     f"| {e['p99_ms']:.1f} | {e['requests']:,} | {e['non_2xx_3xx']} "
+                     f"| {sum(e['socket_errors'].values())} | {e['first_request_ms']:.0f} |")
+    return lines + [""]
+
+
+def render_section(results: list[dict]) -> str:
+    """The generated section: the latest run's machine, then every size."""
+    latest = max(results, key=lambda r: r["machine"]["date"])["machine"]
+    lines = [BEGIN, "", "## Results", "",
+             "*Generated by `benches/run.py` from `benches/results/*.json`; edits between "
+             "the markers are overwritten.*", "",
+             f"Latest run: {latest['date']}, `{latest['command']}`, wirkung "
+             f"`{latest['commit']}`.", "",
+             f"- Machine: {latest['cpu']}, {latest['cores']} cores, "
+             f"{latest['ram_gib']:.1f} GiB RAM, {latest['os']}",
+             f"- Tools: {latest['rustc']}, DuckDB {latest['duckdb']} "
+             f"(Python {latest['python']})", ""]
+    for r in sorted(results, key=lambda r: r["persons"]):
+        lines += render_size(r)
+    return "\n".join(lines + [END])
+
+
+def write_benchmarks() -> None:
+    """Rewrite the generated section of BENCHMARKS.md from every results file."""
+    results = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("persons-*.json"))]
+    if not results:
+        return
+    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else "# Benchmarks\n\n"
+    section = render_section(results)
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + section + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    BENCHMARKS.write_text(text)
+
+
+# ----------------------------------------------------------------------------- main
+
+def measure_size(persons: int, runs: int, args, wirkung: Path, scan_exe: Path,
+                 wrk: str | None) -> dict:
+    """Every step for one size; a failed step is recorded in the result, not raised."""
+    data = BENCH_DATA / f"persons-{persons}"
+    tmp = BENCH_DATA / "tmp" / f"persons-{persons}"
+    tmp.mkdir(parents=True, exist_ok=True)
+    r: dict = {"persons": persons, "runs": runs, "machine": machine()}
+    step = "generate"
+    try:
+        say(f"== {persons:,} persons: generate")
+        r["generate"] = generate(wirkung, persons, data, tmp)
+        r["generate"]["rows"] = table_rows(data)
+        r["generate"]["bytes"] = disk_bytes(data)
+        if r["generate"]["rows"].get("jobcenters") != r["generate"]["jobcenters"]:
+            say(f"  warning: asked for {r['generate']['jobcenters']} jobcenters, the extract "
+                f"has {r['generate']['rows'].get('jobcenters')}")
+        say(f"  {sum(r['generate']['rows'].values()):,} rows, "
+            f"{r['generate']['bytes'] / 2**20:,.1f} MiB on disk")
+
+        step = "scan floor"
+        say(f"== {persons:,} persons: scan floor")
+        r["scan_floor"] = scan_floor(scan_exe, data, runs, tmp)
+        say(f"  median {r['scan_floor']['seconds']:.3f} s ({r['scan_floor']['rows']:,} rows)")
+
+        step = "wirkung catalogue"
+        say(f"== {persons:,} persons: wirkung catalogue")
+        wk = r["wirkung"] = wirkung_catalogue(wirkung, data, runs, tmp)
+        say(f"  median {wk['seconds']:.2f} s (open {wk['open_seconds']:.2f} s, catalogue "
+            f"{wk['catalogue_seconds']:.2f} s), {wk['cells']:,} cells, "
+            f"peak {wk['peak_mib']:.0f} MiB")
+
+        step = "DuckDB reference"
+        say(f"== {persons:,} persons: DuckDB reference")
+        ref = r["duckdb"] = duckdb_reference(data, runs, tmp)
+        say(f"  median {ref['seconds']:.2f} s (SQL {ref['sql_seconds']:.2f} s), "
+            f"peak {ref['peak_mib']:.0f} MiB")
+
+        step = "cross-check"
+        say(f"== {persons:,} persons: cross-check")
+        cc = r["cross_check"] = cross_check(ref["csv"], wk["csv"])
+        for code, i in cc["indicators"].items():
+            if i["mismatches"]:
+                say(f"  {code:6} {i['cells']:>8,} cells {i['mismatches']:>6,} mismatches")
+                for p in i["first"]:
+                    say(f"      {p}")
+        say(f"  {cc['cells']:,} cells, {cc['mismatches']:,} mismatches")
+
+        if wrk is not None:
+            step = "load test"
+            say(f"== {persons:,} persons: load test")
+            r["load_test"] = load_test(wirkung, wrk, data, args.duration, args.ready_timeout,
+                                       tmp)
+    except StepFailed as e:
+        r["error"] = {"step": step, "message": str(e)}
+        say(f"!! {step} failed: {e}")
+    for goal, measured, met in verdicts(r):
+        verdict = "" if met is None else (" — met" if met else " — MISSED")
+        say(f"  {goal}: {measured}{verdict}")
+    return r
+
+
+def parse_args() -> argparse.Namespace:
+    """The command line (see the module docstring)."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="\n".join(__doc__.splitlines()[2:]))
+    ap.add_argument("--persons", type=int, nargs="+", default=[100_000], metavar="N",
+                    help="extract sizes in persons (default: 100000)")
+    ap.add_argument("--runs", type=int, metavar="R",
+                    help=f"runs per measurement (default: 3, or 1 from {LARGE:,} persons on)")
+    ap.add_argument("--duration", type=int, default=15, metavar="S",
+                    help="seconds of wrk per endpoint (default: 15)")
+    ap.add_argument("--ready-timeout", type=float, default=1800, metavar="S",
+                    help="how long to wait for `wirkung serve` to load (default: 1800)")
+    ap.add_argument("--no-build", action="store_true",
+                    help="use the binaries already in $CARGO_TARGET_DIR instead of building")
+    ap.add_argument("--skip-load-test", action="store_true", help="no server, no wrk")
+    args = ap.parse_args()
+    if args.runs is not None and args.runs < 1:
+        ap.error("--runs must be at least 1")
+    if any(n < 1 for n in args.persons):
+        ap.error("--persons must be positive")
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    wrk = None if args.skip_load_test else ensure_wrk()
+    wirkung, scan_exe = prebuilt() if args.no_build else build()
+    say(f"wirkung {wirkung}\nscan floor {scan_exe}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    failed = False
+    for persons in args.persons:
+        runs = args.runs or (1 if persons >= LARGE else 3)
+        r = measure_size(persons, runs, args, wirkung, scan_exe, wrk)
+        (RESULTS / f"persons-{persons}.json").write_text(json.dumps(r, indent=1) + "\n")
+        write_benchmarks()
+        say(f"== {persons:,} persons: written to BENCHMARKS.md and "
+            f"benches/results/persons-{persons}.json")
+        failed |= bool(r.get("error")) or bool(r.get("cross_check", {}).get("mismatches"))
+    if failed:
+        say("FAILED: a step failed or the cross-check found mismatches (see above)")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
