@@ -41,6 +41,7 @@ SELECT
     age_group,
     citizenship,
     single_parent,
-    elb
+    elb,
+    lzb
 FROM ranked
 WHERE preference = 1

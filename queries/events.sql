@@ -9,7 +9,7 @@
 --                      else training, else self_employed
 --   minijob            employment_starts of kind minijob
 --   public_employment  measures starting with category public_employment"""
--- requires = ["employment_starts", "measures", "attribution", "lzb_status"]
+-- requires = ["employment_starts", "measures", "attribution"]
 -- dimensions = ["jobcenter_id", "district_id", "comparison_type", "sex", "age_group", "citizenship", "single_parent", "event", "kind"]
 -- [measures]
 -- persons = { description = "person-months with the event (INT(m) for integrations)", lookback = 1 }
@@ -67,11 +67,10 @@ SELECT
         ELSE 'self_employed'
     END AS kind,
     CAST(COUNT(*) AS DOUBLE) AS persons,
-    CAST(SUM(CASE WHEN l.lzb THEN 1 ELSE 0 END) AS DOUBLE) AS lzb_persons,
+    CAST(SUM(CASE WHEN a.lzb THEN 1 ELSE 0 END) AS DOUBLE) AS lzb_persons,
     CAST(SUM(CASE WHEN s.person_id IS NOT NULL THEN 1 ELSE 0 END) AS DOUBLE) AS svb_stable
 FROM occurrences o
 JOIN attribution a ON a.person_id = o.person_id AND a.event_idx = o.event_idx
-LEFT JOIN lzb_status l ON l.person_id = o.person_id AND l.month_idx = a.row_idx
 LEFT JOIN stable s ON s.person_id = o.person_id AND s.event_idx = o.event_idx AND o.event = 'integration'
 WHERE a.elb
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10

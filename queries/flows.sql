@@ -9,54 +9,45 @@
 -- moves: an LZB inflow is an LZB row of m whose person was not LZB in m-1 anywhere; an
 -- LZB outflow an LZB row of m-1 whose person is not LZB in m anywhere. Each flow is
 -- carried by its row (inflows: the row of m; outflows: the row of m-1), whose district
--- and attributes it takes, so districts add up to their jobcenter."""
--- requires = ["person_months", "lzb_status"]
+-- and attributes it takes, so districts add up to their jobcenter.
+--
+-- A person has at most one row per month, so "the eLb row of m-1" is the previous eLb
+-- row of the person if its month is m-1: one window pass (LAG/LEAD over the person's
+-- eLb rows) finds both neighbours, and every row is read twice, once as the row of m
+-- (inflows, k = 0) and once as the row of m-1 (outflows counted in m, k = 1). This
+-- replaced four self-joins over all eLb rows (400,000 persons: 12.9 s -> 8.5 s)."""
+-- requires = ["person_months"]
 -- dimensions = ["jobcenter_id", "district_id", "comparison_type", "sex", "age_group", "citizenship", "single_parent"]
 -- [measures]
 -- inflows = { description = "eLb inflows of m (into the jobcenter)", lookback = 1 }
 -- outflows = { description = "eLb outflows of m (out of the jobcenter), carried by the row of m-1", lookback = 1 }
 -- lzb_inflows = { description = "LZB rows of m whose person was not LZB in m-1", lookback = 24 }
 -- lzb_outflows = { description = "LZB rows of m-1 whose person is not LZB in m", lookback = 24 }
-WITH elb_rows AS (
-    SELECT pm.*, COALESCE(l.lzb, false) AS lzb
-    FROM person_months pm
-    LEFT JOIN lzb_status l ON l.person_id = pm.person_id AND l.month_idx = pm.month_idx
-    WHERE pm.elb
+WITH neighbours AS (
+    SELECT
+        month_idx, jobcenter_id, district_id, comparison_type, sex, age_group, citizenship,
+        single_parent, lzb,
+        -- the person's eLb row of m-1 in the same jobcenter / LZB in m-1
+        COALESCE(LAG(month_idx) OVER w = month_idx - 1 AND LAG(jobcenter_id) OVER w = jobcenter_id, false) AS same_jc_before,
+        COALESCE(LAG(month_idx) OVER w = month_idx - 1 AND LAG(lzb) OVER w, false) AS lzb_before,
+        -- the person's eLb row of m+1 in the same jobcenter / LZB in m+1
+        COALESCE(LEAD(month_idx) OVER w = month_idx + 1 AND LEAD(jobcenter_id) OVER w = jobcenter_id, false) AS same_jc_after,
+        COALESCE(LEAD(month_idx) OVER w = month_idx + 1 AND LEAD(lzb) OVER w, false) AS lzb_after
+    FROM person_months
+    WHERE elb
+    WINDOW w AS (PARTITION BY person_id ORDER BY month_idx)
 ),
 carried AS (
-    -- carried by the row of m: inflows
     SELECT
-        cur.month_idx,
-        cur.jobcenter_id, cur.district_id, cur.comparison_type, cur.sex, cur.age_group,
-        cur.citizenship, cur.single_parent,
-        CASE WHEN same_jc.person_id IS NULL THEN 1 ELSE 0 END AS inflow,
-        0 AS outflow,
-        CASE WHEN cur.lzb AND COALESCE(before.lzb, false) = false THEN 1 ELSE 0 END AS lzb_inflow,
-        0 AS lzb_outflow
-    FROM elb_rows cur
-    LEFT JOIN elb_rows same_jc
-      ON same_jc.person_id = cur.person_id
-     AND same_jc.month_idx = cur.month_idx - 1
-     AND same_jc.jobcenter_id = cur.jobcenter_id
-    LEFT JOIN lzb_status before
-      ON before.person_id = cur.person_id AND before.month_idx = cur.month_idx - 1
-    UNION ALL
-    -- carried by the row of m-1: outflows, counted in month m
-    SELECT
-        prev.month_idx + 1,
-        prev.jobcenter_id, prev.district_id, prev.comparison_type, prev.sex, prev.age_group,
-        prev.citizenship, prev.single_parent,
-        0,
-        CASE WHEN same_jc.person_id IS NULL THEN 1 ELSE 0 END,
-        0,
-        CASE WHEN prev.lzb AND COALESCE(after.lzb, false) = false THEN 1 ELSE 0 END
-    FROM elb_rows prev
-    LEFT JOIN elb_rows same_jc
-      ON same_jc.person_id = prev.person_id
-     AND same_jc.month_idx = prev.month_idx + 1
-     AND same_jc.jobcenter_id = prev.jobcenter_id
-    LEFT JOIN lzb_status after
-      ON after.person_id = prev.person_id AND after.month_idx = prev.month_idx + 1
+        n.month_idx + side.k AS month_idx,
+        n.jobcenter_id, n.district_id, n.comparison_type, n.sex, n.age_group,
+        n.citizenship, n.single_parent,
+        CASE WHEN side.k = 0 AND NOT n.same_jc_before THEN 1 ELSE 0 END AS inflow,
+        CASE WHEN side.k = 1 AND NOT n.same_jc_after THEN 1 ELSE 0 END AS outflow,
+        CASE WHEN side.k = 0 AND n.lzb AND NOT n.lzb_before THEN 1 ELSE 0 END AS lzb_inflow,
+        CASE WHEN side.k = 1 AND n.lzb AND NOT n.lzb_after THEN 1 ELSE 0 END AS lzb_outflow
+    FROM neighbours n
+    CROSS JOIN (VALUES (0), (1)) AS side(k)
 )
 SELECT
     month_date(month_idx) AS month,

@@ -4,7 +4,7 @@
 -- The Bestand by month: eLb rows, LZB rows (and those in an active measure or a § 16a
 -- service on the reference day), all rows and benefit sums, by the unit and attributes
 -- of each row."""
--- requires = ["person_months", "lzb_status", "measures"]
+-- requires = ["person_months", "measures"]
 -- reads_if_present = ["services_16a"]
 -- dimensions = ["jobcenter_id", "district_id", "comparison_type", "sex", "age_group", "citizenship", "single_parent"]
 -- [measures]
@@ -44,14 +44,13 @@ SELECT
     pm.citizenship,
     pm.single_parent,
     CAST(SUM(CASE WHEN pm.elb THEN 1 ELSE 0 END) AS DOUBLE) AS elb,
-    CAST(SUM(CASE WHEN l.lzb THEN 1 ELSE 0 END) AS DOUBLE) AS lzb,
-    CAST(SUM(CASE WHEN l.lzb AND act.person_id IS NOT NULL THEN 1 ELSE 0 END) AS DOUBLE) AS lzb_activated,
-    CAST(SUM(CASE WHEN l.lzb AND s16a.person_id IS NOT NULL THEN 1 ELSE 0 END) AS DOUBLE) AS lzb_16a,
+    CAST(SUM(CASE WHEN pm.lzb THEN 1 ELSE 0 END) AS DOUBLE) AS lzb,
+    CAST(SUM(CASE WHEN pm.lzb AND act.person_id IS NOT NULL THEN 1 ELSE 0 END) AS DOUBLE) AS lzb_activated,
+    CAST(SUM(CASE WHEN pm.lzb AND s16a.person_id IS NOT NULL THEN 1 ELSE 0 END) AS DOUBLE) AS lzb_16a,
     CAST(COUNT(*) AS DOUBLE) AS rows,
     SUM(pm.llu_eur) AS llu_eur,
     SUM(pm.luh_eur) AS luh_eur
 FROM person_months pm
-LEFT JOIN lzb_status l ON l.person_id = pm.person_id AND l.month_idx = pm.month_idx
 LEFT JOIN activated act ON act.person_id = pm.person_id AND act.month_idx = pm.month_idx
 LEFT JOIN using_16a s16a ON s16a.person_id = pm.person_id AND s16a.month_idx = pm.month_idx
 GROUP BY

@@ -215,6 +215,9 @@ struct ServeArgs {
     /// Longest a question may take, in seconds.
     #[arg(long, default_value_t = 30.0)]
     query_timeout: f64,
+    /// MiB of finished answers kept for repeated questions (0 switches the cache off).
+    #[arg(long, default_value_t = 256)]
+    answer_cache_mb: u64,
 }
 
 impl Sources {
@@ -477,6 +480,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         min_count: args.min_count,
         max_rows: args.max_rows,
         query_timeout,
+        answer_cache_bytes: args.answer_cache_mb.saturating_mul(1 << 20),
         ..Limits::default()
     };
     let snapshot = Snapshot {

@@ -34,13 +34,15 @@ pub struct CatalogueRow {
     pub denominator: Option<f64>,
     /// Published value.
     pub value: Option<f64>,
-    /// `available` or `suppressed` (unavailable cells are left out).
+    /// `available`, `suppressed`, or `unavailable` for a zero denominator (other
+    /// unavailable cells are left out).
     pub status: Status,
 }
 
 /// Every indicator × level × unit × month of the last `months` months of the span,
-/// at disclosure threshold `min_count`. Unavailable cells are left out: their month
-/// has no value for any unit (the reason is in `values`).
+/// at disclosure threshold `min_count`. Cells unavailable for their month (window or
+/// follow-up outside the span, a missing optional table) are left out; a zero
+/// denominator is kept with its counts and no value.
 pub async fn catalogue(
     engine: &Engine,
     months: u32,
@@ -68,7 +70,8 @@ pub async fn catalogue(
 }
 
 fn export(indicator: &str, level: &'static str, row: &ValueRow) -> Option<CatalogueRow> {
-    if row.status == Status::Unavailable {
+    let counted = row.numerator.is_some() && row.denominator.is_some();
+    if row.status == Status::Unavailable && !counted {
         return None;
     }
     let unit = row.cell.first()?.1.to_csv();

@@ -64,6 +64,7 @@ impl Project {
         let extract = Extract::load(data, mode)?;
         let span = extract.span().ok_or(EngineError::EmptyExtract)?;
         let ctx = session()?;
+        let mut extract = extract;
         extract.register(&ctx).map_err(EngineError::from)?;
         let absent: BTreeSet<String> = contract::TABLES
             .iter()

@@ -435,6 +435,7 @@ async fn valid_extract_loads_with_contract_schemas_and_registers() {
     assert_eq!(bm.files, vec![file(&dir, "benefit_months.parquet")]);
 
     let ctx = SessionContext::new();
+    let mut extract = extract;
     extract.register(&ctx).unwrap();
     let df = ctx
         .sql("SELECT count(*) AS n, sum(llu_eur) AS llu FROM benefit_months")
@@ -745,6 +746,7 @@ async fn an_absent_optional_table_is_registered_empty() {
     );
 
     let ctx = SessionContext::new();
+    let mut extract = extract;
     extract.register(&ctx).unwrap();
     let out = ctx
         .sql("SELECT count(*) FROM services_16a WHERE service = 'childcare'")

@@ -12,6 +12,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
+use super::answers::Answer;
 use super::auth::{Caller, check_reach};
 use super::params::{Params, Rendering};
 use super::problem::{MEDIA_TYPE, Problem};
@@ -222,11 +223,15 @@ pub async fn values(
         max_rows: Some(limits.max_rows),
         ..Request::new(code, from, to)
     };
-    let values = state.bounded(engine.compute(&request)).await?;
-    let mut response = match rendering {
-        Rendering::Json => Json(values).into_response(),
-        Rendering::Csv => csv(&values)?,
-    };
+    let question = format!("values|{request:?}|{rendering:?}");
+    let answer = state.answer(question, async {
+        let values = state.bounded(engine.compute(&request)).await?;
+        match rendering {
+            Rendering::Json => json(&values),
+            Rendering::Csv => csv(&values),
+        }
+    });
+    let mut response = answer.await?.into_response();
     // The rendering may follow the Accept header: caches must key on it.
     response
         .headers_mut()
@@ -234,17 +239,19 @@ pub async fn values(
     Ok(response)
 }
 
-fn csv(values: &Values) -> Result<Response, Problem> {
+fn csv(values: &Values) -> Result<Answer, Problem> {
     let body = values.to_csv().map_err(|e| {
         tracing::error!(error = %e, "CSV rendering failed");
         Problem::internal()
     })?;
-    let mut response = body.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    Ok(response)
+    Ok(Answer::csv(body))
+}
+
+fn json<T: Serialize>(body: &T) -> Result<Answer, Problem> {
+    Answer::json(body).map_err(|e| {
+        tracing::error!(error = %e, "JSON rendering failed");
+        Problem::internal()
+    })
 }
 
 /// The engine, once `code` is known to be an indicator (404 before any parameter).
@@ -274,7 +281,7 @@ pub async fn compare(
     Extension(caller): Extension<Caller>,
     Code(code): Code,
     RawQuery(query): RawQuery,
-) -> Result<Json<Comparison>, Problem> {
+) -> Result<Response, Problem> {
     let engine = known(&state, &code)?;
     let mut params = Params::parse(query.as_deref())?;
     params.json_only()?;
@@ -295,7 +302,11 @@ pub async fn compare(
         min_count: state.limits().min_count,
         scope: caller.scope.clone(),
     };
-    Ok(Json(state.bounded(run_compare(engine, &request)).await?))
+    let question = format!("compare|{request:?}");
+    let answer = state.answer(question, async {
+        json(&state.bounded(run_compare(engine, &request)).await?)
+    });
+    Ok(answer.await?.into_response())
 }
 
 /// Two or more groups of a share indicator contrasted: difference, relative risk, test.
@@ -317,7 +328,7 @@ pub async fn contrast(
     Extension(caller): Extension<Caller>,
     Code(code): Code,
     RawQuery(query): RawQuery,
-) -> Result<Json<Contrast>, Problem> {
+) -> Result<Response, Problem> {
     let engine = known(&state, &code)?;
     let mut params = Params::parse(query.as_deref())?;
     params.json_only()?;
@@ -344,7 +355,11 @@ pub async fn contrast(
         min_count: state.limits().min_count,
         scope: caller.scope.clone(),
     };
-    Ok(Json(state.bounded(run_contrast(engine, &request)).await?))
+    let question = format!("contrast|{request:?}");
+    let answer = state.answer(question, async {
+        json(&state.bounded(run_contrast(engine, &request)).await?)
+    });
+    Ok(answer.await?.into_response())
 }
 
 /// This document.

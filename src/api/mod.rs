@@ -15,8 +15,10 @@
 //! | [`problem`] | RFC 9457 problem details and the status of each error |
 //! | [`openapi`] | the OpenAPI document, generated from the handlers and types |
 //! | [`access_log`] | structured request logs |
+//! | [`answers`] | finished answers kept per data version |
 
 pub mod access_log;
+pub mod answers;
 pub mod auth;
 pub mod handlers;
 pub mod openapi;
@@ -48,6 +50,8 @@ pub struct Limits {
     pub query_timeout: Duration,
     /// Questions computed at the same time; more wait for a slot.
     pub concurrent_queries: usize,
+    /// Bytes of finished answers kept for repeated questions (0 = none).
+    pub answer_cache_bytes: u64,
 }
 
 impl Default for Limits {
@@ -57,6 +61,7 @@ impl Default for Limits {
             max_rows: 100_000,
             query_timeout: Duration::from_secs(30),
             concurrent_queries: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            answer_cache_bytes: 256 << 20,
         }
     }
 }
@@ -82,6 +87,7 @@ struct Shared {
     keys: Option<Keys>,
     limits: Limits,
     permits: Semaphore,
+    answers: answers::Answers,
 }
 
 impl AppState {
@@ -92,6 +98,7 @@ impl AppState {
                 snapshot,
                 keys,
                 permits: Semaphore::new(limits.concurrent_queries.max(1)),
+                answers: answers::Answers::new(limits.answer_cache_bytes),
                 limits,
             }),
         }
@@ -110,6 +117,23 @@ impl AppState {
     /// The request limits.
     pub fn limits(&self) -> Limits {
         self.inner.limits
+    }
+
+    /// The kept answer to `question` (a normalised description of endpoint, request and
+    /// rendering), or computes it with `answer` and keeps it if it succeeds. The key
+    /// includes the data version, so answers never outlive their data.
+    pub async fn answer(
+        &self,
+        question: String,
+        answer: impl Future<Output = Result<answers::Answer, Problem>>,
+    ) -> Result<answers::Answer, Problem> {
+        let key = format!("{}|{question}", self.inner.snapshot.version);
+        if let Some(kept) = self.inner.answers.get(&key) {
+            return Ok(kept);
+        }
+        let fresh = answer.await?;
+        self.inner.answers.put(key, fresh.clone());
+        Ok(fresh)
     }
 
     /// Runs one question under the concurrency bound and the time limit.

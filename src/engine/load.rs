@@ -1,6 +1,7 @@
 //! Runs the building blocks once per load and checks them and the definitions against
 //! the schemas they really produce.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use arrow::array::{Array, StringArray};
@@ -28,12 +29,32 @@ pub struct Unit {
     pub comparison_type: Option<String>,
 }
 
+/// Tables that stay registered after the load besides the blocks: the unit hierarchy.
+const KEPT: [&str; 2] = ["jobcenters", "districts"];
+
 /// Registers every query: views as views, tables and blocks computed once and kept.
+///
+/// Memory: as soon as no later query reads an extract table, an intermediate table or a
+/// view, it is deregistered, so its batches are freed (the session holds the only
+/// reference, see `Extract::register`). After the load only the blocks and the unit
+/// hierarchy remain: requests read nothing else.
 pub(super) async fn materialize(
     ctx: &SessionContext,
     blocks: &BlockCatalogue,
 ) -> Result<(), EngineError> {
-    for spec in blocks.in_order() {
+    let specs = blocks.in_order();
+    let mut registered: Vec<String> = ctx
+        .catalog_names()
+        .iter()
+        .filter_map(|c| ctx.catalog(c))
+        .flat_map(|c| {
+            c.schema_names()
+                .into_iter()
+                .filter_map(move |s| c.schema(&s))
+        })
+        .flat_map(|s| s.table_names())
+        .collect();
+    for (i, spec) in specs.iter().enumerate() {
         let started = std::time::Instant::now();
         let fail = |reason: String| EngineError::Block {
             file: spec.file.clone(),
@@ -73,8 +94,41 @@ pub(super) async fn materialize(
                 tracing::info!(block = %spec.name, rows, ms, "computed");
             }
         }
+        if spec.kind != BlockKind::Block {
+            registered.push(spec.name.clone());
+        }
+        let needed = inputs_of(blocks, &specs[i + 1..]);
+        for name in std::mem::take(&mut registered) {
+            if needed.contains(&name) || KEPT.contains(&name.as_str()) {
+                registered.push(name);
+            } else {
+                ctx.deregister_table(name.as_str())
+                    .map_err(|e| EngineError::Block {
+                        file: spec.file.clone(),
+                        reason: e.to_string(),
+                    })?;
+                tracing::debug!(table = %name, "released");
+            }
+        }
     }
     Ok(())
+}
+
+/// Every table or view the queries `rest` read, directly or through views.
+fn inputs_of(blocks: &BlockCatalogue, rest: &[BlockSpec]) -> BTreeSet<String> {
+    let mut needed = BTreeSet::new();
+    let mut stack: Vec<&String> = rest
+        .iter()
+        .flat_map(|s| s.requires.iter().chain(&s.reads_if_present))
+        .collect();
+    while let Some(name) = stack.pop() {
+        if needed.insert(name.clone())
+            && let Some(view) = blocks.get(name).filter(|v| v.kind == BlockKind::View)
+        {
+            stack.extend(view.requires.iter().chain(&view.reads_if_present));
+        }
+    }
+    needed
 }
 
 /// Checks a block's columns against its header and casts its measures to Float64.

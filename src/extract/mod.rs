@@ -97,7 +97,8 @@ impl Extract {
         self.loaded(table).is_some_and(|t| t.present)
     }
 
-    /// The loaded rows of `table` with its contract schema; empty for absent tables.
+    /// The loaded rows of `table` with its contract schema; empty for absent tables and
+    /// after [`Extract::register`] has handed them to a session.
     pub fn batches(&self, table: &str) -> &[RecordBatch] {
         self.loaded(table)
             .map(|t| t.batches.as_slice())
@@ -114,14 +115,17 @@ impl Extract {
     ///
     /// The tables are in-memory copies, not listing tables over the files: only the
     /// validated (and in lenient mode quarantined) rows may be queried. Batches are
-    /// spread over the session's target partitions so scans run in parallel.
-    pub fn register(&self, ctx: &SessionContext) -> datafusion::error::Result<()> {
+    /// spread over the session's target partitions so scans run in parallel. They are
+    /// moved, not shared: the session holds the only reference, so deregistering a
+    /// table frees it (the engine does so once no query reads it any more).
+    pub fn register(&mut self, ctx: &SessionContext) -> datafusion::error::Result<()> {
         let partitions = ctx.copied_config().target_partitions().max(1);
-        for t in &self.tables {
-            let n = partitions.min(t.batches.len()).max(1);
+        for t in &mut self.tables {
+            let batches = std::mem::take(&mut t.batches);
+            let n = partitions.min(batches.len()).max(1);
             let mut parts = vec![Vec::new(); n];
-            for (i, batch) in t.batches.iter().enumerate() {
-                parts[i % n].push(batch.clone());
+            for (i, batch) in batches.into_iter().enumerate() {
+                parts[i % n].push(batch);
             }
             let provider = MemTable::try_new(t.table.schema(), parts)?;
             ctx.deregister_table(t.table.name)?;

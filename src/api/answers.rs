@@ -1,0 +1,91 @@
+//! Finished answers kept per data version: the encoded body of every successful
+//! `values`, `compare` and `contrast` answer, keyed by the data version, the endpoint,
+//! the normalised question (caller scope included) and the rendering.
+//!
+//! An answer depends on nothing else: the engine is deterministic over one load, and the
+//! limits are fixed per server. A repeated question (dashboards refresh, many staff ask
+//! the same thing) is then answered without computing or encoding, which is what keeps
+//! latency flat under concurrent load. Errors are never kept. The cache is bounded by
+//! the bytes of the bodies it holds (`--answer-cache-mb`) and evicts with quick_cache's
+//! CLOCK-Pro policy; 0 switches it off.
+
+use axum::body::Bytes;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use quick_cache::Weighter;
+use quick_cache::sync::Cache;
+
+/// An encoded answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    content_type: &'static str,
+    body: Bytes,
+}
+
+impl Answer {
+    /// A JSON body.
+    pub fn json<T: serde::Serialize>(value: &T) -> Result<Answer, serde_json::Error> {
+        Ok(Answer {
+            content_type: "application/json",
+            body: Bytes::from(serde_json::to_vec(value)?),
+        })
+    }
+
+    /// A CSV body.
+    pub fn csv(text: String) -> Answer {
+        Answer {
+            content_type: "text/csv; charset=utf-8",
+            body: Bytes::from(text),
+        }
+    }
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        let mut response = self.body.into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(self.content_type),
+        );
+        response
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct BodyBytes;
+
+impl Weighter<String, Answer> for BodyBytes {
+    fn weight(&self, key: &String, answer: &Answer) -> u64 {
+        (key.len() + answer.body.len()) as u64
+    }
+}
+
+/// The answers of one server, bounded in bytes.
+pub struct Answers {
+    cache: Option<Cache<String, Answer, BodyBytes>>,
+}
+
+impl Answers {
+    /// A cache holding at most `budget` bytes of keys and bodies (0: none).
+    pub fn new(budget: u64) -> Answers {
+        // quick_cache wants an estimate of the item count; assume 16 KiB answers.
+        let items = usize::try_from(budget / 16_384)
+            .unwrap_or(usize::MAX)
+            .max(16);
+        Answers {
+            cache: (budget > 0).then(|| Cache::with_weighter(items, budget, BodyBytes)),
+        }
+    }
+
+    /// The kept answer for `key`.
+    pub fn get(&self, key: &str) -> Option<Answer> {
+        self.cache.as_ref()?.get(key)
+    }
+
+    /// Keeps `answer` under `key` (evicting others if the budget is exceeded).
+    pub fn put(&self, key: String, answer: Answer) {
+        if let Some(cache) = &self.cache {
+            cache.insert(key, answer);
+        }
+    }
+}
