@@ -5,13 +5,13 @@
 
 For each size (persons; default 100,000), in this order:
 
-1. build, once: `cargo build --release --bin wirkung` and
-   `cargo bench --no-run --bench scan_floor` (skipped with `--no-build`; the binaries
+1. build, once: `cargo build --release --bins`, i.e. `wirkung` and the `scan_floor`
+   binary of `benches/scan_floor.rs` (skipped with `--no-build`; the binaries
    are then taken from `$CARGO_TARGET_DIR`, default `~/.cache/wirkung/target`);
 2. generate `bench-data/persons-N/` with `wirkung generate` and clamp(N // 2500, 3, 400)
    jobcenters (1,000,000 persons ≈ 400, national size), unless the stamp file
    `.generated` there records the same options: cached across runs;
-3. the scan floor: the `scan_floor` bench executable reads every column of every
+3. the scan floor: the `scan_floor` binary reads every column of every
    Parquet file once and reports its own seconds (median of the runs);
 4. `wirkung catalogue --months 12 --min-count 0`: load + validate + blocks ("open") and
    every indicator by jobcenter and district over the last 12 months, as one CSV;
@@ -164,42 +164,22 @@ def cargo(args: list[str], capture: bool = False) -> str:
     return out.stdout or ""
 
 
-def bench_executable(messages: str, name: str) -> Path | None:
-    """The executable of bench target `name` among cargo's JSON messages."""
-    found = None
-    for line in messages.splitlines():
-        msg = json.loads(line) if line.startswith("{") else {}
-        target = msg.get("target", {})
-        if (msg.get("reason") == "compiler-artifact" and target.get("name") == name
-                and "bench" in target.get("kind", []) and msg.get("executable")):
-            found = Path(msg["executable"])
-    return found
-
-
 def build() -> tuple[Path, Path]:
-    """Build wirkung and the scan_floor bench; their executables."""
-    cargo(["build", "--release", "--bin", "wirkung"])
-    messages = cargo(["bench", "--no-run", "--bench", "scan_floor", "--message-format=json"],
-                     capture=True)
-    scan = bench_executable(messages, "scan_floor")
-    if scan is None:
-        raise SystemExit("cargo bench --no-run named no executable for the scan_floor bench")
-    return target_dir() / "release" / "wirkung", scan
+    """Build wirkung and the scan floor (release binaries without dev-dependencies, so
+    they share every compiled dependency with `cargo build --release`); their paths."""
+    cargo(["build", "--release", "--bins"])
+    return prebuilt()
 
 
 def prebuilt() -> tuple[Path, Path]:
-    """--no-build: release/wirkung and the newest release/deps/scan_floor-<hash>."""
+    """--no-build: release/wirkung and release/scan_floor."""
     release = target_dir() / "release"
-    wirkung = release / "wirkung"
-    benches = [p for p in (release / "deps").glob("scan_floor-*")
-               if p.suffix == "" and os.access(p, os.X_OK)]
-    missing = [str(wirkung)] if not wirkung.exists() else []
-    if not benches:
-        missing.append(f"{release / 'deps'}/scan_floor-<hash>")
+    wirkung, scan = release / "wirkung", release / "scan_floor"
+    missing = [str(p) for p in (wirkung, scan) if not p.exists()]
     if missing:
         raise SystemExit(f"--no-build, but not built yet: {', '.join(missing)} "
                          "(run once without --no-build, or set CARGO_TARGET_DIR)")
-    return wirkung, max(benches, key=lambda p: p.stat().st_mtime)
+    return wirkung, scan
 
 
 # ----------------------------------------------------------------------------- generate

@@ -7,7 +7,8 @@
 //! little more than the catalogue needs (names, amounts), which makes the floor higher
 //! and the ratio kinder by that much; the harness says so in BENCHMARKS.md.
 //!
-//! Run by the harness; by hand: `cargo bench --bench scan_floor -- <extract folder>`.
+//! Run by the harness; by hand: `cargo run --release --bin scan_floor -- <folder>`. A
+//! binary target (see Cargo.toml) so that it builds without the dev-dependencies.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -95,8 +96,7 @@ fn run(dir: &Path) -> Result<(usize, f64), String> {
 }
 
 fn main() -> std::process::ExitCode {
-    // `cargo bench` passes `--bench`; the folder is the first other argument.
-    let Some(dir) = std::env::args().skip(1).find(|a| !a.starts_with("--")) else {
+    let Some(dir) = std::env::args().nth(1) else {
         eprintln!("usage: scan_floor <extract folder>");
         return std::process::ExitCode::from(2);
     };

@@ -103,6 +103,67 @@ fn compute_prints_the_values_body_as_json_and_csv() {
 }
 
 #[test]
+fn catalogue_exports_every_indicator_by_jobcenter_and_district() {
+    let dir = small_extract();
+    let data = dir.path().to_str().expect("utf-8 path");
+    let out = dir.path().join("catalogue.csv");
+    let (code, stdout, err) = wirkung(&[
+        "catalogue",
+        "--data",
+        data,
+        "--months",
+        "2",
+        "--min-count",
+        "0",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let timings: serde_json::Value = serde_json::from_str(&stdout).expect("timings JSON");
+    assert!(timings["open_seconds"].as_f64().is_some());
+    assert!(timings["catalogue_seconds"].as_f64().is_some());
+    let csv = std::fs::read_to_string(&out).expect("CSV written");
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("indicator,month,level,unit,numerator,denominator,value,status")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len() as u64, timings["cells"].as_u64().expect("cells"));
+    let find = |ind: &str, month: &str, level: &str, unit: &str| {
+        rows.iter()
+            .find(|r| r[..4] == [ind, month, level, unit])
+            .unwrap_or_else(|| panic!("no row {ind} {month} {level} {unit}"))
+            .clone()
+    };
+    // K1E2 (change in eLb over 12 months): 4 persons in J1-A, 2 in J2-A throughout, as
+    // `compute` answers above; the last two months of the span, both levels.
+    assert_eq!(
+        find("K1E2", "2016-12", "jobcenter", "J1")[4..],
+        ["4", "4", "0", "available"]
+    );
+    assert_eq!(
+        find("K1E2", "2016-11", "district", "J2-A")[4..],
+        ["2", "2", "0", "available"]
+    );
+    // Every row is one of the two levels and the last two months.
+    for r in &rows {
+        assert!(["jobcenter", "district"].contains(&r[1 + 1]), "{r:?}");
+        assert!(["2016-11", "2016-12"].contains(&r[1]), "{r:?}");
+    }
+    // Unavailable months are left out: the optional tables are missing (S1, S3, S4,
+    // S5, S6) and the cohorts' follow-up leaves the span (P1-P4).
+    for code in ["S1", "S3", "S4", "S5", "S6", "P1", "P2", "P3", "P4"] {
+        assert!(rows.iter().all(|r| r[0] != code), "{code} has rows");
+    }
+    // At the default threshold the same cells are withheld, never dropped.
+    let (code, csv3, err) = wirkung(&["catalogue", "--data", data, "--months", "2"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(csv3.lines().count(), rows.len() + 1);
+    assert!(csv3.contains("K1E2,2016-12,jobcenter,J2,,,,suppressed"));
+}
+
+#[test]
 fn bad_requests_exit_2_and_name_the_parameter() {
     let dir = small_extract();
     let data = dir.path().to_str().expect("utf-8 path");

@@ -228,12 +228,18 @@ impl Engine {
             .map(|(t, _)| *t)
             .collect();
         // Both sides at the finest grain of the indicator's table: by district and every
-        // other dimension it accepts; every answer is read from that table.
+        // other dimension it accepts; every answer is read from that table, so that
+        // suppression is decided once for all answers. Without disclosure control
+        // (min_count 0) there is nothing to decide, and the table needs only the asked
+        // dimensions: the sums are the same, the table far smaller.
+        let asked = |d: &String| {
+            req.min_count > 0 || ask.by.contains(d) || ask.filters.iter().any(|(f, _)| f == d)
+        };
         let dims: Vec<String> = {
             let mut d: Vec<String> = def
                 .dimensions
                 .iter()
-                .filter(|d| !dimensions::is_unit(d))
+                .filter(|d| !dimensions::is_unit(d) && asked(d))
                 .cloned()
                 .collect();
             d.sort_by_key(|d| dimensions::canonical_rank(d));

@@ -346,3 +346,55 @@ fn write_extract() {
     let s = generate(&o).unwrap();
     eprintln!("{:?} in {:.1?}", s.rows, t.elapsed());
 }
+
+#[test]
+fn national_size_draws_jobcenters_beside_the_modelled_three() {
+    let dir = tempfile::tempdir().unwrap();
+    let national = |out: &Path| GenerateOptions {
+        jobcenters: 12,
+        ..opts(out, 3000)
+    };
+    generate(&national(dir.path())).unwrap();
+    let jcs = load(dir.path(), "jobcenters");
+    let ids = str_col(&jcs, "jobcenter_id");
+    assert_eq!(ids.len(), 12);
+    assert_eq!(ids[..3], ["05515", "05378", "05562"], "the modelled ones first");
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 12, "unique ids");
+    // Every drawn jobcenter has districts, and benefit rows spread over more than the
+    // modelled three, each in a district of its own jobcenter.
+    let districts = load(dir.path(), "districts");
+    let owner: HashMap<String, String> = str_col(&districts, "district_id")
+        .into_iter()
+        .zip(str_col(&districts, "jobcenter_id"))
+        .collect();
+    assert_eq!(
+        owner.values().collect::<HashSet<_>>().len(),
+        12,
+        "every jobcenter has a district"
+    );
+    let benefit = load(dir.path(), "benefit_months");
+    let rows_jc = str_col(&benefit, "jobcenter_id");
+    for (jc, d) in rows_jc.iter().zip(str_col(&benefit, "district_id")) {
+        assert_eq!(&owner[&d], jc, "district {d} belongs to {jc}");
+    }
+    assert!(rows_jc.iter().collect::<HashSet<_>>().len() > 3);
+    // Deterministic like the sample.
+    let again = tempfile::tempdir().unwrap();
+    generate(&national(again.path())).unwrap();
+    for t in ["jobcenters", "districts", "benefit_months"] {
+        let f = format!("{t}.parquet");
+        assert_eq!(
+            std::fs::read(dir.path().join(&f)).unwrap(),
+            std::fs::read(again.path().join(&f)).unwrap(),
+            "{t}"
+        );
+    }
+    let too_few = GenerateOptions {
+        jobcenters: 2,
+        ..opts(dir.path(), 10)
+    };
+    assert!(matches!(
+        generate(&too_few),
+        Err(GenerateError::Options(_))
+    ));
+}

@@ -314,3 +314,35 @@ async fn unfiltered_questions_see_only_the_callers_scope() {
     assert_eq!(units, ["J1", "J3"]);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn kept_answers_are_per_scope() {
+    // The server keeps finished answers; a kept answer must never reach a caller with
+    // another scope. Ask the same path in turns and check each caller's numbers.
+    let server = server().await;
+    let path = "/api/v1/indicators/S6/values?from=2017-12";
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        for (token, expected) in [
+            (ONLY_J1, (14.0, 26.0)),
+            (J1_AND_J3, (26.0, 45.0)),
+            (ONLY_J1, (14.0, 26.0)),
+        ] {
+            let a = server.get_with(path, Some(token), &[]).await;
+            assert_eq!(a.status, 200, "{}", a.body);
+            let v = a.json();
+            assert_eq!(
+                numbers(&v),
+                [(Some(expected.0), Some(expected.1))],
+                "{token}"
+            );
+            seen.push((token, a.body));
+        }
+    }
+    // Repeated answers are byte-identical.
+    for (token, body) in &seen {
+        let first = &seen.iter().find(|(t, _)| t == token).unwrap().1;
+        assert_eq!(body, first);
+    }
+    server.stop().await;
+}
