@@ -12,7 +12,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::engine::{Engine, EngineError, Request};
-use crate::values::{Status, ValueRow};
+use crate::values::{Status, ValueRow, serde_plain};
 
 /// The unit levels exported, with the dimension each is asked by.
 pub const LEVELS: [(&str, &str); 2] = [("jobcenter", "jobcenter_id"), ("district", "district_id")];
@@ -87,11 +87,31 @@ fn export(indicator: &str, level: &'static str, row: &ValueRow) -> Option<Catalo
     })
 }
 
-/// Writes `rows` as CSV with a header line.
+/// Writes `rows` as CSV with a header line, numbers as the `values` CSV writes them.
 pub fn write_csv<W: Write>(out: W, rows: &[CatalogueRow]) -> Result<(), csv::Error> {
     let mut w = csv::Writer::from_writer(out);
-    for row in rows {
-        w.serialize(row)?;
+    w.write_record([
+        "indicator",
+        "month",
+        "level",
+        "unit",
+        "numerator",
+        "denominator",
+        "value",
+        "status",
+    ])?;
+    let num = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    for r in rows {
+        w.write_record([
+            r.indicator.clone(),
+            r.month.clone(),
+            r.level.to_string(),
+            r.unit.clone(),
+            num(r.numerator),
+            num(r.denominator),
+            num(r.value),
+            serde_plain(&r.status),
+        ])?;
     }
     w.flush()?;
     Ok(())

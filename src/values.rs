@@ -283,7 +283,7 @@ impl Values {
 }
 
 /// The snake_case name serde gives a unit enum variant.
-fn serde_plain<T: Serialize>(v: &T) -> String {
+pub(crate) fn serde_plain<T: Serialize>(v: &T) -> String {
     serde_json::to_value(v)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))

@@ -358,7 +358,11 @@ fn national_size_draws_jobcenters_beside_the_modelled_three() {
     let jcs = load(dir.path(), "jobcenters");
     let ids = str_col(&jcs, "jobcenter_id");
     assert_eq!(ids.len(), 12);
-    assert_eq!(ids[..3], ["05515", "05378", "05562"], "the modelled ones first");
+    assert_eq!(
+        ids[..3],
+        ["05515", "05378", "05562"],
+        "the modelled ones first"
+    );
     assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 12, "unique ids");
     // Every drawn jobcenter has districts, and benefit rows spread over more than the
     // modelled three, each in a district of its own jobcenter.
@@ -393,8 +397,5 @@ fn national_size_draws_jobcenters_beside_the_modelled_three() {
         jobcenters: 2,
         ..opts(dir.path(), 10)
     };
-    assert!(matches!(
-        generate(&too_few),
-        Err(GenerateError::Options(_))
-    ));
+    assert!(matches!(generate(&too_few), Err(GenerateError::Options(_))));
 }
