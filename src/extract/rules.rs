@@ -17,6 +17,7 @@ use chrono::Datelike;
 use super::keys::{FastState, Key, KeyColumns};
 use super::read::RawTable;
 use super::report::{ColumnValue, EXAMPLES, OffendingRow, Rule, Violation};
+use crate::contract::Reference;
 use crate::month::date32_to_date;
 
 /// Rows of already processed tables that references are checked against, by table name.
@@ -46,8 +47,19 @@ pub(crate) fn check(raw: &RawTable, targets: &Targets) -> Result<Checked, ArrowE
     c.nulls()?;
     c.domains()?;
     c.spells()?;
-    c.duplicate_keys()?;
-    c.references(targets)?;
+    // The two rules that hash every row run side by side (a national extract has tens
+    // of millions of benefit rows); their findings are applied in rule order after, so
+    // the report is the same as one after the other.
+    let (duplicates, unknown) = std::thread::scope(|s| {
+        let duplicates = s.spawn(|| duplicate_rows(raw));
+        let unknown = unknown_references(raw, targets);
+        let duplicates = duplicates
+            .join()
+            .unwrap_or_else(|_| Err(ArrowError::ComputeError("key check panicked".into())));
+        (duplicates, unknown)
+    });
+    c.duplicate_keys(duplicates?);
+    c.references(unknown?);
     c.negative_amounts()?;
     c.first_of_month()?;
     let offending_rows = c.offending.iter().flatten().filter(|b| **b).count();
@@ -232,79 +244,35 @@ impl<'a> Checker<'a> {
         Ok(())
     }
 
-    /// `duplicate_key`: every row whose primary key occurs more than once.
-    fn duplicate_keys(&mut self) -> Result<(), ArrowError> {
-        let raw = self.raw;
-        let pk = raw.table.primary_key;
-        if pk.is_empty() {
-            return Ok(());
-        }
-        let views = raw
-            .chunks
-            .iter()
-            .map(|c| KeyColumns::new(&c.batch, pk))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut counts: HashMap<Key<'_>, u32, FastState> =
-            HashMap::with_capacity_and_hasher(raw.rows(), FastState::default());
-        for (view, chunk) in views.iter().zip(&raw.chunks) {
-            for row in 0..chunk.batch.num_rows() {
-                if let Some(key) = view.key(row) {
-                    *counts.entry(key).or_default() += 1;
-                }
-            }
-        }
-        if counts.values().all(|n| *n == 1) {
-            return Ok(());
+    /// `duplicate_key`: every row whose primary key occurs more than once (found by
+    /// [`duplicate_rows`]).
+    fn duplicate_keys(&mut self, rows: Vec<(usize, usize)>) {
+        if rows.is_empty() {
+            return;
         }
         let v = self.open(
             Rule::DuplicateKey,
-            pk,
+            self.raw.table.primary_key,
             Some("a primary key must be unique".into()),
         );
-        for (ci, (view, chunk)) in views.iter().zip(&raw.chunks).enumerate() {
-            for row in 0..chunk.batch.num_rows() {
-                if view
-                    .key(row)
-                    .is_some_and(|k| counts.get(&k).is_some_and(|n| *n > 1))
-                {
-                    self.flag(v, ci, row);
-                }
-            }
+        for (chunk, row) in rows {
+            self.flag(v, chunk, row);
         }
-        Ok(())
     }
 
-    /// `unknown_reference`: referencing columns whose values match no row of the target.
-    /// A composite reference (e.g. `district_id, jobcenter_id`) must match one target row
-    /// on all columns. Rows with a null in a referencing column are left to `null`.
-    fn references(&mut self, targets: &Targets) -> Result<(), ArrowError> {
-        let raw = self.raw;
-        for reference in raw.table.references {
-            let target_rows = targets
-                .get(reference.target)
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            let mut known: HashSet<Key<'_>, FastState> = HashSet::default();
-            for batch in target_rows {
-                let view = KeyColumns::new(batch, reference.target_columns)?;
-                known.extend((0..batch.num_rows()).filter_map(|row| view.key(row)));
-            }
+    /// `unknown_reference`: the rows [`unknown_references`] found, per reference.
+    fn references(&mut self, found: Vec<(&'static Reference, Vec<(usize, usize)>)>) {
+        for (reference, rows) in found {
             let detail = format!(
                 "no `{}` row has this ({})",
                 reference.target,
                 reference.target_columns.join(", ")
             );
             let v = self.open(Rule::UnknownReference, reference.columns, Some(detail));
-            for (ci, chunk) in raw.chunks.iter().enumerate() {
-                let view = KeyColumns::new(&chunk.batch, reference.columns)?;
-                for row in 0..chunk.batch.num_rows() {
-                    if view.key(row).is_some_and(|k| !known.contains(&k)) {
-                        self.flag(v, ci, row);
-                    }
-                }
+            for (chunk, row) in rows {
+                self.flag(v, chunk, row);
             }
         }
-        Ok(())
     }
 
     /// `negative_amount`: an amount below zero.
@@ -348,4 +316,99 @@ impl<'a> Checker<'a> {
         }
         Ok(())
     }
+}
+
+/// (chunk, row) of every row whose primary key occurs more than once, in row order.
+///
+/// A national extract has tens of millions of benefit rows, and a hash map of every key
+/// was the slowest part of loading (about half of `validate` at 1 M persons). So every
+/// key is hashed to 64 bits first; sorting those finds the few hashes seen twice, and
+/// only rows with such a hash (true duplicates or rare collisions) are compared exactly.
+fn duplicate_rows(raw: &RawTable) -> Result<Vec<(usize, usize)>, ArrowError> {
+    let pk = raw.table.primary_key;
+    if pk.is_empty() {
+        return Ok(Vec::new());
+    }
+    let views = raw
+        .chunks
+        .iter()
+        .map(|c| KeyColumns::new(&c.batch, pk))
+        .collect::<Result<Vec<_>, _>>()?;
+    let hasher = &FastState::default();
+    let mut hashes: Vec<u64> = Vec::with_capacity(raw.rows());
+    for (view, chunk) in views.iter().zip(&raw.chunks) {
+        hashes.extend(
+            (0..chunk.batch.num_rows())
+                .filter_map(|row| view.key(row).map(|k| hasher.hash_one(&k))),
+        );
+    }
+    hashes.sort_unstable();
+    let seen_twice: HashSet<u64, FastState> = hashes
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
+    drop(hashes);
+    let mut rows = Vec::new();
+    if seen_twice.is_empty() {
+        return Ok(rows);
+    }
+    let seen_twice = &seen_twice;
+    let suspects = || {
+        views
+            .iter()
+            .zip(&raw.chunks)
+            .enumerate()
+            .flat_map(|(ci, (view, chunk))| {
+                (0..chunk.batch.num_rows()).filter_map(move |row| {
+                    view.key(row)
+                        .filter(|k| seen_twice.contains(&hasher.hash_one(k)))
+                        .map(|k| (ci, row, k))
+                })
+            })
+    };
+    let mut counts: HashMap<Key<'_>, u32, FastState> = HashMap::default();
+    for (_, _, key) in suspects() {
+        *counts.entry(key).or_default() += 1;
+    }
+    rows.extend(
+        suspects()
+            .filter(|(_, _, k)| counts.get(k).is_some_and(|n| *n > 1))
+            .map(|(ci, row, _)| (ci, row)),
+    );
+    Ok(rows)
+}
+
+/// For every reference of the table, (chunk, row) of the rows whose referencing columns
+/// match no row of the target. A composite reference (e.g. `district_id, jobcenter_id`)
+/// must match one target row on all columns; rows with a null in a referencing column
+/// are left to `null`.
+#[allow(clippy::type_complexity)]
+fn unknown_references(
+    raw: &RawTable,
+    targets: &Targets,
+) -> Result<Vec<(&'static Reference, Vec<(usize, usize)>)>, ArrowError> {
+    let mut found = Vec::new();
+    for reference in raw.table.references {
+        let target_rows = targets
+            .get(reference.target)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let mut known: HashSet<Key<'_>, FastState> = HashSet::default();
+        for batch in target_rows {
+            let view = KeyColumns::new(batch, reference.target_columns)?;
+            known.extend((0..batch.num_rows()).filter_map(|row| view.key(row)));
+        }
+        let mut rows = Vec::new();
+        for (ci, chunk) in raw.chunks.iter().enumerate() {
+            let view = KeyColumns::new(&chunk.batch, reference.columns)?;
+            for row in 0..chunk.batch.num_rows() {
+                if view.key(row).is_some_and(|k| !known.contains(&k)) {
+                    rows.push((ci, row));
+                }
+            }
+        }
+        found.push((reference, rows));
+    }
+    Ok(found)
 }
