@@ -16,32 +16,24 @@ WITH event_months AS (
     UNION SELECT person_id, month_idx(date) FROM health_events
     UNION SELECT person_id, month_idx(date) FROM exits
     UNION SELECT person_id, month_idx(date) FROM invitations
-),
-candidates AS (
-    SELECT person_id, event_idx, event_idx - 1 AS row_idx FROM event_months
-    UNION ALL
-    SELECT person_id, event_idx, event_idx AS row_idx FROM event_months
-),
-ranked AS (
-    SELECT
-        c.event_idx,
-        pm.*,
-        ROW_NUMBER() OVER (PARTITION BY c.person_id, c.event_idx ORDER BY c.row_idx) AS preference
-    FROM candidates c
-    JOIN person_months pm ON pm.person_id = c.person_id AND pm.month_idx = c.row_idx
 )
+-- A person has at most one row per month: the row of m-1 if there is one, else the row
+-- of m. Two equality joins instead of ranking both candidates with ROW_NUMBER, which
+-- sorted them (100,000 persons: 1.55 s -> 0.46 s).
 SELECT
-    person_id,
-    event_idx,
-    month_idx AS row_idx,
-    jobcenter_id,
-    district_id,
-    comparison_type,
-    sex,
-    age_group,
-    citizenship,
-    single_parent,
-    elb,
-    lzb
-FROM ranked
-WHERE preference = 1
+    e.person_id,
+    e.event_idx,
+    CASE WHEN b.person_id IS NOT NULL THEN b.month_idx ELSE c.month_idx END AS row_idx,
+    CASE WHEN b.person_id IS NOT NULL THEN b.jobcenter_id ELSE c.jobcenter_id END AS jobcenter_id,
+    CASE WHEN b.person_id IS NOT NULL THEN b.district_id ELSE c.district_id END AS district_id,
+    CASE WHEN b.person_id IS NOT NULL THEN b.comparison_type ELSE c.comparison_type END AS comparison_type,
+    CASE WHEN b.person_id IS NOT NULL THEN b.sex ELSE c.sex END AS sex,
+    CASE WHEN b.person_id IS NOT NULL THEN b.age_group ELSE c.age_group END AS age_group,
+    CASE WHEN b.person_id IS NOT NULL THEN b.citizenship ELSE c.citizenship END AS citizenship,
+    CASE WHEN b.person_id IS NOT NULL THEN b.single_parent ELSE c.single_parent END AS single_parent,
+    CASE WHEN b.person_id IS NOT NULL THEN b.elb ELSE c.elb END AS elb,
+    CASE WHEN b.person_id IS NOT NULL THEN b.lzb ELSE c.lzb END AS lzb
+FROM event_months e
+LEFT JOIN person_months b ON b.person_id = e.person_id AND b.month_idx = e.event_idx - 1
+LEFT JOIN person_months c ON c.person_id = e.person_id AND c.month_idx = e.event_idx
+WHERE b.person_id IS NOT NULL OR c.person_id IS NOT NULL
