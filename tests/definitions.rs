@@ -146,3 +146,124 @@ async fn broken_definitions_are_refused_with_file_field_and_reason() {
         );
     }
 }
+
+/// Issue #7, "fuzz the definition parser": mutations of every real definition file
+/// (bytes cut out, text spliced in, lines swapped or doubled, values replaced) and
+/// random text, loaded through `Catalogue::load` against the real building blocks.
+/// Every outcome must be an acceptance or a refusal naming the file with a reason;
+/// nothing may panic.
+#[test]
+fn mutated_definitions_are_accepted_or_refused_never_a_panic() {
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    use wirkung::blocks::BlockCatalogue;
+    use wirkung::definition::Catalogue;
+
+    let blocks = BlockCatalogue::load(Path::new(Project::DEFAULT_QUERIES)).expect("blocks");
+    // (file name, text): a definition's code must match its file name.
+    let originals: Vec<(String, String)> = std::fs::read_dir(Project::DEFAULT_INDICATORS)
+        .expect("indicators/")
+        .map(|e| {
+            let path = e.expect("entry").path();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            (name, std::fs::read_to_string(&path).expect("read"))
+        })
+        .collect();
+    let splice = prop_oneof![
+        prop::sample::select(vec![
+            "\"",
+            "[",
+            "]]",
+            "=",
+            "\n",
+            "[numerator]",
+            "block = \"stock\"",
+            "measure = \"\"",
+            "window = 99999",
+            "lag = -1",
+            "dimensions = [\"sex\", \"sex\"]",
+            "filter = {}",
+            "code = \"\"",
+            "kind = 7",
+            "\u{0}",
+            "\u{feff}",
+            "é",
+            "#",
+            "inf",
+            "nan",
+            "offsets = []",
+            "[[x]]",
+        ])
+        .prop_map(str::to_string),
+        any::<String>().prop_map(|s| s.chars().take(30).collect()),
+    ];
+    let mutation = (
+        0..originals.len(),
+        0usize..4,
+        any::<prop::sample::Index>(),
+        any::<prop::sample::Index>(),
+        splice,
+    );
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[11; 32]),
+    );
+    let (mut accepted, mut refused) = (0, 0);
+    for round in 0..400 {
+        let (which, how, at, len, text) = mutation.new_tree(&mut runner).unwrap().current();
+        let (name, original) = &originals[which];
+        let chars: Vec<char> = original.chars().collect();
+        let i = at.index(chars.len() + 1);
+        let j = (i + len.index(40)).min(chars.len());
+        let mutated: String = match how {
+            // cut a run of characters
+            0 => chars[..i].iter().chain(&chars[j..]).collect(),
+            // splice text in
+            1 => chars[..i]
+                .iter()
+                .copied()
+                .chain(text.chars())
+                .chain(chars[i..].iter().copied())
+                .collect(),
+            // replace a run
+            2 => chars[..i]
+                .iter()
+                .copied()
+                .chain(text.chars())
+                .chain(chars[j..].iter().copied())
+                .collect(),
+            // swap two lines
+            _ => {
+                let mut lines: Vec<&str> = original.lines().collect();
+                let (a, b) = (at.index(lines.len()), len.index(lines.len()));
+                lines.swap(a, b);
+                lines.join("\n")
+            }
+        };
+        let dir = TempDir::new().expect("tempdir");
+        std::fs::write(dir.path().join(name), &mutated).expect("write");
+        match Catalogue::load(dir.path(), &blocks) {
+            Ok(_) => accepted += 1,
+            Err(errors) => {
+                refused += 1;
+                assert!(!errors.is_empty());
+                for e in errors {
+                    assert!(e.file.ends_with(name), "round {round}: {e}");
+                    assert!(!e.reason.trim().is_empty(), "round {round}: {e}");
+                    assert!(e.to_string().contains(name.as_str()), "round {round}: {e}");
+                }
+            }
+        }
+    }
+    eprintln!("{accepted} mutated definitions accepted, {refused} refused");
+    // Both outcomes occur: the mutations are neither all harmless nor all fatal.
+    assert!(
+        accepted > 0 && refused > 0,
+        "{accepted} accepted, {refused} refused"
+    );
+}

@@ -14,6 +14,7 @@ mod endpoints;
 mod errors;
 mod openapi;
 mod operations;
+mod random_requests;
 
 use std::time::Duration;
 
