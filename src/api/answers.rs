@@ -5,9 +5,12 @@
 //! An answer depends on nothing else: the engine is deterministic over one load, and the
 //! limits are fixed per server. A repeated question (dashboards refresh, many staff ask
 //! the same thing) is then answered without computing or encoding, which is what keeps
-//! latency flat under concurrent load. Errors are never kept. The cache is bounded by
+//! latency flat under concurrent load. Concurrent askers of one question share one
+//! computation. Errors are never kept. The cache is bounded by
 //! the bytes of the bodies it holds (`--answer-cache-mb`) and evicts with quick_cache's
 //! CLOCK-Pro policy; 0 switches it off.
+
+use std::future::Future;
 
 use axum::body::Bytes;
 use axum::http::{HeaderValue, header};
@@ -77,15 +80,28 @@ impl Answers {
         }
     }
 
-    /// The kept answer for `key`.
-    pub fn get(&self, key: &str) -> Option<Answer> {
-        self.cache.as_ref()?.get(key)
-    }
-
-    /// Keeps `answer` under `key` (evicting others if the budget is exceeded).
-    pub fn put(&self, key: String, answer: Answer) {
-        if let Some(cache) = &self.cache {
-            cache.insert(key, answer);
+    /// The kept answer for `key`, or `compute`'s, kept if it succeeds.
+    ///
+    /// Questions asked at the same time share one computation: while one request
+    /// computes an answer, others with the same key wait for it instead of computing
+    /// it again (quick_cache's placeholder guard). If the computation fails, the guard
+    /// is dropped and the next waiter computes in its turn; errors are not kept.
+    pub async fn get_or_compute<E>(
+        &self,
+        key: &str,
+        compute: impl Future<Output = Result<Answer, E>>,
+    ) -> Result<Answer, E> {
+        let Some(cache) = &self.cache else {
+            return compute.await;
+        };
+        match cache.get_value_or_guard_async(key).await {
+            Ok(kept) => Ok(kept),
+            Err(guard) => {
+                let fresh = compute.await?;
+                // Fails only if the entry was replaced meanwhile; the answer stands.
+                let _ = guard.insert(fresh.clone());
+                Ok(fresh)
+            }
         }
     }
 }

@@ -128,12 +128,7 @@ impl AppState {
         answer: impl Future<Output = Result<answers::Answer, Problem>>,
     ) -> Result<answers::Answer, Problem> {
         let key = format!("{}|{question}", self.inner.snapshot.version);
-        if let Some(kept) = self.inner.answers.get(&key) {
-            return Ok(kept);
-        }
-        let fresh = answer.await?;
-        self.inner.answers.put(key, fresh.clone());
-        Ok(fresh)
+        self.inner.answers.get_or_compute(&key, answer).await
     }
 
     /// Runs one question under the concurrency bound and the time limit.

@@ -344,5 +344,14 @@ async fn kept_answers_are_per_scope() {
         let first = &seen.iter().find(|(t, _)| t == token).unwrap().1;
         assert_eq!(body, first);
     }
+    // Sixteen callers asking a new question at once share one computation; each gets
+    // the whole answer.
+    let path = "/api/v1/indicators/S6/values?from=2017-11&to=2017-12&by=district_id";
+    let answers =
+        futures::future::join_all((0..16).map(|_| server.get_with(path, Some(ADMIN), &[]))).await;
+    for a in &answers {
+        assert_eq!(a.status, 200, "{}", a.body);
+        assert_eq!(a.body, answers[0].body);
+    }
     server.stop().await;
 }
