@@ -1133,3 +1133,99 @@ fn events_without_a_benefit_month_are_counted_and_kept() {
     assert_eq!(r.table("employment_starts").unwrap().rows_kept, 4);
     assert!(r.to_string().contains("employment_starts.start_date"));
 }
+
+// ---------------------------------------------------------------- more bad files (#7)
+
+#[test]
+fn more_bad_files_are_named_and_never_panic() {
+    // An empty (0-byte) file.
+    let dir = valid().write();
+    std::fs::write(file(&dir, "persons.parquet"), b"").unwrap();
+    let errors = structural(dir.path());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        (errors[0].table, errors[0].file.clone()),
+        ("persons", Some(file(&dir, "persons.parquet")))
+    );
+    assert_eq!(errors[0].expected, "a readable Parquet file");
+
+    // Bytes that are not UTF-8, in a column that must be text: a wrong type, named.
+    let dir = valid().write();
+    let batch = valid().batch("persons");
+    let ids: Vec<&[u8]> = (0..batch.num_rows())
+        .map(|i| if i == 1 { &b"\xff\xfe"[..] } else { &b"p"[..] })
+        .collect();
+    let binary = arrow::array::BinaryArray::from(ids);
+    let batch = with_column(
+        &retype(&batch, "person_id", None),
+        "person_id",
+        Arc::new(binary),
+    );
+    write(&file(&dir, "persons.parquet"), &batch);
+    let errors = structural(dir.path());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        (errors[0].table, errors[0].column.as_deref()),
+        ("persons", Some("person_id"))
+    );
+}
+
+#[test]
+fn a_huge_value_is_refused_with_a_readable_report() {
+    // A megabyte in a coded column: a domain violation whose report stays readable.
+    let huge: &'static str = Box::leak("x".repeat(1 << 20).into_boxed_str());
+    let dir = valid().set("persons", 1, "citizenship", S(huge)).write();
+    let report = refused(dir.path());
+    let message = report.to_string();
+    assert!(message.contains("persons"), "{}", &message[..200]);
+    assert!(
+        message.contains("xxxx… (1048576 bytes)"),
+        "{}",
+        &message[..2000]
+    );
+    assert!(
+        message.len() < 20_000,
+        "the report repeats the huge value: {} bytes",
+        message.len()
+    );
+    let extract = lenient(dir.path());
+    let persons = extract
+        .report()
+        .tables
+        .iter()
+        .find(|t| t.table == "persons")
+        .unwrap();
+    assert_eq!(persons.rows_read - persons.rows_kept, 1);
+}
+
+#[tokio::test]
+async fn zero_benefit_rows_and_far_dates_are_clear() {
+    // Dates far outside the data span are kept (they are events no month counts).
+    let dir = valid()
+        .set("measures", 0, "start_date", D("1900-01-01"))
+        .write();
+    let extract = Extract::load(dir.path(), LoadMode::Strict);
+    assert!(
+        extract.is_ok(),
+        "{:?}",
+        extract.err().map(|e| e.to_string())
+    );
+    // An extract without benefit rows validates (every row passes) but has no data
+    // span: opening it is refused, saying so.
+    let mut f = valid();
+    f.0.insert("benefit_months", Vec::new());
+    let dir = f.write();
+    let extract = Extract::load(dir.path(), LoadMode::Strict).unwrap();
+    assert_eq!(extract.span(), None);
+    let opened = wirkung::open::Project::open(
+        dir.path(),
+        Path::new(wirkung::open::Project::DEFAULT_INDICATORS),
+        Path::new(wirkung::open::Project::DEFAULT_QUERIES),
+        LoadMode::Strict,
+    )
+    .await;
+    match opened {
+        Ok(_) => panic!("an extract without benefit rows opened"),
+        Err(e) => assert!(e.to_string().contains("no benefit_months rows"), "{e}"),
+    }
+}

@@ -144,7 +144,7 @@ impl<'a> Checker<'a> {
                         .column_by_name(name)
                         .filter(|a| a.is_valid(row))
                         .map(|a| {
-                            array_value_to_string(a, row).unwrap_or_else(|e| format!("<{e}>"))
+                            clip(array_value_to_string(a, row).unwrap_or_else(|e| format!("<{e}>")))
                         }),
                 })
                 .collect();
@@ -315,6 +315,18 @@ impl<'a> Checker<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// Longest example value the report shows, in characters.
+const SHOWN: usize = 80;
+
+/// An example value as the report shows it: long text is cut, saying how long it was
+/// (a delivery with a megabyte in a code column must not make a megabyte of report).
+fn clip(value: String) -> String {
+    match value.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}… ({} bytes)", &value[..end], value.len()),
+        None => value,
     }
 }
 
