@@ -98,6 +98,7 @@ async fn broken_definitions_are_refused_with_file_field_and_reason() {
                 .replace("K2AEU25", "BAD1")
                 .replace("block = \"events\"", "block = \"nowhere\""),
             "field `numerator.block`: unknown building block 'nowhere'",
+            "block = \"nowhere\"",
         ),
         (
             "BAD2.toml",
@@ -105,13 +106,15 @@ async fn broken_definitions_are_refused_with_file_field_and_reason() {
                 .replace("K2AEU25", "BAD2")
                 .replace("\"sex\"]", "\"programme\"]"),
             "field `dimensions`: 'programme'",
+            "dimensions =",
         ),
         (
             "BAD3.toml",
             SINGLE_PARENTS_U25
                 .replace("K2AEU25", "BAD3")
                 .replace("display = \"rate\"", "display = rate"),
-            "BAD3.toml: ",
+            "BAD3.toml:",
+            "display = rate",
         ),
         (
             "BAD4.toml",
@@ -120,9 +123,16 @@ async fn broken_definitions_are_refused_with_file_field_and_reason() {
                 "single_parent = \"yes\", age_group",
             ),
             "field `numerator.filter.single_parent`",
+            "single_parent = \"yes\"",
         ),
     ];
-    for (name, text, expected) in cases {
+    for (name, text, expected, marker) in cases {
+        // Each refusal names the line of the offending field (or the syntax error).
+        let line = text
+            .lines()
+            .position(|l| l.contains(marker))
+            .expect("marker in the fixture")
+            + 1;
         let defs = definitions_with(&[(name, &text)]);
         let err = match Project::open(
             data.path(),
@@ -143,6 +153,10 @@ async fn broken_definitions_are_refused_with_file_field_and_reason() {
         assert!(
             message.contains(name) && message.contains(expected),
             "{name}: {message}"
+        );
+        assert!(
+            message.contains(&format!("{name}:{line}: ")),
+            "{name}, line {line}: {message}"
         );
     }
 }

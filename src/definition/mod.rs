@@ -204,12 +204,14 @@ impl Definition {
     }
 }
 
-/// A definition that cannot be used: the file, the field and why.
+/// A definition that cannot be used: the file, the line, the field and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}: {}{reason}", file.display(), field.as_ref().map(|f| format!("field `{f}`: ")).unwrap_or_default())]
+#[error("{}{}: {}{reason}", file.display(), line.map(|l| format!(":{l}")).unwrap_or_default(), field.as_ref().map(|f| format!("field `{f}`: ")).unwrap_or_default())]
 pub struct DefinitionError {
     /// The definition file.
     pub file: PathBuf,
+    /// The line (1-based) of the offending field or syntax error, when known.
+    pub line: Option<usize>,
     /// The offending field, when one is to blame.
     pub field: Option<String>,
     /// What is wrong (TOML syntax errors carry line and column).
@@ -229,6 +231,7 @@ impl Catalogue {
         let entries = std::fs::read_dir(dir).map_err(|e| {
             vec![DefinitionError {
                 file: dir.to_path_buf(),
+                line: None,
                 field: None,
                 reason: e.to_string(),
             }]
@@ -241,18 +244,27 @@ impl Catalogue {
         let mut errors = Vec::new();
         let mut definitions: Vec<Definition> = Vec::new();
         for file in files {
-            let parsed = std::fs::read_to_string(&file)
-                .map_err(|e| DefinitionError {
-                    file: file.clone(),
-                    field: None,
-                    reason: e.to_string(),
-                })
-                .and_then(|text| parse(&file, &text));
-            match parsed.and_then(|d| validate::check(d, blocks)) {
+            let parsed = std::fs::read_to_string(&file).map_err(|e| DefinitionError {
+                file: file.clone(),
+                line: None,
+                field: None,
+                reason: e.to_string(),
+            });
+            let text = parsed
+                .as_ref()
+                .map(String::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let parsed = parsed
+                .and_then(|text| parse(&file, &text))
+                .and_then(|d| validate::check(d, blocks))
+                .map_err(|e| e.located(&text));
+            match parsed {
                 Ok(d) => {
                     if let Some(other) = definitions.iter().find(|o| o.code == d.code) {
                         errors.push(DefinitionError {
                             file: d.file.clone(),
+                            line: locate(&text, "code"),
                             field: Some("code".into()),
                             reason: format!(
                                 "code {} is also defined in {}",
@@ -273,6 +285,7 @@ impl Catalogue {
         if definitions.is_empty() {
             return Err(vec![DefinitionError {
                 file: dir.to_path_buf(),
+                line: None,
                 field: None,
                 reason: "holds no indicator definitions (*.toml)".into(),
             }]);
@@ -296,9 +309,60 @@ impl Catalogue {
 pub fn parse(file: &Path, text: &str) -> Result<Definition, DefinitionError> {
     let mut def: Definition = toml::from_str(text).map_err(|e| DefinitionError {
         file: file.to_path_buf(),
+        line: e
+            .span()
+            .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1),
         field: None,
         reason: e.to_string().trim_end().replace('\n', " "),
     })?;
     def.file = file.to_path_buf();
     Ok(def)
+}
+
+impl DefinitionError {
+    /// The error with the line of its field in `text` filled in, if it has none yet.
+    pub fn located(mut self, text: &str) -> DefinitionError {
+        if self.line.is_none()
+            && let Some(field) = &self.field
+        {
+            self.line = locate(text, field);
+        }
+        self
+    }
+}
+
+/// The 1-based line of `field` (e.g. `numerator.filter.sex` or `dimensions`) in a
+/// definition's TOML: the key's own line when it can be found, else its table header.
+fn locate(text: &str, field: &str) -> Option<usize> {
+    let mut segments = field.split('.');
+    let first = segments.next()?;
+    let second = segments.next();
+    let key_line = |line: &str, key: &str| {
+        line.trim_start()
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let header = lines.iter().position(|l| l.trim() == format!("[{first}]"));
+    match (header, second) {
+        (Some(h), Some(key)) => {
+            let end = lines[h + 1..]
+                .iter()
+                .position(|l| l.trim_start().starts_with('['))
+                .map_or(lines.len(), |e| h + 1 + e);
+            let found = lines[h + 1..end].iter().position(|l| key_line(l, key));
+            Some(found.map_or(h, |i| h + 1 + i) + 1)
+        }
+        (Some(h), None) => Some(h + 1),
+        (None, _) => {
+            let end = lines
+                .iter()
+                .position(|l| l.trim_start().starts_with('['))
+                .unwrap_or(lines.len());
+            lines[..end]
+                .iter()
+                .position(|l| key_line(l, first))
+                .map(|i| i + 1)
+        }
+    }
 }

@@ -12,6 +12,7 @@ pub(super) fn check(
     blocks: &BlockCatalogue,
 ) -> Result<Definition, DefinitionError> {
     let fail = |field: &str, reason: String| DefinitionError {
+        line: None,
         file: def.file.clone(),
         field: Some(field.to_string()),
         reason,

@@ -216,14 +216,18 @@ pub(super) async fn check_definitions(
                         )
                 );
                 if !fits {
-                    errors.push(DefinitionError {
+                    // The file was read at start; read again only to name the line.
+                    let text = std::fs::read_to_string(&def.file).unwrap_or_default();
+                    let error = DefinitionError {
+                        line: None,
                         file: def.file.clone(),
                         field: Some(format!("{side_name}.filter.{column}")),
                         reason: format!(
                             "block column '{column}' is {}, the filter value does not match",
                             field.data_type()
                         ),
-                    });
+                    };
+                    errors.push(error.located(&text));
                 }
             }
         }
