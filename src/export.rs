@@ -9,8 +9,6 @@
 
 use std::io::Write;
 
-use serde::Serialize;
-
 use crate::engine::{Engine, EngineError, Request};
 use crate::values::{Status, ValueRow, serde_plain};
 
@@ -18,7 +16,7 @@ use crate::values::{Status, ValueRow, serde_plain};
 pub const LEVELS: [(&str, &str); 2] = [("jobcenter", "jobcenter_id"), ("district", "district_id")];
 
 /// One exported cell.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CatalogueRow {
     /// Indicator code.
     pub indicator: String,
