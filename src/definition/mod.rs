@@ -244,22 +244,22 @@ impl Catalogue {
         let mut errors = Vec::new();
         let mut definitions: Vec<Definition> = Vec::new();
         for file in files {
-            let parsed = std::fs::read_to_string(&file).map_err(|e| DefinitionError {
-                file: file.clone(),
-                line: None,
-                field: None,
-                reason: e.to_string(),
-            });
-            let text = parsed
-                .as_ref()
-                .map(String::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let parsed = parsed
-                .and_then(|text| parse(&file, &text))
+            let text = match std::fs::read_to_string(&file) {
+                Ok(text) => text,
+                Err(e) => {
+                    errors.push(DefinitionError {
+                        file: file.clone(),
+                        line: None,
+                        field: None,
+                        reason: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            let checked = parse(&file, &text)
                 .and_then(|d| validate::check(d, blocks))
                 .map_err(|e| e.located(&text));
-            match parsed {
+            match checked {
                 Ok(d) => {
                     if let Some(other) = definitions.iter().find(|o| o.code == d.code) {
                         errors.push(DefinitionError {

@@ -261,7 +261,7 @@ impl<'a> Checker<'a> {
     }
 
     /// `unknown_reference`: the rows [`unknown_references`] found, per reference.
-    fn references(&mut self, found: Vec<(&'static Reference, Vec<(usize, usize)>)>) {
+    fn references(&mut self, found: Unknown) {
         for (reference, rows) in found {
             let detail = format!(
                 "no `{}` row has this ({})",
@@ -391,15 +391,14 @@ fn duplicate_rows(raw: &RawTable) -> Result<Vec<(usize, usize)>, ArrowError> {
     Ok(rows)
 }
 
+/// Per reference of a table, (chunk, row) of the rows that match no target row.
+type Unknown = Vec<(&'static Reference, Vec<(usize, usize)>)>;
+
 /// For every reference of the table, (chunk, row) of the rows whose referencing columns
 /// match no row of the target. A composite reference (e.g. `district_id, jobcenter_id`)
 /// must match one target row on all columns; rows with a null in a referencing column
 /// are left to `null`.
-#[allow(clippy::type_complexity)]
-fn unknown_references(
-    raw: &RawTable,
-    targets: &Targets,
-) -> Result<Vec<(&'static Reference, Vec<(usize, usize)>)>, ArrowError> {
+fn unknown_references(raw: &RawTable, targets: &Targets) -> Result<Unknown, ArrowError> {
     let mut found = Vec::new();
     for reference in raw.table.references {
         let target_rows = targets
