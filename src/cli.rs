@@ -10,15 +10,16 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::time::Duration;
 
 use crate::api::auth::Keys;
+use crate::api::snapshot::LoadError;
 use crate::api::{AppState, Limits, Snapshot, server};
 use crate::compare::CompareRequest;
 use crate::contrast::ContrastRequest;
 use crate::engine::{EngineError, Request};
+use crate::export;
 use crate::extract::{ExtractError, LoadMode};
 use crate::generate::{GenerateOptions, generate};
 use crate::month::Month;
-use crate::open::{OpenError, Project};
-use crate::{export, open};
+use crate::open::{OpenError, Project, Sources};
 
 /// wirkung — § 48a SGB II indicators and their social-integration extension from
 /// Parquet extracts.
@@ -49,7 +50,7 @@ enum Command {
 }
 
 #[derive(Debug, Args)]
-struct Sources {
+struct SourceArgs {
     /// Folder of indicator definitions (*.toml).
     #[arg(long, default_value = Project::DEFAULT_INDICATORS)]
     indicators: PathBuf,
@@ -74,7 +75,7 @@ struct Question {
     #[arg(long)]
     data: PathBuf,
     #[command(flatten)]
-    sources: Sources,
+    sources: SourceArgs,
     /// Indicator code, e.g. K2.
     #[arg(long)]
     indicator: String,
@@ -143,7 +144,7 @@ struct CatalogueArgs {
     #[arg(long)]
     data: PathBuf,
     #[command(flatten)]
-    sources: Sources,
+    sources: SourceArgs,
     /// The last N months of the data span.
     #[arg(long, default_value_t = 12)]
     months: u32,
@@ -198,7 +199,7 @@ struct ServeArgs {
     #[arg(long, default_value = Project::DEFAULT_SAMPLE)]
     data: PathBuf,
     #[command(flatten)]
-    sources: Sources,
+    sources: SourceArgs,
     /// Address to listen on (host:port). Without --auth only loopback addresses.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
@@ -218,16 +219,31 @@ struct ServeArgs {
     /// MiB of finished answers kept for repeated questions (0 switches the cache off).
     #[arg(long, default_value_t = 256)]
     answer_cache_mb: u64,
+    /// Reload when the extract, the definitions or the building blocks change (polled,
+    /// reloaded once a change has held still for one interval).
+    #[arg(long)]
+    watch: bool,
+    /// Seconds between two looks at the folders under --watch.
+    #[arg(long, default_value_t = 30.0, requires = "watch")]
+    watch_interval: f64,
 }
 
-impl Sources {
+impl SourceArgs {
+    fn sources(&self, data: &std::path::Path) -> Sources {
+        Sources {
+            data: data.to_path_buf(),
+            indicators: self.indicators.clone(),
+            queries: self.queries.clone(),
+            mode: if self.lenient {
+                LoadMode::Lenient
+            } else {
+                LoadMode::Strict
+            },
+        }
+    }
+
     async fn open(&self, data: &std::path::Path) -> Result<Project, OpenError> {
-        let mode = if self.lenient {
-            LoadMode::Lenient
-        } else {
-            LoadMode::Strict
-        };
-        Project::open(data, &self.indicators, &self.queries, mode).await
+        self.sources(data).open().await
     }
 }
 
@@ -456,17 +472,25 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let version = match open::fingerprint(&args.data) {
-        Ok(v) => v,
+    let watch_interval = match Duration::try_from_secs_f64(args.watch_interval) {
+        Ok(d) if !d.is_zero() && d <= Duration::from_secs(86_400) => d,
+        _ => {
+            eprintln!(
+                "error: --watch-interval must be a number of seconds above 0 and at most 86400"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let sources = args.sources.sources(&args.data);
+    let snapshot = match Snapshot::load(&sources).await {
+        Ok(s) => s,
+        Err(LoadError::Open(e)) => return fail_open(e),
         Err(e) => {
-            eprintln!("error: {}: {e}", args.data.display());
+            eprintln!("error: {e}");
             return ExitCode::from(1);
         }
     };
-    let project = match args.sources.open(&args.data).await {
-        Ok(p) => p,
-        Err(e) => return fail_open(e),
-    };
+    let project = &snapshot.project;
     let (from, to) = project.engine.span();
     eprintln!(
         "loaded {} (data span {from} … {to}, {} indicators)",
@@ -474,7 +498,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         project.engine.catalogue().all().len()
     );
     if let Some(keys) = &keys {
-        warn_unknown_scopes(keys, &project);
+        warn_unknown_scopes(keys, project);
     }
     let limits = Limits {
         min_count: args.min_count,
@@ -482,11 +506,6 @@ async fn serve(args: ServeArgs) -> ExitCode {
         query_timeout,
         answer_cache_bytes: args.answer_cache_mb.saturating_mul(1 << 20),
         ..Limits::default()
-    };
-    let snapshot = Snapshot {
-        project,
-        loaded_at: chrono::Utc::now(),
-        version,
     };
     let addr = listener
         .local_addr()
@@ -507,7 +526,17 @@ async fn serve(args: ServeArgs) -> ExitCode {
     if args.min_count == 0 {
         eprintln!("disclosure control is OFF (--min-count 0): for internal use only");
     }
-    let state = AppState::new(snapshot, keys, limits);
+    let state = AppState::new(snapshot, Some(sources), keys, limits);
+    if args.watch {
+        // Only fails without sources, which this server has.
+        if state.watch(watch_interval).is_ok() {
+            eprintln!(
+                "watching {} and the definitions for changes every {} s",
+                args.data.display(),
+                watch_interval.as_secs_f64()
+            );
+        }
+    }
     match server::serve(listener, state, server::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

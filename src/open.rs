@@ -2,7 +2,7 @@
 //! loaded, validated and computed into an [`Engine`] — what `compute` and `serve` share.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -73,6 +73,44 @@ impl Project {
             .collect();
         let engine = Engine::build(ctx, span, absent, blocks, catalogue).await?;
         Ok(Project { extract, engine })
+    }
+}
+
+/// Where a project comes from: the folders `serve` loads at start and again on reload.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    /// The extract folder.
+    pub data: PathBuf,
+    /// The indicator definitions (*.toml).
+    pub indicators: PathBuf,
+    /// The building blocks (*.sql).
+    pub queries: PathBuf,
+    /// Strict or lenient validation.
+    pub mode: LoadMode,
+}
+
+/// Fingerprints of a project's sources (see [`fingerprint`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprints {
+    /// The extract's files: the data version `health` reports.
+    pub data: String,
+    /// Extract, definitions and building blocks together: changes when anything a load
+    /// reads changes (what `--watch` polls).
+    pub all: String,
+}
+
+impl Sources {
+    /// Opens the project (see [`Project::open`]).
+    pub async fn open(&self) -> Result<Project, OpenError> {
+        Project::open(&self.data, &self.indicators, &self.queries, self.mode).await
+    }
+
+    /// Fingerprints the three folders; names the folder that cannot be read.
+    pub fn fingerprints(&self) -> Result<Fingerprints, (PathBuf, std::io::Error)> {
+        let of = |dir: &Path| fingerprint(dir).map_err(|e| (dir.to_path_buf(), e));
+        let data = of(&self.data)?;
+        let all = format!("{data}{}{}", of(&self.indicators)?, of(&self.queries)?);
+        Ok(Fingerprints { data, all })
     }
 }
 

@@ -80,6 +80,13 @@ impl Answers {
         }
     }
 
+    /// Forgets every kept answer (new data was swapped in).
+    pub fn clear(&self) {
+        if let Some(cache) = &self.cache {
+            cache.clear();
+        }
+    }
+
     /// The kept answer for `key`, or `compute`'s, kept if it succeeds.
     ///
     /// Questions asked at the same time share one computation: while one request

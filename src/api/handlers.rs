@@ -2,20 +2,24 @@
 //! engine, encode. The `#[utoipa::path]` attributes are the source of the OpenAPI
 //! document.
 
+use std::sync::Arc;
+
 use axum::Extension;
 use axum::Json;
 use axum::extract::{FromRequestParts, RawQuery, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
 use super::answers::Answer;
-use super::auth::{Caller, check_reach};
+use super::auth::{Caller, Role, check_reach};
 use super::params::{Params, Rendering};
 use super::problem::{MEDIA_TYPE, Problem};
+use super::reload::{ReloadStatus, finished};
+use super::snapshot::Snapshot;
 use crate::compare::{CompareRequest, Comparison, compare as run_compare};
 use crate::contrast::{Contrast, ContrastRequest, contrast as run_contrast};
 use crate::definition::{Definition, Display, IntervalMethod, Kind, Polarity};
@@ -46,13 +50,20 @@ pub struct HealthData {
 /// The health answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    /// Always `ok` while the server answers.
+    /// Always `ok` while the server answers (a failed reload leaves the data loaded
+    /// before serving; `reload.last_error` reports it).
     pub status: String,
     /// The loaded data.
     pub data: HealthData,
+    /// Reloading: running, watching, the last failure.
+    pub reload: ReloadStatus,
     /// The software and its version.
     pub software: String,
 }
+
+/// The header naming the data version an answer was computed from: after a reload,
+/// answers from before and after can be told apart.
+pub const DATA_VERSION: HeaderName = HeaderName::from_static("wirkung-data-version");
 
 /// An indicator of the catalogue.
 #[derive(Debug, Serialize, ToSchema)]
@@ -131,9 +142,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Code {
 #[utoipa::path(get, path = "/api/v1/health", tag = "server",
     responses((status = 200, description = "The server answers", body = Health)))]
 pub async fn health(State(state): State<AppState>) -> Json<Health> {
+    Json(health_of(&state))
+}
+
+fn health_of(state: &AppState) -> Health {
     let snapshot = state.snapshot();
     let (from, to) = snapshot.project.engine.span();
-    Json(Health {
+    Health {
         status: "ok".into(),
         data: HealthData {
             version: snapshot.version.clone(),
@@ -145,8 +160,72 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
                 to: to.to_string(),
             },
         },
+        reload: state.reload_status(),
         software: concat!("wirkung ", env!("CARGO_PKG_VERSION")).into(),
-    })
+    }
+}
+
+/// Loads the data, definitions and building blocks again from the folders the server
+/// was started with, and swaps them in once loaded; role `admin` only. Questions are
+/// answered from the old data meanwhile, and if the load fails the old data stays.
+#[utoipa::path(post, path = "/api/v1/reload", tag = "server",
+    security(("bearer" = [])),
+    params(("wait" = Option<bool>, Query, description = "Wait for the outcome (default `true`); with `false` the answer is 202 at once and `health` shows the progress")),
+    responses((status = 200, description = "The new data is being served", body = Health),
+        (status = 202, description = "Reloading (wait=false); a reload asked while one runs joins it", body = Health),
+        (status = 400, description = "A bad parameter", body = Problem, content_type = MEDIA_TYPE),
+        (status = 401, description = "Missing or unknown token", body = Problem, content_type = MEDIA_TYPE),
+        (status = 403, description = "The caller's role is not `admin`", body = Problem, content_type = MEDIA_TYPE),
+        (status = 409, description = "The server has no folders to reload from", body = Problem, content_type = MEDIA_TYPE),
+        (status = 422, description = "The new data was refused (the detail says why); the old data is still served", body = Problem, content_type = MEDIA_TYPE)))]
+pub async fn reload(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Problem> {
+    if caller.role != Role::Admin {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Not allowed",
+            format!(
+                "reloading needs the role admin; the key '{}' is a reader",
+                caller.name
+            ),
+        ));
+    }
+    let mut params = Params::parse(query.as_deref())?;
+    let wait = params.flag("wait")?.unwrap_or(true);
+    params.nothing_else()?;
+    let pending = state.reload().map_err(|e| {
+        Problem::new(
+            StatusCode::CONFLICT,
+            "not-reloadable",
+            "Cannot reload",
+            e.to_string(),
+        )
+    })?;
+    tracing::info!(caller = %caller.name, wait, "reload asked");
+    if !wait {
+        return Ok((StatusCode::ACCEPTED, Json(health_of(&state))).into_response());
+    }
+    match finished(pending).await {
+        Ok(()) => Ok(Json(health_of(&state)).into_response()),
+        Err(why) => {
+            let old = state.snapshot();
+            Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "reload-failed",
+                "Reload refused",
+                format!(
+                    "{why}\nStill serving the data loaded at {} (version {}).",
+                    old.loaded_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    old.version
+                ),
+            ))
+        }
+    }
 }
 
 /// The indicator catalogue.
@@ -155,7 +234,8 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
     responses((status = 200, description = "Every indicator", body = IndicatorList),
         (status = 401, description = "Missing or unknown token", body = Problem, content_type = MEDIA_TYPE)))]
 pub async fn indicators(State(state): State<AppState>) -> Json<IndicatorList> {
-    let catalogue = state.snapshot().project.engine.catalogue();
+    let snapshot = state.snapshot();
+    let catalogue = snapshot.project.engine.catalogue();
     Json(IndicatorList {
         indicators: catalogue.all().iter().map(IndicatorEntry::of).collect(),
     })
@@ -172,7 +252,8 @@ pub async fn indicator(
     State(state): State<AppState>,
     Code(code): Code,
 ) -> Result<Json<IndicatorEntry>, Problem> {
-    let def = state.snapshot().project.engine.catalogue().get(&code);
+    let snapshot = state.snapshot();
+    let def = snapshot.project.engine.catalogue().get(&code);
     def.map(|d| Json(IndicatorEntry::of(d)))
         .ok_or_else(|| Problem::unknown_indicator(&code))
 }
@@ -200,7 +281,8 @@ pub async fn values(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let engine = known(&state, &code)?;
+    let snapshot = known(&state, &code)?;
+    let engine = &snapshot.project.engine;
     let mut params = Params::parse(query.as_deref())?;
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let rendering = params.rendering(accept);
@@ -224,14 +306,14 @@ pub async fn values(
         ..Request::new(code, from, to)
     };
     let question = format!("values|{request:?}|{rendering:?}");
-    let answer = state.answer(question, async {
+    let answer = state.answer(&snapshot, question, async {
         let values = state.bounded(engine.compute(&request)).await?;
         match rendering {
             Rendering::Json => json(&values),
             Rendering::Csv => csv(&values),
         }
     });
-    let mut response = answer.await?.into_response();
+    let mut response = versioned(answer.await?, &snapshot);
     // The rendering may follow the Accept header: caches must key on it.
     response
         .headers_mut()
@@ -254,13 +336,23 @@ fn json<T: Serialize>(body: &T) -> Result<Answer, Problem> {
     })
 }
 
-/// The engine, once `code` is known to be an indicator (404 before any parameter).
-fn known<'a>(state: &'a AppState, code: &str) -> Result<&'a crate::engine::Engine, Problem> {
-    let engine = &state.snapshot().project.engine;
-    match engine.catalogue().get(code) {
-        Some(_) => Ok(engine),
+/// The data to answer from, once `code` is known to be one of its indicators (404
+/// before any parameter).
+fn known(state: &AppState, code: &str) -> Result<Arc<Snapshot>, Problem> {
+    let snapshot = state.snapshot();
+    match snapshot.project.engine.catalogue().get(code) {
+        Some(_) => Ok(snapshot),
         None => Err(Problem::unknown_indicator(code)),
     }
+}
+
+/// The answer with the version of the data it was computed from.
+fn versioned(answer: Answer, snapshot: &Snapshot) -> Response {
+    let mut response = answer.into_response();
+    if let Ok(version) = HeaderValue::from_str(&snapshot.version) {
+        response.headers_mut().insert(DATA_VERSION, version);
+    }
+    response
 }
 
 /// Districts or jobcenters compared for one month: ranks, pooled value, funnel limits.
@@ -282,7 +374,8 @@ pub async fn compare(
     Code(code): Code,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Problem> {
-    let engine = known(&state, &code)?;
+    let snapshot = known(&state, &code)?;
+    let engine = &snapshot.project.engine;
     let mut params = Params::parse(query.as_deref())?;
     params.json_only()?;
     let month = params.month("month")?;
@@ -303,10 +396,10 @@ pub async fn compare(
         scope: caller.scope.clone(),
     };
     let question = format!("compare|{request:?}");
-    let answer = state.answer(question, async {
+    let answer = state.answer(&snapshot, question, async {
         json(&state.bounded(run_compare(engine, &request)).await?)
     });
-    Ok(answer.await?.into_response())
+    Ok(versioned(answer.await?, &snapshot))
 }
 
 /// Two or more groups of a share indicator contrasted: difference, relative risk, test.
@@ -329,7 +422,8 @@ pub async fn contrast(
     Code(code): Code,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Problem> {
-    let engine = known(&state, &code)?;
+    let snapshot = known(&state, &code)?;
+    let engine = &snapshot.project.engine;
     let mut params = Params::parse(query.as_deref())?;
     params.json_only()?;
     let month = params.month("month")?;
@@ -356,10 +450,10 @@ pub async fn contrast(
         scope: caller.scope.clone(),
     };
     let question = format!("contrast|{request:?}");
-    let answer = state.answer(question, async {
+    let answer = state.answer(&snapshot, question, async {
         json(&state.bounded(run_contrast(engine, &request)).await?)
     });
-    Ok(answer.await?.into_response())
+    Ok(versioned(answer.await?, &snapshot))
 }
 
 /// This document.

@@ -16,6 +16,8 @@
 //! | [`openapi`] | the OpenAPI document, generated from the handlers and types |
 //! | [`access_log`] | structured request logs |
 //! | [`answers`] | finished answers kept per data version |
+//! | [`snapshot`] | one loaded generation of data, and loading it |
+//! | [`reload`] | loading new data while serving, and `--watch` |
 
 pub mod access_log;
 pub mod answers;
@@ -24,20 +26,22 @@ pub mod handlers;
 pub mod openapi;
 pub mod params;
 pub mod problem;
+pub mod reload;
 pub mod server;
+pub mod snapshot;
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 
 use crate::engine::EngineError;
-use crate::open::Project;
+use crate::open::Sources;
 use auth::Keys;
 use problem::Problem;
+pub use snapshot::Snapshot;
 
 /// Limits every request is held to.
 #[derive(Debug, Clone, Copy)]
@@ -66,16 +70,6 @@ impl Default for Limits {
     }
 }
 
-/// One loaded generation of data: the project and when and from what it was loaded.
-pub struct Snapshot {
-    /// The extract and the engine over it.
-    pub project: Project,
-    /// When loading finished.
-    pub loaded_at: DateTime<Utc>,
-    /// Identifies the extract's files (see [`crate::open::fingerprint`]).
-    pub version: String,
-}
-
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -83,7 +77,8 @@ pub struct AppState {
 }
 
 struct Shared {
-    snapshot: Snapshot,
+    current: RwLock<Arc<Snapshot>>,
+    reloads: reload::Reloads,
     keys: Option<Keys>,
     limits: Limits,
     permits: Semaphore,
@@ -91,11 +86,19 @@ struct Shared {
 }
 
 impl AppState {
-    /// State for a server over `snapshot`; `keys = None` runs open.
-    pub fn new(snapshot: Snapshot, keys: Option<Keys>, limits: Limits) -> AppState {
+    /// State for a server over `snapshot`; `keys = None` runs open. With `sources`, the
+    /// server can reload from them (see [`reload`]).
+    pub fn new(
+        mut snapshot: Snapshot,
+        sources: Option<Sources>,
+        keys: Option<Keys>,
+        limits: Limits,
+    ) -> AppState {
+        snapshot.generation = 1;
         AppState {
             inner: Arc::new(Shared {
-                snapshot,
+                current: RwLock::new(Arc::new(snapshot)),
+                reloads: reload::Reloads::new(sources),
                 keys,
                 permits: Semaphore::new(limits.concurrent_queries.max(1)),
                 answers: answers::Answers::new(limits.answer_cache_bytes),
@@ -104,9 +107,27 @@ impl AppState {
         }
     }
 
-    /// The data being served.
-    pub fn snapshot(&self) -> &Snapshot {
-        &self.inner.snapshot
+    /// The data being served now. A request takes it once and answers from it to the
+    /// end, even if a reload swaps in other data meanwhile.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        // A panic cannot leave an `Arc` half-written: use the value as it is.
+        let current = self.inner.current.read().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(&current)
+    }
+
+    /// Serves `snapshot` from now on, forgets the answers kept for the one before, and
+    /// returns that one (freed when the last request holding it finishes).
+    fn install(&self, mut snapshot: Snapshot) -> Arc<Snapshot> {
+        let mut current = self
+            .inner
+            .current
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        snapshot.generation = current.generation + 1;
+        let old = std::mem::replace(&mut *current, Arc::new(snapshot));
+        drop(current);
+        self.inner.answers.clear();
+        old
     }
 
     /// The auth keys (`None`: open mode).
@@ -120,14 +141,17 @@ impl AppState {
     }
 
     /// The kept answer to `question` (a normalised description of endpoint, request and
-    /// rendering), or computes it with `answer` and keeps it if it succeeds. The key
-    /// includes the data version, so answers never outlive their data.
+    /// rendering) over `snapshot`, or computes it with `answer` and keeps it if it
+    /// succeeds. The key includes the snapshot's generation, so answers never outlive
+    /// their data (nor their definitions) even if one computed on the old data
+    /// finishes after a swap.
     pub async fn answer(
         &self,
+        snapshot: &Snapshot,
         question: String,
         answer: impl Future<Output = Result<answers::Answer, Problem>>,
     ) -> Result<answers::Answer, Problem> {
-        let key = format!("{}|{question}", self.inner.snapshot.version);
+        let key = format!("{}|{}|{question}", snapshot.generation, snapshot.version);
         self.inner.answers.get_or_compute(&key, answer).await
     }
 

@@ -19,11 +19,12 @@ use super::handlers;
         handlers::values,
         handlers::compare,
         handlers::contrast,
-        handlers::openapi
+        handlers::openapi,
+        handlers::reload
     ),
     modifiers(&Bearer),
     tags(
-        (name = "server", description = "Health and this document"),
+        (name = "server", description = "Health, reloading and this document"),
         (name = "indicators", description = "The catalogue and its values"),
         (name = "comparisons", description = "Units compared, groups contrasted")
     )

@@ -135,6 +135,27 @@ impl Params {
         }
     }
 
+    /// An optional `true`/`false`.
+    pub fn flag(&mut self, name: &str) -> Result<Option<bool>, Problem> {
+        match self.get(name).as_deref() {
+            None => Ok(None),
+            Some("true") => Ok(Some(true)),
+            Some("false") => Ok(Some(false)),
+            Some(other) => Err(Problem::bad_parameter(
+                name,
+                format!("'{other}' is neither true nor false"),
+            )),
+        }
+    }
+
+    /// Refuses any parameter not taken yet (for endpoints without filters).
+    pub fn nothing_else(self) -> Result<(), Problem> {
+        match self.pairs.iter().find(|(n, _)| !self.taken.contains(n)) {
+            Some((name, _)) => Err(Problem::bad_parameter(name, "unknown parameter")),
+            None => Ok(()),
+        }
+    }
+
     /// The remaining parameters as filters; a name that is no dimension is refused.
     pub fn filters(self) -> Result<Vec<(String, String)>, Problem> {
         let mut filters = Vec::new();

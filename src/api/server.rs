@@ -11,7 +11,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
             get(handlers::contrast),
         )
         .route("/api/v1/openapi.json", get(handlers::openapi))
+        .route("/api/v1/reload", post(handlers::reload))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
@@ -82,7 +83,7 @@ async fn method_not_allowed() -> Problem {
         StatusCode::METHOD_NOT_ALLOWED,
         "method-not-allowed",
         "Method not allowed",
-        "every endpoint of this API answers GET only",
+        "every endpoint answers GET, except /api/v1/reload, which answers POST",
     )
 }
 

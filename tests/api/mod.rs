@@ -15,6 +15,7 @@ mod errors;
 mod openapi;
 mod operations;
 mod random_requests;
+mod reload;
 
 use std::time::Duration;
 
@@ -22,7 +23,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use wirkung::api::auth::Keys;
 use wirkung::api::{AppState, Limits, Snapshot, server};
-use wirkung::open::Project;
+use wirkung::open::{Project, Sources};
 
 use crate::support::fixture::{Fixture, Val, d, s};
 
@@ -85,31 +86,45 @@ impl Server {
     /// Serves the extract in `data` with `keys` (None: open) and `limits` on a loopback
     /// port.
     pub async fn start(data: tempfile::TempDir, keys: Option<Keys>, limits: Limits) -> Server {
-        let project = open(data.path()).await;
-        let version = wirkung::open::fingerprint(data.path()).expect("fingerprint");
-        let mut server = Server::serve(project, version, keys, limits).await;
+        let mut server = Server::load(sources(data.path()), keys, limits, None).await;
         server._data = Some(data);
         server
     }
 
-    /// Serves an opened project.
+    /// Loads `sources` and serves them, reloadable, watching them every `watch` if
+    /// given.
+    pub async fn load(
+        sources: Sources,
+        keys: Option<Keys>,
+        limits: Limits,
+        watch: Option<Duration>,
+    ) -> Server {
+        let snapshot = Snapshot::load(&sources)
+            .await
+            .unwrap_or_else(|e| panic!("fixture does not open: {e}"));
+        let state = AppState::new(snapshot, Some(sources), keys, limits);
+        if let Some(every) = watch {
+            state.watch(every).expect("watch");
+        }
+        Server::run(state).await
+    }
+
+    /// Serves an opened project (not reloadable).
     pub async fn serve(
         project: Project,
         version: String,
         keys: Option<Keys>,
         limits: Limits,
     ) -> Server {
-        let snapshot = Snapshot {
-            project,
-            loaded_at: chrono::Utc::now(),
-            version,
-        };
-        let listener = server::bind("127.0.0.1:0", keys.is_some())
-            .await
-            .expect("bind");
+        let snapshot = Snapshot::new(project, version);
+        Server::run(AppState::new(snapshot, None, keys, limits)).await
+    }
+
+    async fn run(state: AppState) -> Server {
+        let keys = state.keys().is_some();
+        let listener = server::bind("127.0.0.1:0", keys).await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = oneshot::channel::<()>();
-        let state = AppState::new(snapshot, keys, limits);
         let done = tokio::spawn(async move {
             let shutdown = async {
                 let _ = stopped.await;
@@ -146,6 +161,19 @@ impl Server {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
+        Server::send(req).await
+    }
+
+    /// POST `path` (with query) with optional bearer token.
+    pub async fn post(&self, path: &str, token: Option<&str>) -> Answer {
+        let mut req = self.client.post(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        Server::send(req).await
+    }
+
+    async fn send(req: reqwest::RequestBuilder) -> Answer {
         let resp = req.send().await.expect("request");
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
@@ -199,15 +227,14 @@ impl Server {
     }
 }
 
-async fn open(dir: &std::path::Path) -> Project {
-    Project::open(
-        dir,
-        std::path::Path::new(Project::DEFAULT_INDICATORS),
-        std::path::Path::new(Project::DEFAULT_QUERIES),
-        wirkung::extract::LoadMode::Strict,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("fixture does not open: {e}"))
+/// An extract folder with the repository's definitions and building blocks, strict.
+pub fn sources(data: &std::path::Path) -> Sources {
+    Sources {
+        data: data.to_path_buf(),
+        indicators: Project::DEFAULT_INDICATORS.into(),
+        queries: Project::DEFAULT_QUERIES.into(),
+        mode: wirkung::extract::LoadMode::Strict,
+    }
 }
 
 /// A format with its invitations attended and not attended.

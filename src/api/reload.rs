@@ -1,0 +1,259 @@
+//! Reloading while serving (`POST /api/v1/reload`, `serve --watch`).
+//!
+//! New data is loaded on a thread with a tokio runtime of its own, so that the serving
+//! runtime's workers are never blocked by validation or the building blocks. A loaded
+//! snapshot is swapped in whole: every request takes the snapshot current when it
+//! starts and finishes on it, so no answer mixes two loads. A failed load leaves the
+//! old data serving and is reported in `health` until a later load succeeds. One
+//! reload runs at a time; asking while one runs joins it.
+//!
+//! `--watch` polls the fingerprints of the extract, definitions and building blocks
+//! (no data is read, and it works on network shares where change notifications do not)
+//! and reloads once a change has held still for one interval. A change whose load
+//! failed is not retried until the files change again.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::snapshot::Snapshot;
+use crate::open::Sources;
+
+/// How a reload ended: `Ok`, or the full error text.
+pub type Outcome = Result<(), Arc<str>>;
+
+/// Waits for a reload's outcome.
+pub type Pending = watch::Receiver<Option<Outcome>>;
+
+/// The state of reloading, as `health` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ReloadStatus {
+    /// Whether new data is being loaded now.
+    pub running: bool,
+    /// When the running reload started (RFC 3339, UTC).
+    pub started_at: Option<String>,
+    /// Whether the server watches its folders for new deliveries (`--watch`).
+    pub watching: bool,
+    /// The last reload that failed, unless one succeeded since; the data loaded before
+    /// it is still being served.
+    pub last_error: Option<ReloadFailure>,
+}
+
+/// A failed reload.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ReloadFailure {
+    /// When it failed (RFC 3339, UTC).
+    pub at: String,
+    /// What failed and where, without the values of offending rows (`health` needs no
+    /// token); the full report is in the log and in the answer to the reload request.
+    pub message: String,
+}
+
+/// The server was started without folders to load from (a library user built it
+/// from an opened project).
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("this server was started from an opened project, without folders to reload from")]
+pub struct NotReloadable;
+
+/// The reloading of one server.
+pub(super) struct Reloads {
+    sources: Option<Sources>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    running: Option<(DateTime<Utc>, Pending)>,
+    watching: bool,
+    last_error: Option<ReloadFailure>,
+    /// The inputs' fingerprint when the last load failed: `--watch` waits for a change.
+    failed_inputs: Option<String>,
+}
+
+impl Reloads {
+    pub(super) fn new(sources: Option<Sources>) -> Reloads {
+        Reloads {
+            sources,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // Nothing in the state can be left half-updated by a panic: use it as it is.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl AppState {
+    /// Starts loading the sources again, or joins the reload that is running. The
+    /// returned receiver gets the outcome (see [`finished`]).
+    pub fn reload(&self) -> Result<Pending, NotReloadable> {
+        let reloads = &self.inner.reloads;
+        let sources = reloads.sources.clone().ok_or(NotReloadable)?;
+        let mut state = reloads.state();
+        if let Some((_, pending)) = &state.running {
+            return Ok(pending.clone());
+        }
+        let (done, pending) = watch::channel(None);
+        state.running = Some((Utc::now(), pending.clone()));
+        drop(state);
+        let server = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("wirkung-reload".into())
+            .spawn(move || server.load_and_swap(&sources, &done));
+        if let Err(e) = spawned {
+            let message = format!("cannot start a thread to load on: {e}");
+            self.finish(Some(message.clone()), None);
+            return Ok(watch::channel(Some(Err(message.into()))).1);
+        }
+        Ok(pending)
+    }
+
+    /// What `health` shows about reloading.
+    pub fn reload_status(&self) -> ReloadStatus {
+        let state = self.inner.reloads.state();
+        ReloadStatus {
+            running: state.running.is_some(),
+            started_at: state.running.as_ref().map(|(at, _)| rfc3339(*at)),
+            watching: state.watching,
+            last_error: state.last_error.clone(),
+        }
+    }
+
+    /// Polls the sources every `every` and reloads after a change that held still for
+    /// one interval. Runs until the returned task is aborted or the runtime ends.
+    pub fn watch(&self, every: Duration) -> Result<JoinHandle<()>, NotReloadable> {
+        let sources = self.inner.reloads.sources.clone().ok_or(NotReloadable)?;
+        self.inner.reloads.state().watching = true;
+        let server = self.clone();
+        Ok(tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(every);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut previous: Option<String> = None;
+            let mut unreadable: Option<String> = None;
+            loop {
+                ticker.tick().await;
+                let s = sources.clone();
+                let now = match tokio::task::spawn_blocking(move || s.fingerprints()).await {
+                    Ok(Ok(f)) => f.all,
+                    Ok(Err((path, e))) => {
+                        // A delivery may remove and recreate a folder: say so once.
+                        let why = format!("{}: {e}", path.display());
+                        if unreadable.as_ref() != Some(&why) {
+                            tracing::warn!(reason = %why, "watch: cannot read the sources; still serving the data loaded before");
+                            unreadable = Some(why);
+                        }
+                        previous = None;
+                        continue;
+                    }
+                    Err(_) => continue,
+                };
+                unreadable = None;
+                let settled = previous.as_ref() == Some(&now);
+                previous = Some(now.clone());
+                let failed = server.inner.reloads.state().failed_inputs.clone();
+                if !settled || now == server.snapshot().inputs || failed == Some(now) {
+                    continue;
+                }
+                tracing::info!("watch: the sources changed; reloading");
+                if let Ok(pending) = server.reload() {
+                    let _ = finished(pending).await;
+                }
+            }
+        }))
+    }
+
+    /// Runs on the reload thread: loads on a runtime of its own, swaps on success, and
+    /// records the outcome.
+    fn load_and_swap(&self, sources: &Sources, done: &watch::Sender<Option<Outcome>>) {
+        let loaded = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
+                .thread_name("wirkung-load")
+                .enable_all()
+                .build()
+                .map_err(|e| Failed::plain(format!("cannot start a runtime to load on: {e}")))?;
+            runtime
+                .block_on(Snapshot::load(sources))
+                .map_err(|e| Failed {
+                    full: e.to_string(),
+                    summary: e.summary(),
+                })
+        }))
+        .unwrap_or_else(|_| {
+            Err(Failed::plain(
+                "loading panicked (a bug; the log has the message)".into(),
+            ))
+        });
+        let outcome = match loaded {
+            Ok(snapshot) => {
+                tracing::info!(
+                    version = %snapshot.version,
+                    indicators = snapshot.project.engine.catalogue().all().len(),
+                    "reload: new data is being served"
+                );
+                let old = self.install(snapshot);
+                self.finish(None, None);
+                // The old data is freed here, off the serving threads, unless requests
+                // still hold it; the last of them frees it.
+                drop(old);
+                Ok(())
+            }
+            Err(failed) => {
+                tracing::error!(error = %failed.full, "reload failed; still serving the data loaded before");
+                let inputs = sources.fingerprints().ok().map(|f| f.all);
+                self.finish(Some(failed.summary), inputs);
+                Err(failed.full.into())
+            }
+        };
+        // The receivers may all be gone (the asker hung up): nothing to tell then.
+        let _ = done.send(Some(outcome));
+    }
+
+    /// Ends the running reload: clears the last error on success (`failure: None`),
+    /// records it otherwise.
+    fn finish(&self, failure: Option<String>, failed_inputs: Option<String>) {
+        let mut state = self.inner.reloads.state();
+        state.running = None;
+        state.last_error = failure.map(|message| ReloadFailure {
+            at: rfc3339(Utc::now()),
+            message,
+        });
+        state.failed_inputs = failed_inputs;
+    }
+}
+
+/// A failed load: the full text for the log and the admin who asked, the summary for
+/// `health`.
+struct Failed {
+    full: String,
+    summary: String,
+}
+
+impl Failed {
+    fn plain(text: String) -> Failed {
+        Failed {
+            summary: text.clone(),
+            full: text,
+        }
+    }
+}
+
+/// Waits for the outcome of a reload.
+pub async fn finished(mut pending: Pending) -> Outcome {
+    match pending.wait_for(Option::is_some).await {
+        Ok(outcome) => outcome.clone().unwrap_or(Ok(())),
+        Err(_) => Err("the reload ended without an outcome".into()),
+    }
+}
+
+fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
