@@ -125,6 +125,16 @@ async fn broken_definitions_are_refused_with_file_field_and_reason() {
             "field `numerator.filter.single_parent`",
             "single_parent = \"yes\"",
         ),
+        (
+            "BAD5.toml",
+            SINGLE_PARENTS_U25.replace("K2AEU25", "BAD5").replacen(
+                "window = { months = 12 }",
+                "window = { months = 240 }",
+                1,
+            ),
+            "field `numerator.window`: months must be 1..=120",
+            "months = 240",
+        ),
     ];
     for (name, text, expected, marker) in cases {
         // Each refusal names the line of the offending field (or the syntax error).
@@ -279,5 +289,48 @@ fn mutated_definitions_are_accepted_or_refused_never_a_panic() {
     assert!(
         accepted > 0 && refused > 0,
         "{accepted} accepted, {refused} refused"
+    );
+}
+
+/// A definition whose window reaches further back than the extract (or that needs a
+/// missing optional table) is not refused: a young extract grows into it. The engine
+/// names it, with the reason for the last month, and logs it at load.
+#[tokio::test]
+async fn definitions_without_a_computable_month_are_named_not_refused() {
+    // 24 months, no optional table.
+    let mut f = Fixture::two_jobcenters();
+    f.person("p1", "f", "1980-05-01")
+        .benefit("p1", "J1-A", "2017-01", "2018-12", true);
+    let dir = f.written();
+    let project = crate::support::open(dir.path()).await;
+    let idle = project.engine.without_months();
+    let codes: Vec<&str> = idle.iter().map(|(d, _)| d.code.as_str()).collect();
+    // LZB needs 24 months of history: the LZB stock a year earlier (K3), or twelve
+    // months of LZB events and flows (K3E1, K3E3, K3E4), reach before 2017-01. K3E2
+    // (the LZB stock of 2018-12 alone) is computable. P3/S3 need health_events, P4/S4/S5
+    // exits, S1/S2 services_16a, S6 invitations.
+    assert_eq!(
+        codes,
+        [
+            "K3", "K3E1", "K3E3", "K3E4", "S1", "S2", "S3", "S4", "S5", "S6", "P3", "P4"
+        ]
+    );
+    let reason = |code: &str| {
+        idle.iter()
+            .find(|(d, _)| d.code == code)
+            .map(|(_, r)| r.as_str())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        reason("K3"),
+        "outside the data span: the denominator needs months 2016-01 … 2017-12, the data span is 2017-01 … 2018-12"
+    );
+    assert_eq!(
+        reason("K3E1"),
+        "outside the data span: the numerator needs months 2016-01 … 2018-12, the data span is 2017-01 … 2018-12"
+    );
+    assert_eq!(
+        reason("P3"),
+        "the optional table 'health_events' is missing from the extract (needed by the numerator)"
     );
 }

@@ -149,14 +149,49 @@ impl Engine {
         load::materialize(&ctx, &blocks).await?;
         load::check_definitions(&ctx, &blocks, &catalogue).await?;
         let units = load::units(&ctx).await?;
-        Ok(Engine {
+        let engine = Engine {
             ctx,
             span,
             blocks,
             catalogue,
             units,
             absent_tables,
-        })
+        };
+        for (def, reason) in engine.without_months() {
+            tracing::warn!(
+                indicator = %def.code,
+                file = %def.file.display(),
+                "no month of this extract can be computed: {reason}"
+            );
+        }
+        Ok(engine)
+    }
+
+    /// The definitions of which no month of the data span can be computed (a window
+    /// longer than the extract, a missing optional table), with the reason for the
+    /// span's last month. They are not refused: a young extract grows into them, and
+    /// every month asked for says why it is unavailable.
+    pub fn without_months(&self) -> Vec<(&Definition, String)> {
+        self.catalogue
+            .all()
+            .iter()
+            .filter_map(|def| {
+                let mut reasons = self.span.0.through(self.span.1).map(|t| {
+                    availability::unavailable_reason(
+                        def,
+                        &self.blocks,
+                        &self.absent_tables,
+                        self.span,
+                        t,
+                    )
+                });
+                let mut last = None;
+                for reason in &mut reasons {
+                    last = Some(reason?);
+                }
+                last.map(|reason| (def, reason))
+            })
+            .collect()
     }
 
     /// The first and last month of the data.
