@@ -1,7 +1,8 @@
 //! Random requests (issue #7, "bad requests"): paths and query strings drawn by proptest
 //! from a vocabulary of the API's own words, near-misses and garbage are thrown at every
 //! endpoint of a running server. Every answer must be 2xx, or 4xx with an RFC 9457
-//! problem that names its status; never a 5xx, a hang or a dropped connection.
+//! problem that names its status; never a 5xx, a hang or a dropped connection. Every
+//! 50th request is a reload with drawn parameters.
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -54,6 +55,20 @@ fn request() -> impl Strategy<Value = String> {
         .prop_map(|(code, endpoint, query)| format!("/api/v1/indicators/{code}{endpoint}?{query}"))
 }
 
+/// A reload request: `wait` with good and bad values, and strangers.
+fn reload() -> impl Strategy<Value = String> {
+    let pair = (
+        prop_oneof![3 => Just("wait".to_string()), 1 => key()],
+        prop_oneof![3 => prop::sample::select(vec!["true", "false"]).prop_map(str::to_string), 1 => word()],
+    );
+    prop::collection::vec(pair, 0..3).prop_map(|pairs| {
+        format!(
+            "/api/v1/reload?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    })
+}
+
 #[tokio::test]
 async fn random_requests_never_get_a_server_error() {
     let server = Server::fixture().await;
@@ -61,11 +76,19 @@ async fn random_requests_never_get_a_server_error() {
         Config::default(),
         TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
     );
-    let strategy = request();
+    let (strategy, reloads) = (request(), reload());
     let mut statuses = std::collections::BTreeMap::new();
-    for _ in 0..1500 {
-        let path = strategy.new_tree(&mut runner).unwrap().current();
-        let a = server.get(&path).await;
+    for i in 0..1500 {
+        // Every 50th request asks for a reload, so that the others also run across
+        // swaps of the data.
+        let a = if i % 50 == 0 {
+            let path = reloads.new_tree(&mut runner).unwrap().current();
+            (server.post(&path, None).await, path)
+        } else {
+            let path = strategy.new_tree(&mut runner).unwrap().current();
+            (server.get(&path).await, path)
+        };
+        let (a, path) = a;
         *statuses.entry(a.status).or_insert(0) += 1;
         assert!(
             (200..500).contains(&a.status),
