@@ -318,22 +318,34 @@ fn missing_months(benefit_months: &[RecordBatch], span: Span) -> Vec<Month> {
 
 /// First and last month of `benefit_months`.
 fn span(benefit_months: &[RecordBatch]) -> Option<Span> {
-    let days = benefit_months.iter().filter_map(|b| {
-        b.column_by_name(attribution::MONTH)?
-            .as_primitive_opt::<Date32Type>()
-            .cloned()
-    });
+    let days: Vec<_> = benefit_months
+        .iter()
+        .filter_map(|b| {
+            b.column_by_name(attribution::MONTH)?
+                .as_primitive_opt::<Date32Type>()
+        })
+        .collect();
     let (mut lo, mut hi) = (None::<i32>, None::<i32>);
-    for array in days {
-        if let Some(min) = arrow::compute::min(&array) {
+    for array in &days {
+        if let Some(min) = arrow::compute::min(*array) {
             lo = Some(lo.map_or(min, |l| l.min(min)));
         }
-        if let Some(max) = arrow::compute::max(&array) {
+        if let Some(max) = arrow::compute::max(*array) {
             hi = Some(hi.map_or(max, |h| h.max(max)));
         }
     }
+    if let (Some(first), Some(last)) = (Month::of_date32(lo?), Month::of_date32(hi?)) {
+        return Some(Span { first, last });
+    }
+    // A day outside the calendar (`not_first_of_month` refuses it, so this is the span of
+    // the rows read by a refused load): the span of the other rows, not "no rows".
+    let months = || {
+        days.iter()
+            .flat_map(|a| a.iter().flatten())
+            .filter_map(Month::of_date32)
+    };
     Some(Span {
-        first: Month::of_date32(lo?)?,
-        last: Month::of_date32(hi?)?,
+        first: months().min()?,
+        last: months().max()?,
     })
 }
