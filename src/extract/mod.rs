@@ -273,13 +273,15 @@ fn validate(
     if !missing.is_empty() {
         // A month without any row inside the span would read as a stock of zero and make
         // every window over it partial: refuse rather than compute wrong numbers.
-        let months: Vec<String> = missing.iter().map(Month::to_string).collect();
+        let within = span
+            .map(|s| format!(" ({} to {})", s.first, s.last))
+            .unwrap_or_default();
         return Err(ExtractError::Structural(vec![StructuralError::new(
             None,
             attribution::BENEFIT_MONTHS,
             Some(attribution::MONTH),
-            "rows for every month from the first to the last month of the data",
-            format!("no rows for {}", months.join(", ")),
+            format!("rows for every month from the first to the last month of the data{within}"),
+            format!("no rows for {}", runs(&missing)),
         )]));
     }
     let unattributed = attribution::count(benefit_months, |name| {
@@ -314,6 +316,28 @@ fn missing_months(benefit_months: &[RecordBatch], span: Span) -> Vec<Month> {
         .through(span.last)
         .filter(|m| !present.contains(m))
         .collect()
+}
+
+/// Ascending months as text, runs of three or more as `first to last (n months)`: one
+/// stray row in 1900 leaves 1439 empty months, which a list would spell out one by one.
+fn runs(months: &[Month]) -> String {
+    let mut parts = Vec::new();
+    let mut rest = months;
+    while let Some(&first) = rest.first() {
+        let len = rest
+            .iter()
+            .enumerate()
+            .take_while(|(i, m)| m.since(first) == *i as i32)
+            .count();
+        let last = rest[len - 1];
+        match len {
+            1 => parts.push(first.to_string()),
+            2 => parts.push(format!("{first}, {last}")),
+            n => parts.push(format!("{first} to {last} ({n} months)")),
+        }
+        rest = &rest[len..];
+    }
+    parts.join(", ")
 }
 
 /// First and last month of `benefit_months`.
