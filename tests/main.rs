@@ -10,6 +10,7 @@ mod api;
 mod cli;
 mod definitions;
 mod extension_indicators;
+mod extract_corpus;
 mod extract_edges;
 mod extract_validation;
 mod foundation_indicators;

@@ -273,13 +273,15 @@ fn validate(
     if !missing.is_empty() {
         // A month without any row inside the span would read as a stock of zero and make
         // every window over it partial: refuse rather than compute wrong numbers.
-        let months: Vec<String> = missing.iter().map(Month::to_string).collect();
+        let within = span
+            .map(|s| format!(" ({} to {})", s.first, s.last))
+            .unwrap_or_default();
         return Err(ExtractError::Structural(vec![StructuralError::new(
             None,
             attribution::BENEFIT_MONTHS,
             Some(attribution::MONTH),
-            "rows for every month from the first to the last month of the data",
-            format!("no rows for {}", months.join(", ")),
+            format!("rows for every month from the first to the last month of the data{within}"),
+            format!("no rows for {}", runs(&missing)),
         )]));
     }
     let unattributed = attribution::count(benefit_months, |name| {
@@ -316,24 +318,58 @@ fn missing_months(benefit_months: &[RecordBatch], span: Span) -> Vec<Month> {
         .collect()
 }
 
+/// Ascending months as text, runs of three or more as `first to last (n months)`: one
+/// stray row in 1900 leaves 1439 empty months, which a list would spell out one by one.
+fn runs(months: &[Month]) -> String {
+    let mut parts = Vec::new();
+    let mut rest = months;
+    while let Some(&first) = rest.first() {
+        let len = rest
+            .iter()
+            .enumerate()
+            .take_while(|(i, m)| m.since(first) == *i as i32)
+            .count();
+        let last = rest[len - 1];
+        match len {
+            1 => parts.push(first.to_string()),
+            2 => parts.push(format!("{first}, {last}")),
+            n => parts.push(format!("{first} to {last} ({n} months)")),
+        }
+        rest = &rest[len..];
+    }
+    parts.join(", ")
+}
+
 /// First and last month of `benefit_months`.
 fn span(benefit_months: &[RecordBatch]) -> Option<Span> {
-    let days = benefit_months.iter().filter_map(|b| {
-        b.column_by_name(attribution::MONTH)?
-            .as_primitive_opt::<Date32Type>()
-            .cloned()
-    });
+    let days: Vec<_> = benefit_months
+        .iter()
+        .filter_map(|b| {
+            b.column_by_name(attribution::MONTH)?
+                .as_primitive_opt::<Date32Type>()
+        })
+        .collect();
     let (mut lo, mut hi) = (None::<i32>, None::<i32>);
-    for array in days {
-        if let Some(min) = arrow::compute::min(&array) {
+    for array in &days {
+        if let Some(min) = arrow::compute::min(*array) {
             lo = Some(lo.map_or(min, |l| l.min(min)));
         }
-        if let Some(max) = arrow::compute::max(&array) {
+        if let Some(max) = arrow::compute::max(*array) {
             hi = Some(hi.map_or(max, |h| h.max(max)));
         }
     }
+    if let (Some(first), Some(last)) = (Month::of_date32(lo?), Month::of_date32(hi?)) {
+        return Some(Span { first, last });
+    }
+    // A day outside the calendar (`not_first_of_month` refuses it, so this is the span of
+    // the rows read by a refused load): the span of the other rows, not "no rows".
+    let months = || {
+        days.iter()
+            .flat_map(|a| a.iter().flatten())
+            .filter_map(Month::of_date32)
+    };
     Some(Span {
-        first: Month::of_date32(lo?)?,
-        last: Month::of_date32(hi?)?,
+        first: months().min()?,
+        last: months().max()?,
     })
 }

@@ -300,7 +300,7 @@ pub(crate) fn read_table(
             StructuralError::new(
                 Some(path.clone()),
                 table.name,
-                None,
+                undecodable_column(table, &path),
                 "a readable Parquet file",
                 format!("a file whose data cannot be decoded ({e})"),
             )
@@ -334,6 +334,33 @@ pub(crate) fn read_table(
         raw.files.push(path);
     }
     Ok(raw)
+}
+
+/// The first contract column of a file that fails to decode on its own, to name in the
+/// error: Parquet's message (e.g. "encountered non UTF-8 data") does not say which column.
+/// Only called once decoding has failed, so it may read the file again.
+fn undecodable_column(table: &'static Table, path: &Path) -> Option<&'static str> {
+    let decodes = |name: &str| {
+        let Ok(builder) = File::open(path)
+            .map_err(|e| e.to_string())
+            .and_then(|f| ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| e.to_string()))
+        else {
+            return true; // the footer was readable before: cannot tell, name no column
+        };
+        let Ok(root) = builder.schema().index_of(name) else {
+            return true;
+        };
+        let mask = ProjectionMask::roots(builder.parquet_schema(), [root]);
+        match builder.with_projection(mask).build() {
+            Ok(mut reader) => reader.all(|batch| batch.is_ok()),
+            Err(_) => false,
+        }
+    };
+    table
+        .columns
+        .iter()
+        .map(|c| c.name)
+        .find(|name| !decodes(name))
 }
 
 /// Puts a decoded batch into contract column order and contract types.

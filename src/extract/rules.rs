@@ -143,9 +143,7 @@ impl<'a> Checker<'a> {
                         .batch
                         .column_by_name(name)
                         .filter(|a| a.is_valid(row))
-                        .map(|a| {
-                            clip(array_value_to_string(a, row).unwrap_or_else(|e| format!("<{e}>")))
-                        }),
+                        .map(|a| clip(shown(a, row))),
                 })
                 .collect();
             violation.examples.push(OffendingRow {
@@ -316,6 +314,21 @@ impl<'a> Checker<'a> {
         }
         Ok(())
     }
+}
+
+/// An example value as text. A `Date32` outside chrono's calendar (a corrupt or
+/// sentinel day count, e.g. `i32::MAX`) would display as Arrow's "ERROR: Cast error…",
+/// which reads like a failure of the loader: it is shown as the day count it is.
+fn shown(array: &ArrayRef, row: usize) -> String {
+    if let Some(days) = array.as_primitive_opt::<Date32Type>()
+        && date32_to_date(days.value(row)).is_none()
+    {
+        return format!(
+            "{} days from 1970-01-01 (outside the calendar)",
+            days.value(row)
+        );
+    }
+    array_value_to_string(array, row).unwrap_or_else(|e| format!("<{e}>"))
 }
 
 /// Longest example value the report shows, in characters.

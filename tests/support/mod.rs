@@ -2,6 +2,7 @@
 //! them with the repository's own blocks and definitions.
 
 pub mod fixture;
+pub mod sample;
 
 use std::path::Path;
 
