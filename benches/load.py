@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Sustained mixed load on a loopback server, with memory watched (issue #7, "load").
 
-    python3 benches/load.py                      # the bundled sample, 30 s at 64 connections
-    python3 benches/load.py --data bench-data/persons-100000 --duration 60
+    python3 benches/load.py                      # the bundled sample, 60 s at 64 connections
+    python3 benches/load.py --data bench-data/persons-100000 --duration 120 --reloads 2
 
 Starts `wirkung serve` (release binary in $CARGO_TARGET_DIR, default
 ~/.cache/wirkung/target; build it with `cargo build --release`) on a free 127.0.0.1
@@ -12,11 +12,15 @@ indicator as `values` by district, by jobcenter and by sex over the last twelve 
 `compare` across districts and across jobcenters, and S6 `contrast`. So the load
 computes (the first time a question is seen) as well as serving kept answers, and the
 query bound, queueing and the answer cache are all exercised. While wrk runs, the
-server's resident memory is sampled every half second from /proc.
+server's resident memory is sampled every half second from /proc, and `--reloads`
+times (evenly spread) the data is reloaded with `POST /api/v1/reload`: the same
+extract, loaded again and swapped in under load, its kept answers dropped. Resident
+memory after each reload shows whether old generations are freed.
 
 Prints and writes into BENCHMARKS.md (between `<!-- load:begin -->` and
 `<!-- load:end -->`): requests, rate, latency percentiles, errors (non-2xx/3xx and
-socket errors), and memory before, at the end and at most. Exits 1 on any error.
+socket errors), memory before, at the end and at most, and each reload's time and the
+memory after it. Exits 1 on any error or failed reload.
 Standard library only, plus `wrk` (installed with apt-get when missing, as root).
 """
 
@@ -29,6 +33,8 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -82,8 +88,10 @@ end
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(ROOT / "sample-data"), help="extract folder")
-    ap.add_argument("--duration", type=int, default=30, help="seconds of load")
+    ap.add_argument("--duration", type=int, default=60, help="seconds of load")
     ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--reloads", type=int, default=3,
+                    help="reloads of the data during the load (evenly spread)")
     ap.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
     args = ap.parse_args()
     wirkung = run.target_dir() / "release" / "wirkung"
@@ -115,14 +123,36 @@ def main() -> None:
                     if value is not None:
                         samples.append(value)
 
+            reloads: list[dict] = []
+            started = time.monotonic()
+
+            def reload_during() -> None:
+                for i in range(args.reloads):
+                    at = started + (i + 1) * args.duration / (args.reloads + 1)
+                    if done.wait(max(0.0, at - time.monotonic())):
+                        return
+                    t0 = time.monotonic()
+                    req = urllib.request.Request(f"{base}/reload", method="POST")
+                    try:
+                        with urllib.request.urlopen(req, timeout=1800) as resp:
+                            status = resp.status
+                    except urllib.error.HTTPError as e:
+                        status = e.code
+                    reloads.append({"status": status,
+                                    "seconds": round(time.monotonic() - t0, 2),
+                                    "rss_after_mib": rss_mib(proc.pid)})
+
             watcher = threading.Thread(target=sample, daemon=True)
             watcher.start()
+            reloader = threading.Thread(target=reload_during, daemon=True)
+            reloader.start()
             print(f"{len(paths)} distinct questions, {args.connections} connections, "
                   f"{args.duration} s …", flush=True)
             out = subprocess.run(
                 [wrk, "-t2", f"-c{args.connections}", f"-d{args.duration}s", "--timeout",
                  "30s", "--latency", "-s", str(script), f"http://127.0.0.1:{port}"],
                 capture_output=True, text=True)
+            reloader.join()
             done.set()
             watcher.join()
             if out.returncode != 0:
@@ -138,11 +168,13 @@ def main() -> None:
         "connections": args.connections, "duration_s": args.duration,
         "rss_before_mib": before, "rss_after_mib": after,
         "rss_max_during_mib": max(samples, default=None), "peak_mib": peak,
+        "reloads": reloads,
     }
     print(json.dumps(result, indent=1))
     if not args.no_write:
         write(result)
-    sys.exit(1 if result["errors"] else 0)
+    failed_reloads = [r for r in reloads if r["status"] != 200]
+    sys.exit(1 if result["errors"] or failed_reloads else 0)
 
 
 def write(r: dict) -> None:
@@ -160,6 +192,10 @@ def write(r: dict) -> None:
         f"{r['p90_ms']:.1f} | {r['p99_ms']:.1f} | {r['non_2xx_3xx']} | "
         f"{sum(r['socket_errors'].values())} | {mib(r['rss_before_mib'])} | "
         f"{mib(r['rss_after_mib'])} | {mib(r['rss_max_during_mib'])} | {mib(r['peak_mib'])} |",
+        "",
+        f"Reloads during the load (`POST /api/v1/reload`, the same extract): "
+        + ("; ".join(f"{x['status']} in {x['seconds']:.1f} s, RSS after {mib(x['rss_after_mib'])} MiB"
+                     for x in r["reloads"]) or "none") + ".",
         "", END])
     text = run.BENCHMARKS.read_text()
     if BEGIN in text and END in text:

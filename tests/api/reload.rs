@@ -429,3 +429,25 @@ async fn watch_reloads_a_delivery_once_it_holds_still_and_keeps_the_old_on_failu
     assert!(h["reload"]["last_error"].is_null(), "{h}");
     server.stop().await;
 }
+
+/// The server keeps no reference to data it no longer serves: once a reload has
+/// swapped, the old snapshot is freed as soon as the last request holding it is done.
+#[tokio::test]
+async fn the_old_snapshot_is_freed_after_the_swap() {
+    use wirkung::api::AppState;
+    use wirkung::api::reload::finished;
+    use wirkung::api::snapshot::Snapshot;
+
+    let deliveries = Deliveries::new();
+    let sources = sources(&deliveries.current());
+    let snapshot = Snapshot::load(&sources).await.unwrap();
+    let state = AppState::new(snapshot, Some(sources), None, Limits::default());
+    let held = state.snapshot(); // a request in flight
+    let old = Arc::downgrade(&held);
+    deliveries.point_at("b");
+    finished(state.reload().unwrap()).await.unwrap();
+    assert!(!Arc::ptr_eq(&held, &state.snapshot()), "swapped");
+    assert!(old.upgrade().is_some(), "the request still answers from the old data");
+    drop(held);
+    assert!(old.upgrade().is_none(), "nothing else holds the old data");
+}
