@@ -447,7 +447,10 @@ async fn the_old_snapshot_is_freed_after_the_swap() {
     deliveries.point_at("b");
     finished(state.reload().unwrap()).await.unwrap();
     assert!(!Arc::ptr_eq(&held, &state.snapshot()), "swapped");
-    assert!(old.upgrade().is_some(), "the request still answers from the old data");
+    assert!(
+        old.upgrade().is_some(),
+        "the request still answers from the old data"
+    );
     drop(held);
     assert!(old.upgrade().is_none(), "nothing else holds the old data");
 }
