@@ -10,7 +10,6 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::time::Duration;
 
 use crate::api::auth::Keys;
-use crate::api::snapshot::LoadError;
 use crate::api::{AppState, Limits, Snapshot, server};
 use crate::compare::CompareRequest;
 use crate::contrast::ContrastRequest;
@@ -484,7 +483,6 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let sources = args.sources.sources(&args.data);
     let snapshot = match Snapshot::load(&sources).await {
         Ok(s) => s,
-        Err(LoadError::Open(e)) => return fail_open(e),
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(1);

@@ -30,7 +30,7 @@ use crate::engine::Unit;
 pub enum Role {
     /// Read indicators.
     Reader,
-    /// Read, and administer the server (reload, once it exists).
+    /// Read, and administer the server (`POST /api/v1/reload`).
     Admin,
 }
 

@@ -177,7 +177,8 @@ fn health_of(state: &AppState) -> Health {
         (status = 401, description = "Missing or unknown token", body = Problem, content_type = MEDIA_TYPE),
         (status = 403, description = "The caller's role is not `admin`", body = Problem, content_type = MEDIA_TYPE),
         (status = 409, description = "The server has no folders to reload from", body = Problem, content_type = MEDIA_TYPE),
-        (status = 422, description = "The new data was refused (the detail says why); the old data is still served", body = Problem, content_type = MEDIA_TYPE)))]
+        (status = 422, description = "The new data was refused (the detail says why); the old data is still served", body = Problem, content_type = MEDIA_TYPE),
+        (status = 503, description = "The server began to shut down while waiting", body = Problem, content_type = MEDIA_TYPE)))]
 pub async fn reload(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -209,7 +210,18 @@ pub async fn reload(
     if !wait {
         return Ok((StatusCode::ACCEPTED, Json(health_of(&state))).into_response());
     }
-    match finished(pending).await {
+    let outcome = tokio::select! {
+        outcome = finished(pending) => outcome,
+        () = state.shutting_down() => {
+            return Err(Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "shutting-down",
+                "Shutting down",
+                "the server is shutting down; the reload was abandoned",
+            ));
+        }
+    };
+    match outcome {
         Ok(()) => Ok(Json(health_of(&state)).into_response()),
         Err(why) => {
             let old = state.snapshot();

@@ -142,9 +142,10 @@ impl AppState {
 
     /// The kept answer to `question` (a normalised description of endpoint, request and
     /// rendering) over `snapshot`, or computes it with `answer` and keeps it if it
-    /// succeeds. The key includes the snapshot's generation, so answers never outlive
-    /// their data (nor their definitions) even if one computed on the old data
-    /// finishes after a swap.
+    /// succeeds. The key includes the snapshot's generation, so no answer is served
+    /// from other data (or definitions) than the asker's: one computed on the old data
+    /// that finishes after a swap is kept under the old generation, where no one asks,
+    /// until it is evicted.
     pub async fn answer(
         &self,
         snapshot: &Snapshot,

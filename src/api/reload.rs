@@ -9,8 +9,10 @@
 //!
 //! `--watch` polls the fingerprints of the extract, definitions and building blocks
 //! (no data is read, and it works on network shares where change notifications do not)
-//! and reloads once a change has held still for one interval. A change whose load
-//! failed is not retried until the files change again.
+//! and reloads once a change has held still for one interval. Inputs that were read and
+//! refused are not tried again until the files change; a load that failed because the
+//! files changed while being read (or could not be read) is tried again once they hold
+//! still.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -51,8 +53,9 @@ pub struct ReloadStatus {
 pub struct ReloadFailure {
     /// When it failed (RFC 3339, UTC).
     pub at: String,
-    /// What failed and where, without the values of offending rows (`health` needs no
-    /// token); the full report is in the log and in the answer to the reload request.
+    /// What failed and where, without any value from the data (`health` needs no
+    /// token; see [`super::snapshot::LoadError::summary`]); the full text is in the log
+    /// and in the answer to the reload request.
     pub message: String,
 }
 
@@ -66,6 +69,8 @@ pub struct NotReloadable;
 pub(super) struct Reloads {
     sources: Option<Sources>,
     state: Mutex<State>,
+    /// Becomes `true` when the server begins to shut down.
+    stopping: watch::Sender<bool>,
 }
 
 #[derive(Default)]
@@ -82,6 +87,7 @@ impl Reloads {
         Reloads {
             sources,
             state: Mutex::new(State::default()),
+            stopping: watch::channel(false).0,
         }
     }
 
@@ -104,16 +110,32 @@ impl AppState {
         let (done, pending) = watch::channel(None);
         state.running = Some((Utc::now(), pending.clone()));
         drop(state);
-        let server = self.clone();
+        let done = Arc::new(done);
+        let (server, tell) = (self.clone(), Arc::clone(&done));
         let spawned = std::thread::Builder::new()
             .name("wirkung-reload".into())
-            .spawn(move || server.load_and_swap(&sources, &done));
+            .spawn(move || server.load_and_swap(&sources, &tell));
         if let Err(e) = spawned {
             let message = format!("cannot start a thread to load on: {e}");
             self.finish(Some(message.clone()), None);
-            return Ok(watch::channel(Some(Err(message.into()))).1);
+            // Those who joined meanwhile learn why, too.
+            done.send_replace(Some(Err(message.into())));
         }
         Ok(pending)
+    }
+
+    /// Tells a reload request that waits for its outcome that the server is shutting
+    /// down: a graceful shutdown finishes the requests in flight and should not wait
+    /// for a whole load (the loading thread ends with the process).
+    pub fn begin_shutdown(&self) {
+        self.inner.reloads.stopping.send_replace(true);
+    }
+
+    /// Completes once [`AppState::begin_shutdown`] was called.
+    pub async fn shutting_down(&self) {
+        let mut stopping = self.inner.reloads.stopping.subscribe();
+        // Err only if the sender is gone, which it is not while `self` lives.
+        let _ = stopping.wait_for(|s| *s).await;
     }
 
     /// What `health` shows about reloading.
@@ -185,6 +207,7 @@ impl AppState {
                 .map_err(|e| Failed {
                     full: e.to_string(),
                     summary: e.summary(),
+                    inputs: e.refused_inputs().map(str::to_string),
                 })
         }))
         .unwrap_or_else(|_| {
@@ -192,7 +215,7 @@ impl AppState {
                 "loading panicked (a bug; the log has the message)".into(),
             ))
         });
-        let outcome = match loaded {
+        match loaded {
             Ok(snapshot) => {
                 tracing::info!(
                     version = %snapshot.version,
@@ -201,40 +224,41 @@ impl AppState {
                 );
                 let old = self.install(snapshot);
                 self.finish(None, None);
-                // The old data is freed here, off the serving threads, unless requests
-                // still hold it; the last of them frees it.
+                // The receivers may all be gone (the asker hung up): nothing to tell.
+                let _ = done.send(Some(Ok(())));
+                // The old data is freed here, off the serving threads and after the
+                // asker was told, unless requests still hold it; the last of them
+                // frees it.
                 drop(old);
-                Ok(())
             }
             Err(failed) => {
                 tracing::error!(error = %failed.full, "reload failed; still serving the data loaded before");
-                let inputs = sources.fingerprints().ok().map(|f| f.all);
-                self.finish(Some(failed.summary), inputs);
-                Err(failed.full.into())
+                self.finish(Some(failed.summary), failed.inputs);
+                let _ = done.send(Some(Err(failed.full.into())));
             }
-        };
-        // The receivers may all be gone (the asker hung up): nothing to tell then.
-        let _ = done.send(Some(outcome));
+        }
     }
 
     /// Ends the running reload: clears the last error on success (`failure: None`),
-    /// records it otherwise.
-    fn finish(&self, failure: Option<String>, failed_inputs: Option<String>) {
+    /// records it otherwise, with the fingerprint of the inputs refused (if the
+    /// refusal is theirs).
+    fn finish(&self, failure: Option<String>, refused_inputs: Option<String>) {
         let mut state = self.inner.reloads.state();
         state.running = None;
         state.last_error = failure.map(|message| ReloadFailure {
             at: rfc3339(Utc::now()),
             message,
         });
-        state.failed_inputs = failed_inputs;
+        state.failed_inputs = refused_inputs;
     }
 }
 
 /// A failed load: the full text for the log and the admin who asked, the summary for
-/// `health`.
+/// `health`, and the fingerprint of the refused inputs.
 struct Failed {
     full: String,
     summary: String,
+    inputs: Option<String>,
 }
 
 impl Failed {
@@ -242,6 +266,7 @@ impl Failed {
         Failed {
             summary: text.clone(),
             full: text,
+            inputs: None,
         }
     }
 }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
+use crate::engine::EngineError;
 use crate::extract::ExtractError;
 use crate::open::{OpenError, Project, Sources};
 
@@ -19,7 +20,8 @@ pub struct Snapshot {
     pub loaded_at: DateTime<Utc>,
     /// Identifies the extract's files (see [`crate::open::fingerprint`]).
     pub version: String,
-    /// Identifies everything the load read: extract, definitions and building blocks.
+    /// Identifies everything the load read: extract, definitions and building blocks
+    /// (for a snapshot made with [`Snapshot::new`], the extract's version).
     pub inputs: String,
     /// Counts the snapshots a server has served, from 1; set when it is installed.
     pub(crate) generation: u64,
@@ -37,8 +39,13 @@ pub enum LoadError {
         source: std::io::Error,
     },
     /// The extract, the building blocks or the definitions were refused.
-    #[error("{0}")]
-    Open(#[from] OpenError),
+    #[error("{source}")]
+    Open {
+        /// Why.
+        source: OpenError,
+        /// Fingerprint of all inputs the refused load read.
+        inputs: String,
+    },
     /// The files changed while they were being read.
     #[error(
         "the files changed while they were being loaded (fingerprint {before} before, {after} after); load again once the delivery is complete"
@@ -67,7 +74,10 @@ impl Snapshot {
     pub async fn load(sources: &Sources) -> Result<Snapshot, LoadError> {
         let unreadable = |(path, source)| LoadError::Unreadable { path, source };
         let before = sources.fingerprints().map_err(unreadable)?;
-        let project = sources.open().await?;
+        let project = sources.open().await.map_err(|source| LoadError::Open {
+            source,
+            inputs: before.all.clone(),
+        })?;
         let after = sources.fingerprints().map_err(unreadable)?;
         if after != before {
             return Err(LoadError::Changed {
@@ -86,12 +96,28 @@ impl Snapshot {
 }
 
 impl LoadError {
-    /// What failed, without the values of offending rows: for places anyone may read
-    /// (`health` needs no token). Structural errors, definitions and building blocks
-    /// are named in full; a row-rule refusal lists table, rule, columns and count.
-    pub fn summary(&self) -> String {
+    /// The fingerprint of the inputs that were read and refused, when the refusal is
+    /// theirs: `--watch` does not try them again until they change. `None` when the
+    /// files could not be read or changed while being read: worth another try.
+    pub fn refused_inputs(&self) -> Option<&str> {
         match self {
-            LoadError::Open(OpenError::Extract(ExtractError::RowRules(report))) => {
+            LoadError::Open { inputs, .. } => Some(inputs),
+            LoadError::Unreadable { .. } | LoadError::Changed { .. } => None,
+        }
+    }
+
+    /// What failed, without any value from the data: for places anyone may read
+    /// (`health` needs no token). Only errors known to hold names and no data are
+    /// given in full (structural errors, definitions, building-block headers, missing
+    /// folders); a row-rule refusal lists table, rule, columns and count; an error
+    /// raised while computing (whose text may quote a value) names only where.
+    pub fn summary(&self) -> String {
+        let Self::Open { source, .. } = self else {
+            return self.to_string();
+        };
+        let see = "details in the server log and in the answer to the reload request";
+        match source {
+            OpenError::Extract(ExtractError::RowRules(report)) => {
                 let rules: Vec<String> = report
                     .violations()
                     .map(|(table, v)| {
@@ -109,7 +135,59 @@ impl LoadError {
                     rules.join("; ")
                 )
             }
-            other => other.to_string(),
+            OpenError::Extract(ExtractError::Arrow { table, .. }) => {
+                format!("checking table `{table}` failed ({see})")
+            }
+            OpenError::Engine(EngineError::Block { file, .. }) => {
+                format!(
+                    "building block {}: computing it failed ({see})",
+                    file.display()
+                )
+            }
+            OpenError::Engine(
+                EngineError::Blocks(_) | EngineError::Definitions(_) | EngineError::EmptyExtract,
+            )
+            | OpenError::Extract(_)
+            | OpenError::Blocks(_)
+            | OpenError::Definitions(_) => source.to_string(),
+            OpenError::Engine(_) => format!("computing the building blocks failed ({see})"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_never_quote_what_a_computation_saw() {
+        let cast = "Cast error: Cannot cast string 'geheim' to value of Int32 type";
+        let open = |source| LoadError::Open {
+            source,
+            inputs: "f".into(),
+        };
+        let block = open(OpenError::Engine(EngineError::Block {
+            file: "queries/stock.sql".into(),
+            reason: cast.into(),
+        }));
+        assert!(
+            block.to_string().contains("geheim"),
+            "the full text keeps it"
+        );
+        assert_eq!(
+            block.summary(),
+            "building block queries/stock.sql: computing it failed (details in the server log and in the answer to the reload request)"
+        );
+        let query = open(OpenError::Engine(EngineError::Query(
+            datafusion::error::DataFusionError::Execution(cast.into()),
+        )));
+        assert!(!query.summary().contains("geheim"), "{}", query.summary());
+        assert_eq!(query.refused_inputs(), Some("f"));
+        let changed = LoadError::Changed {
+            before: "a".into(),
+            after: "b".into(),
+        };
+        assert_eq!(changed.refused_inputs(), None);
+        assert_eq!(changed.summary(), changed.to_string());
     }
 }

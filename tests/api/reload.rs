@@ -191,7 +191,7 @@ async fn a_reload_under_concurrent_requests_never_mixes_two_extracts() {
     let h = health(&server).await;
     assert_eq!(h["data"]["version"], version_b.as_str());
     assert_eq!(h["reload"]["running"], false);
-    assert!(h["reload"]["last_error"].is_null());
+    assert_eq!(h["reload"].get("last_error"), Some(&Value::Null));
     Arc::into_inner(server).unwrap().stop().await;
 }
 
@@ -273,6 +273,7 @@ async fn a_refused_extract_or_definition_leaves_the_old_data_serving() {
         "{message}"
     );
     assert!(!message.contains("geheim"), "{message}");
+    assert!(!message.contains("J1-A-x"), "{message}");
     assert_eq!(
         answers(&server).await,
         (version_a.clone(), answers_a.clone())
@@ -307,7 +308,7 @@ async fn a_refused_extract_or_definition_leaves_the_old_data_serving() {
     assert_eq!(reloaded.status, 200, "{}", reloaded.body);
     let h = reloaded.json();
     assert_eq!(h["data"]["version"], version_a.as_str());
-    assert!(h["reload"]["last_error"].is_null(), "{h}");
+    assert_eq!(h["reload"].get("last_error"), Some(&Value::Null), "{h}");
     assert_eq!(answers(&server).await, (version_a, answers_a));
     server.stop().await;
 }
@@ -364,8 +365,8 @@ async fn reloading_needs_the_admin_role_and_can_answer_at_once() {
         h["reload"]["running"] == false && h["data"]["version"] == version_b.as_str()
     })
     .await;
-    assert!(h["reload"]["started_at"].is_null());
-    assert!(h["reload"]["last_error"].is_null());
+    assert_eq!(h["reload"].get("started_at"), Some(&Value::Null));
+    assert_eq!(h["reload"].get("last_error"), Some(&Value::Null));
     server.stop().await;
 
     // A server built from an opened project has no folders to reload from.
@@ -420,13 +421,20 @@ async fn watch_reloads_a_delivery_once_it_holds_still_and_keeps_the_old_on_failu
     assert_eq!(h["data"]["version"], version_b.as_str());
     let message = h["reload"]["last_error"]["message"].as_str().unwrap();
     assert!(message.contains("table `invitations`"), "{message}");
+    // Refused inputs are not tried again while they stay as they are: after 25 more
+    // intervals the failure is still the one recorded (a retry takes well under a
+    // second here and would restamp it).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let later = health(&server).await;
+    assert_eq!(later["reload"]["last_error"], h["reload"]["last_error"]);
+    assert_eq!(later["reload"]["running"], false);
 
     deliveries.point_at("a");
     let h = until(&server, "the watcher loads a again", |h| {
         h["data"]["version"] == version_a.as_str()
     })
     .await;
-    assert!(h["reload"]["last_error"].is_null(), "{h}");
+    assert_eq!(h["reload"].get("last_error"), Some(&Value::Null), "{h}");
     server.stop().await;
 }
 
