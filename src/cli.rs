@@ -213,8 +213,8 @@ struct ServeArgs {
     #[arg(long, default_value_t = 100_000)]
     max_rows: usize,
     /// Longest a question may take, in seconds.
-    #[arg(long, default_value_t = 30.0)]
-    query_timeout: f64,
+    #[arg(long, default_value = "30", value_parser = seconds)]
+    query_timeout: Duration,
     /// MiB of finished answers kept for repeated questions (0 switches the cache off).
     #[arg(long, default_value_t = 256)]
     answer_cache_mb: u64,
@@ -223,8 +223,8 @@ struct ServeArgs {
     #[arg(long)]
     watch: bool,
     /// Seconds between two looks at the folders under --watch.
-    #[arg(long, default_value_t = 30.0, requires = "watch")]
-    watch_interval: f64,
+    #[arg(long, default_value = "30", value_parser = seconds, requires = "watch")]
+    watch_interval: Duration,
 }
 
 impl SourceArgs {
@@ -244,6 +244,15 @@ impl SourceArgs {
     async fn open(&self, data: &std::path::Path) -> Result<Project, OpenError> {
         self.sources(data).open().await
     }
+}
+
+/// A number of seconds above 0 and at most a day.
+fn seconds(s: &str) -> Result<Duration, String> {
+    s.parse::<f64>()
+        .ok()
+        .and_then(|x| Duration::try_from_secs_f64(x).ok())
+        .filter(|d| !d.is_zero() && *d <= Duration::from_secs(86_400))
+        .ok_or_else(|| format!("'{s}' is not a number of seconds above 0 and at most 86400"))
 }
 
 fn parse_filter(s: &str) -> Result<(String, String), String> {
@@ -462,24 +471,6 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let query_timeout = match Duration::try_from_secs_f64(args.query_timeout) {
-        Ok(d) if !d.is_zero() && d <= Duration::from_secs(86_400) => d,
-        _ => {
-            eprintln!(
-                "error: --query-timeout must be a number of seconds above 0 and at most 86400"
-            );
-            return ExitCode::from(2);
-        }
-    };
-    let watch_interval = match Duration::try_from_secs_f64(args.watch_interval) {
-        Ok(d) if !d.is_zero() && d <= Duration::from_secs(86_400) => d,
-        _ => {
-            eprintln!(
-                "error: --watch-interval must be a number of seconds above 0 and at most 86400"
-            );
-            return ExitCode::from(2);
-        }
-    };
     let sources = args.sources.sources(&args.data);
     let snapshot = match Snapshot::load(&sources).await {
         Ok(s) => s,
@@ -501,7 +492,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let limits = Limits {
         min_count: args.min_count,
         max_rows: args.max_rows,
-        query_timeout,
+        query_timeout: args.query_timeout,
         answer_cache_bytes: args.answer_cache_mb.saturating_mul(1 << 20),
         ..Limits::default()
     };
@@ -527,11 +518,11 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let state = AppState::new(snapshot, Some(sources), keys, limits);
     if args.watch {
         // Only fails without sources, which this server has.
-        if state.watch(watch_interval).is_ok() {
+        if state.watch(args.watch_interval).is_ok() {
             eprintln!(
                 "watching {} and the definitions for changes every {} s",
                 args.data.display(),
-                watch_interval.as_secs_f64()
+                args.watch_interval.as_secs_f64()
             );
         }
     }

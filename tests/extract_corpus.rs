@@ -35,13 +35,15 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, Int32Array, RecordBatch, StringArray};
+use arrow::array::{AsArray, Int32Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Date32Type, Float64Type};
 use tempfile::TempDir;
 use wirkung::contract;
 use wirkung::extract::{Extract, ExtractError, LoadMode, Rule};
 
-use crate::support::sample::{D, Days, F, N, S, V, day, patch, retype, valid, with_column, write};
+use crate::support::sample::{
+    D, Days, F, N, S, V, day, patch, retype, texts, valid, with_column, write,
+};
 use Rule::{
     Domain, DuplicateKey, EndBeforeStart, NegativeAmount, NotFirstOfMonth, Null, UnknownReference,
 };
@@ -181,20 +183,6 @@ fn rows(extract: &Extract, table: &str) -> usize {
         .iter()
         .map(RecordBatch::num_rows)
         .sum()
-}
-
-/// Text values of a column in the loaded extract.
-fn texts(extract: &Extract, table: &str, column: &str) -> Vec<Option<String>> {
-    extract
-        .batches(table)
-        .iter()
-        .flat_map(|b| {
-            let a = b.column_by_name(column).unwrap().as_string::<i32>().clone();
-            (0..a.len())
-                .map(move |i| a.is_valid(i).then(|| a.value(i).to_string()))
-                .collect::<Vec<_>>()
-        })
-        .collect()
 }
 
 /// A copy of p1's first benefit month, for another `month` and `person`.

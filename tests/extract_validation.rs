@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, Int32Array};
+use arrow::array::{AsArray, Int32Array};
 use arrow::datatypes::{DataType, Date32Type};
 use datafusion::prelude::SessionContext;
 use tempfile::TempDir;
@@ -18,7 +18,7 @@ use wirkung::contract;
 use wirkung::extract::{Extract, ExtractError, LoadMode, QualityReport, Rule, StructuralError};
 use wirkung::month::Month;
 
-use crate::support::sample::{D, F, N, S, Sample, day, retype, valid, with_column, write};
+use crate::support::sample::{D, F, N, S, Sample, day, retype, texts, valid, with_column, write};
 
 fn structural(dir: &Path) -> Vec<StructuralError> {
     match Extract::load(dir, LoadMode::Strict) {
@@ -47,16 +47,11 @@ fn file(dir: &TempDir, name: &str) -> PathBuf {
     dir.path().join(name)
 }
 
+/// The non-null text values of a column in the loaded extract.
 fn strings(extract: &Extract, table: &str, column: &str) -> Vec<String> {
-    extract
-        .batches(table)
-        .iter()
-        .flat_map(|b| {
-            let a = b.column_by_name(column).unwrap().as_string::<i32>().clone();
-            (0..a.len())
-                .map(move |i| a.value(i).to_string())
-                .collect::<Vec<_>>()
-        })
+    texts(extract, table, column)
+        .into_iter()
+        .flatten()
         .collect()
 }
 

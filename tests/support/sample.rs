@@ -25,13 +25,16 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, BooleanArray, Date32Array, Float64Array, RecordBatch, StringArray};
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, RecordBatch, StringArray,
+};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema};
 use chrono::NaiveDate;
 use parquet::arrow::ArrowWriter;
 use tempfile::TempDir;
 use wirkung::contract::{self, ColumnType};
+use wirkung::extract::Extract;
 use wirkung::month::date_to_date32;
 
 /// A cell of a fixture row.
@@ -459,4 +462,18 @@ pub fn patch(path: &Path, from: &[u8], to: &[u8]) {
     }
     assert!(hits > 0, "{} holds no {from:?}", path.display());
     std::fs::write(path, bytes).unwrap();
+}
+
+/// Text values of a column in the loaded extract.
+pub fn texts(extract: &Extract, table: &str, column: &str) -> Vec<Option<String>> {
+    extract
+        .batches(table)
+        .iter()
+        .flat_map(|b| {
+            let a = b.column_by_name(column).unwrap().as_string::<i32>().clone();
+            (0..a.len())
+                .map(move |i| a.is_valid(i).then(|| a.value(i).to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
