@@ -486,8 +486,11 @@ async fn serve(args: ServeArgs) -> ExitCode {
         args.data.display(),
         project.engine.catalogue().all().len()
     );
-    if let Some(keys) = &keys {
-        warn_unknown_scopes(keys, project);
+    for warning in keys
+        .iter()
+        .flat_map(|k| k.unknown_scopes(project.engine.units()))
+    {
+        eprintln!("warning: {warning}");
     }
     let limits = Limits {
         min_count: args.min_count,
@@ -531,20 +534,6 @@ async fn serve(args: ServeArgs) -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(1)
-        }
-    }
-}
-
-fn warn_unknown_scopes(keys: &Keys, project: &Project) {
-    let units = project.engine.units();
-    for caller in keys.callers() {
-        for j in caller.scope.iter().flatten() {
-            if !units.iter().any(|u| &u.jobcenter_id == j) {
-                eprintln!(
-                    "warning: key '{}' is scoped to jobcenter {j}, which this extract does not hold",
-                    caller.name
-                );
-            }
         }
     }
 }

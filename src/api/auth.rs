@@ -138,6 +138,29 @@ impl Keys {
         self.by_hash.get(&hash)
     }
 
+    /// A warning for every key scoped to a jobcenter the data does not hold (checked at
+    /// start and after each reload: such a key sees nothing of that jobcenter).
+    pub fn unknown_scopes(&self, units: &[Unit]) -> Vec<String> {
+        let mut warnings: Vec<String> = self
+            .callers()
+            .flat_map(|caller| {
+                caller
+                    .scope
+                    .iter()
+                    .flatten()
+                    .filter(|j| !units.iter().any(|u| &u.jobcenter_id == *j))
+                    .map(move |j| {
+                        format!(
+                            "key '{}' is scoped to jobcenter {j}, which this extract does not hold",
+                            caller.name
+                        )
+                    })
+            })
+            .collect();
+        warnings.sort();
+        warnings
+    }
+
     /// Every key's scope, for warnings about jobcenters the extract lacks.
     pub fn callers(&self) -> impl Iterator<Item = &Caller> {
         self.by_hash.values()
@@ -294,6 +317,34 @@ mod tests {
         assert!(
             err(&entry(SECRET_SHA256, "[\"*\"]").replace("reader", "root"))
                 .contains("unknown variant")
+        );
+    }
+
+    #[test]
+    fn keys_scoped_to_jobcenters_the_data_lacks_are_named() {
+        let entry = |name: &str, hash: &str, jobcenters: &str| {
+            format!(
+                "[[keys]]\nname = \"{name}\"\ntoken_sha256 = \"{hash}\"\nrole = \"reader\"\njobcenters = {jobcenters}\n"
+            )
+        };
+        let keys = Keys::parse(
+            &[
+                entry("region", SECRET_SHA256, "[\"05515\", \"09999\"]"),
+                entry("all", &"a".repeat(64), "[\"*\"]"),
+            ]
+            .concat(),
+        )
+        .unwrap();
+        let units = [Unit {
+            district_id: "05515-01".into(),
+            district_name: "Mitte".into(),
+            jobcenter_id: "05515".into(),
+            jobcenter_name: "Münster".into(),
+            comparison_type: None,
+        }];
+        assert_eq!(
+            keys.unknown_scopes(&units),
+            ["key 'region' is scoped to jobcenter 09999, which this extract does not hold"]
         );
     }
 

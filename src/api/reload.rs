@@ -222,6 +222,11 @@ impl AppState {
                     indicators = snapshot.project.engine.catalogue().all().len(),
                     "reload: new data is being served"
                 );
+                if let Some(keys) = self.keys() {
+                    for warning in keys.unknown_scopes(snapshot.project.engine.units()) {
+                        tracing::warn!("{warning}");
+                    }
+                }
                 let old = self.install(snapshot);
                 self.finish(None, None);
                 // The receivers may all be gone (the asker hung up): nothing to tell.
