@@ -36,6 +36,8 @@ pub struct Server {
     done: Option<tokio::task::JoinHandle<()>>,
     // Keeps a fixture's folder alive as long as the server.
     _data: Option<tempfile::TempDir>,
+    /// The server's state, for what a test does beside HTTP.
+    pub state: AppState,
 }
 
 /// One answer: status, content type, headers and body.
@@ -123,6 +125,7 @@ impl Server {
     async fn run(state: AppState) -> Server {
         let keys = state.keys().is_some();
         let listener = server::bind("127.0.0.1:0", keys).await.expect("bind");
+        let kept = state.clone();
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = oneshot::channel::<()>();
         let done = tokio::spawn(async move {
@@ -139,6 +142,7 @@ impl Server {
             stop: Some(stop),
             done: Some(done),
             _data: None,
+            state: kept,
         }
     }
 

@@ -367,6 +367,19 @@ async fn reloading_needs_the_admin_role_and_can_answer_at_once() {
     .await;
     assert_eq!(h["reload"].get("started_at"), Some(&Value::Null));
     assert_eq!(h["reload"].get("last_error"), Some(&Value::Null));
+
+    // A shutdown does not wait for a reload's outcome: the waiting request is told.
+    deliveries.point_at("a");
+    server.state.begin_shutdown();
+    let p = server
+        .post("/api/v1/reload", Some(ADMIN))
+        .await
+        .problem(503, None);
+    assert_eq!(p["type"], "urn:wirkung:problem:shutting-down");
+    until(&server, "the abandoned reload ends", |h| {
+        h["reload"]["running"] == false
+    })
+    .await;
     server.stop().await;
 
     // A server built from an opened project has no folders to reload from.
@@ -439,7 +452,8 @@ async fn watch_reloads_a_delivery_once_it_holds_still_and_keeps_the_old_on_failu
 }
 
 /// The server keeps no reference to data it no longer serves: once a reload has
-/// swapped, the old snapshot is freed as soon as the last request holding it is done.
+/// swapped, the old snapshot is freed as soon as the last request holding it is done
+/// (and the reload thread, which drops its own handle after telling the outcome).
 #[tokio::test]
 async fn the_old_snapshot_is_freed_after_the_swap() {
     use wirkung::api::AppState;
@@ -460,5 +474,12 @@ async fn the_old_snapshot_is_freed_after_the_swap() {
         "the request still answers from the old data"
     );
     drop(held);
-    assert!(old.upgrade().is_none(), "nothing else holds the old data");
+    // The reload thread frees it right after telling the outcome.
+    for _ in 0..100 {
+        if old.upgrade().is_none() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the old data is still held 5 s after the swap");
 }
