@@ -179,6 +179,7 @@ async fn a_reload_under_concurrent_requests_never_mixes_two_extracts() {
             *by_version.entry(version).or_default() += 1;
         }
     }
+    eprintln!("answers by data version: {by_version:?}");
     // The last swap was to b; both deliveries were served during the run.
     assert!(
         by_version.get(&version_a).is_some_and(|n| *n > 0),
