@@ -17,13 +17,12 @@ mod keys;
 mod read;
 mod report;
 mod rules;
+mod slices;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::Date32Type;
-use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
 pub use attribution::EVENT_DATES;
@@ -33,9 +32,11 @@ pub use report::{
     UnattributedEvents, Violation,
 };
 
-use crate::contract::{TABLES, Table};
+use crate::contract::TABLES;
 use crate::month::Month;
 use read::RawTable;
+use slices::TableRows;
+pub use slices::{PERSON_ID, TableSet, slice_of};
 
 /// What loading does with rows that break a row rule.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -53,15 +54,8 @@ pub enum LoadMode {
 #[derive(Debug)]
 pub struct Extract {
     dir: PathBuf,
-    tables: Vec<LoadedTable>,
+    tables: TableSet,
     report: QualityReport,
-}
-
-#[derive(Debug)]
-struct LoadedTable {
-    table: &'static Table,
-    present: bool,
-    batches: Vec<RecordBatch>,
 }
 
 impl Extract {
@@ -110,32 +104,22 @@ impl Extract {
         self.report.span.map(|s| (s.first, s.last))
     }
 
-    /// Registers every contract table in `ctx` under its contract name and schema. An
-    /// absent optional table is registered empty, so SQL over it still plans.
+    /// Registers every contract table in `ctx` under its contract name and schema (see
+    /// [`TableSet::register`]).
     ///
     /// The tables are in-memory copies, not listing tables over the files: only the
-    /// validated (and in lenient mode quarantined) rows may be queried. Batches are
-    /// spread over the session's target partitions so scans run in parallel. They are
-    /// moved, not shared: the session holds the only reference, so deregistering a
-    /// table frees it (the engine does so once no query reads it any more).
+    /// validated (and in lenient mode quarantined) rows may be queried.
     pub fn register(&mut self, ctx: &SessionContext) -> datafusion::error::Result<()> {
-        let partitions = ctx.copied_config().target_partitions().max(1);
-        for t in &mut self.tables {
-            let batches = std::mem::take(&mut t.batches);
-            let n = partitions.min(batches.len()).max(1);
-            let mut parts = vec![Vec::new(); n];
-            for (i, batch) in batches.into_iter().enumerate() {
-                parts[i % n].push(batch);
-            }
-            let provider = MemTable::try_new(t.table.schema(), parts)?;
-            ctx.deregister_table(t.table.name)?;
-            ctx.register_table(t.table.name, Arc::new(provider))?;
-        }
-        Ok(())
+        std::mem::take(&mut self.tables).register(ctx)
     }
 
-    fn loaded(&self, table: &str) -> Option<&LoadedTable> {
-        self.tables.iter().find(|t| t.table.name == table)
+    /// Hands the validated rows over as a [`TableSet`]; the extract keeps its report.
+    pub fn take_tables(&mut self) -> TableSet {
+        std::mem::take(&mut self.tables)
+    }
+
+    fn loaded(&self, table: &str) -> Option<&TableRows> {
+        self.tables.tables.iter().find(|t| t.table.name == table)
     }
 }
 
@@ -182,7 +166,7 @@ fn validate(
     let mut reports = Vec::with_capacity(TABLES.len());
     for (table, raw) in TABLES.iter().zip(raws) {
         let Some(raw) = raw else {
-            tables.push(LoadedTable {
+            tables.push(TableRows {
                 table,
                 present: false,
                 batches: Vec::new(),
@@ -235,7 +219,7 @@ fn validate(
             files: raw.files,
             violations: checked.violations,
         });
-        tables.push(LoadedTable {
+        tables.push(TableRows {
             table,
             present: true,
             batches,
@@ -262,7 +246,7 @@ fn validate(
     drop(targets);
     let extract = Extract {
         dir: dir.to_path_buf(),
-        tables,
+        tables: TableSet { tables },
         report,
     };
     let benefit_months = extract.batches(attribution::BENEFIT_MONTHS);
