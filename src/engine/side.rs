@@ -1,10 +1,14 @@
 //! One side of a quotient as a DataFusion plan: block → filters → month map → sums.
 //!
-//! The month map is generated per request: one row `(target_month, source_month,
-//! weight)` for every reporting month and every month of its window, weight 1 for sums
-//! and 1/N for means. Joining the block on `source_month` and summing `measure × weight`
-//! by target month and breakdown computes every window, lag and year-earlier offset with
-//! one plan; months without rows simply contribute nothing, so a missing month is a zero.
+//! The month map is generated per request: one row `(target_month, source_month)` for
+//! every reporting month and every month of its window. Joining the block on
+//! `source_month` and summing the measure by target month and breakdown computes every
+//! window, lag and year-earlier offset with one plan; months without rows simply
+//! contribute nothing, so a missing month is a zero. A mean window's weight 1/N is
+//! applied once to each sum, not to every row: counts then add up exactly, in any order
+//! of rows, so an answer cannot depend on how the blocks' rows are partitioned (person
+//! slices, DataFusion's threads); a threshold of disclosure control never sees a
+//! 2.9999999 where the count is 3.
 //! User values enter the plan only as typed literals, never as SQL text.
 
 use std::collections::HashMap;
@@ -72,9 +76,10 @@ pub(super) async fn run(
     let mut group: Vec<Expr> = vec![ident("target_month")];
     group.extend(dims.iter().map(ident));
     let aggregates = vec![
-        sum(ident(&side.measure) * ident("weight")).alias("value"),
-        sum(ident(&count) * ident("weight")).alias("count"),
+        sum(ident(&side.measure)).alias("value"),
+        sum(ident(&count)).alias("count"),
     ];
+    let weight = side.window.offsets().next().map_or(1.0, |(_, w)| w);
     let batches = df.aggregate(group, aggregates)?.collect().await?;
 
     let mut sums = HashMap::new();
@@ -96,12 +101,12 @@ pub(super) async fn run(
             let value = if values.is_null(row) {
                 0.0
             } else {
-                values.value(row)
+                values.value(row) * weight
             };
             let count = if counts.is_null(row) {
                 0.0
             } else {
-                counts.value(row)
+                counts.value(row) * weight
             };
             sums.insert((month, cell), (value, count));
         }
@@ -109,25 +114,22 @@ pub(super) async fn run(
     Ok(SideSums { dims, sums })
 }
 
-/// The generated month map for a side: reporting month, month read, weight.
+/// The generated month map for a side: reporting month, month read.
 fn month_map(side: &Side, months: &[Month]) -> Result<RecordBatch, DataFusionError> {
-    let (mut target, mut source, mut weight) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut target, mut source) = (Vec::new(), Vec::new());
     for &t in months {
-        for (offset, w) in side.window.offsets() {
+        for (offset, _) in side.window.offsets() {
             target.push(t.to_date32());
             source.push(t.plus(-(offset as i32)).to_date32());
-            weight.push(w);
         }
     }
     let schema = Schema::new(vec![
         Field::new("target_month", DataType::Date32, false),
         Field::new("source_month", DataType::Date32, false),
-        Field::new("weight", DataType::Float64, false),
     ]);
     let columns: Vec<ArrayRef> = vec![
         Arc::new(Date32Array::from(target)),
         Arc::new(Date32Array::from(source)),
-        Arc::new(Float64Array::from(weight)),
     ];
     Ok(RecordBatch::try_new(Arc::new(schema), columns)?)
 }
