@@ -13,7 +13,7 @@ use crate::api::auth::Keys;
 use crate::api::{AppState, Limits, Snapshot, server};
 use crate::compare::CompareRequest;
 use crate::contrast::ContrastRequest;
-use crate::engine::{EngineError, Request};
+use crate::engine::{EngineError, MemoryBudget, Request};
 use crate::export;
 use crate::extract::{ExtractError, LoadMode};
 use crate::generate::{GenerateOptions, generate};
@@ -59,6 +59,14 @@ struct SourceArgs {
     /// Quarantine rows that break a row rule instead of refusing the extract.
     #[arg(long)]
     lenient: bool,
+    /// Memory one person slice's computation may use (e.g. 4G, 512M): the extract is cut
+    /// into as many slices by person as this needs (README, "Memory").
+    #[arg(long, default_value = "2G", value_parser = crate::engine::parse_size)]
+    memory_limit: usize,
+    /// Cut the extract into exactly this many person slices instead (results do not
+    /// depend on it; for tests and benchmarks).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    slices: Option<u16>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -238,6 +246,10 @@ impl SourceArgs {
             } else {
                 LoadMode::Strict
             },
+            budget: MemoryBudget {
+                limit: self.memory_limit,
+                slices: self.slices.map(usize::from),
+            },
         }
     }
 
@@ -357,6 +369,7 @@ async fn export_catalogue(args: CatalogueArgs) -> ExitCode {
         "open_seconds": opened.as_secs_f64(),
         "catalogue_seconds": computed.as_secs_f64(),
         "cells": rows.len(),
+        "slices": project.engine.slices(),
     });
     let written = match &args.out {
         Some(path) => std::fs::File::create(path)

@@ -8,10 +8,10 @@
 //! | module | owns |
 //! |---|---|
 //! | [`contract`] | the extract contract (`EXTRACTS.md`) as data: tables, columns, domains, keys |
-//! | [`extract`] | reading and validating a Parquet extract; the data-quality report |
+//! | [`extract`] | reading and validating a Parquet extract; the data-quality report; person slices |
 //! | [`blocks`] | the building blocks in `queries/*.sql` and their headers (no DataFusion) |
 //! | [`definition`] | the indicator definitions in `indicators/*.toml` and their checks (no DataFusion) |
-//! | [`engine`] | computing blocks once per load, compiling definitions into plans, the indicator's table where disclosure is decided, answers read from it |
+//! | [`engine`] | the memory budget; computing blocks once per load, slice by slice of persons, compiling definitions into plans, the indicator's table where disclosure is decided, answers read from it |
 //! | [`stats`] | intervals, funnel limits and tests (pure) |
 //! | [`disclosure`] | primary and secondary suppression (pure) |
 //! | [`values`] | the `values` answer and its JSON and CSV renderings |

@@ -4,19 +4,11 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::prelude::{SessionConfig, SessionContext};
-
 use crate::blocks::{BlockCatalogue, BlockError};
 use crate::contract;
 use crate::definition::{Catalogue, DefinitionError};
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Engine, EngineError, MemoryBudget};
 use crate::extract::{Extract, ExtractError, LoadMode};
-
-/// Memory DataFusion may use for queries over a loaded extract. Explicit so that a
-/// runaway query fails with a clear error instead of exhausting the machine; the
-/// extract itself is held outside this pool.
-const QUERY_MEMORY_LIMIT: usize = 8 << 30;
 
 /// Why a project cannot be opened.
 #[derive(Debug, thiserror::Error)]
@@ -52,26 +44,36 @@ impl Project {
     pub const DEFAULT_SAMPLE: &'static str = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-data");
 
     /// Loads and validates the extract, reads blocks and definitions, and computes the
-    /// blocks once.
+    /// blocks once, within the default [`MemoryBudget`].
     pub async fn open(
         data: &Path,
         indicators: &Path,
         queries: &Path,
         mode: LoadMode,
     ) -> Result<Project, OpenError> {
+        Self::open_within(data, indicators, queries, mode, MemoryBudget::default()).await
+    }
+
+    /// [`Project::open`] within `budget`: the extract's person slices are cut so that
+    /// each fits it (or as many as `budget.slices` says).
+    pub async fn open_within(
+        data: &Path,
+        indicators: &Path,
+        queries: &Path,
+        mode: LoadMode,
+        budget: MemoryBudget,
+    ) -> Result<Project, OpenError> {
         let blocks = BlockCatalogue::load(queries)?;
         let catalogue = Catalogue::load(indicators, &blocks).map_err(OpenError::Definitions)?;
-        let extract = Extract::load(data, mode)?;
+        let mut extract = Extract::load(data, mode)?;
         let span = extract.span().ok_or(EngineError::EmptyExtract)?;
-        let ctx = session()?;
-        let mut extract = extract;
-        extract.register(&ctx).map_err(EngineError::from)?;
         let absent: BTreeSet<String> = contract::TABLES
             .iter()
             .filter(|t| !extract.is_present(t.name))
             .map(|t| t.name.to_string())
             .collect();
-        let engine = Engine::build(ctx, span, absent, blocks, catalogue).await?;
+        let tables = extract.take_tables();
+        let engine = Engine::build(tables, budget, span, absent, blocks, catalogue).await?;
         Ok(Project { extract, engine })
     }
 }
@@ -87,6 +89,8 @@ pub struct Sources {
     pub queries: PathBuf,
     /// Strict or lenient validation.
     pub mode: LoadMode,
+    /// The memory budget of a load.
+    pub budget: MemoryBudget,
 }
 
 /// Fingerprints of a project's sources (see [`fingerprint`]).
@@ -102,7 +106,14 @@ pub struct Fingerprints {
 impl Sources {
     /// Opens the project (see [`Project::open`]).
     pub async fn open(&self) -> Result<Project, OpenError> {
-        Project::open(&self.data, &self.indicators, &self.queries, self.mode).await
+        Project::open_within(
+            &self.data,
+            &self.indicators,
+            &self.queries,
+            self.mode,
+            self.budget,
+        )
+        .await
     }
 
     /// Fingerprints the three folders; names the folder that cannot be read.
@@ -112,20 +123,6 @@ impl Sources {
         let all = format!("{data}{}{}", of(&self.indicators)?, of(&self.queries)?);
         Ok(Fingerprints { data, all })
     }
-}
-
-/// A DataFusion session with the settings wirkung relies on.
-pub fn session() -> Result<SessionContext, EngineError> {
-    let mut config = SessionConfig::new();
-    // Dates only, but pin the zone so that no function depends on the machine's.
-    config.options_mut().execution.time_zone = Some("UTC".into());
-    // The extract is loaded as Utf8; SQL casts to VARCHAR should give the same type, so
-    // that unions and joins in the building blocks need no coercion.
-    config.options_mut().sql_parser.map_string_types_to_utf8view = false;
-    let runtime = RuntimeEnvBuilder::new()
-        .with_memory_limit(QUERY_MEMORY_LIMIT, 1.0)
-        .build_arc()?;
-    Ok(SessionContext::new_with_config_rt(config, runtime))
 }
 
 /// Identifies the files of an extract: a SHA-256 over every file's relative path, size

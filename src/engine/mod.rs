@@ -1,13 +1,14 @@
 //! The engine: building blocks computed once per load, indicator definitions compiled
 //! into DataFusion plans, numbers out.
 //!
-//! [`Engine::build`] takes a session whose extract tables are registered, runs every
-//! query of `queries/` once in dependency order (views stay views; tables and blocks are
-//! computed and kept in memory, so every indicator that uses a block shares one
-//! computation), checks every definition against the blocks' real schemas, and collects
+//! [`Engine::build`] takes the validated extract's tables, cuts them into person slices
+//! that fit the memory budget, runs every query of `queries/` once per slice in
+//! dependency order (views stay views; tables live only while a slice is computed) and
+//! adds the slices' blocks, which are kept in memory, so every indicator that uses a
+//! block shares one computation; it then checks every definition against the blocks' real schemas, and collects
 //! the unit hierarchy. [`Engine::compute`] answers one `values` question: it plans each
 //! side of the quotient as *block → filters → join with a generated month map (target
-//! month, source month, weight) → sum by target month, district and every dimension
+//! month, source month) → sum by target month, district and every dimension
 //! the indicator accepts*, runs both sides, and lays the sums out in the indicator's
 //! table ([`cube`]: every unit level × every value and margin), where disclosure control
 //! is decided once; [`assemble`] reads the asked rows out of it (a cell without events
@@ -19,7 +20,9 @@ mod cube;
 pub mod dimensions;
 mod load;
 mod scope;
+mod session;
 mod side;
+mod slices;
 pub mod udf;
 
 use std::collections::BTreeSet;
@@ -29,10 +32,12 @@ use datafusion::prelude::SessionContext;
 
 use crate::blocks::{BlockCatalogue, BlockError};
 use crate::definition::{Catalogue, Definition, DefinitionError};
+use crate::extract::TableSet;
 use crate::month::Month;
 use crate::values::Values;
 
 pub use load::Unit;
+pub use session::{DEFAULT_MEMORY_LIMIT, MemoryBudget, WORK_BYTES_PER_ROW, parse_size};
 
 /// Why the engine cannot start or cannot answer.
 #[derive(Debug, thiserror::Error)]
@@ -132,21 +137,33 @@ pub struct Engine {
     catalogue: Catalogue,
     units: Vec<Unit>,
     absent_tables: BTreeSet<String>,
+    slices: usize,
 }
 
 impl Engine {
-    /// Computes every building block once over the tables registered in `ctx` and checks
-    /// the definitions against them. `absent_tables` are optional extract tables that
-    /// were registered empty because the extract lacks them.
+    /// Computes every building block once over `tables`, person slice by person slice
+    /// within `budget` (see [`slices`]), and checks the definitions against them.
+    /// `absent_tables` are optional extract tables that `tables` holds empty because the
+    /// extract lacks them.
     pub async fn build(
-        ctx: SessionContext,
+        tables: TableSet,
+        budget: MemoryBudget,
         span: (Month, Month),
         absent_tables: BTreeSet<String>,
         blocks: BlockCatalogue,
         catalogue: Catalogue,
     ) -> Result<Engine, EngineError> {
+        let ctx = budget.session()?;
         udf::register(&ctx);
-        load::materialize(&ctx, &blocks).await?;
+        let count = budget.slices_for(tables.person_rows());
+        tracing::info!(
+            slices = count,
+            rows = tables.person_rows(),
+            "computing the blocks"
+        );
+        tables.reference_tables().register(&ctx)?;
+        let slices = tables.into_slices(count).map_err(DataFusionError::from)?;
+        slices::materialize(&ctx, &blocks, slices, || budget.session()).await?;
         load::check_definitions(&ctx, &blocks, &catalogue).await?;
         let units = load::units(&ctx).await?;
         let engine = Engine {
@@ -156,6 +173,7 @@ impl Engine {
             catalogue,
             units,
             absent_tables,
+            slices: count,
         };
         for (def, reason) in engine.without_months() {
             tracing::warn!(
@@ -192,6 +210,11 @@ impl Engine {
                 last.map(|reason| (def, reason))
             })
             .collect()
+    }
+
+    /// How many person slices the blocks were computed in.
+    pub fn slices(&self) -> usize {
+        self.slices
     }
 
     /// The first and last month of the data.

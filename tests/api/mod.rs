@@ -238,6 +238,7 @@ pub fn sources(data: &std::path::Path) -> Sources {
         indicators: Project::DEFAULT_INDICATORS.into(),
         queries: Project::DEFAULT_QUERIES.into(),
         mode: wirkung::extract::LoadMode::Strict,
+        budget: wirkung::engine::MemoryBudget::default(),
     }
 }
 

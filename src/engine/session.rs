@@ -1,0 +1,128 @@
+//! The memory budget of a load and the DataFusion sessions it runs in: how many person
+//! slices an extract is cut into, and the settings every session relies on.
+
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use super::EngineError;
+
+/// Memory one slice's computation may use, unless `--memory-limit` says otherwise.
+pub const DEFAULT_MEMORY_LIMIT: usize = 2 << 30;
+
+/// Working memory the building blocks need per row of the person-keyed tables (mostly
+/// `benefit_months`) while a slice is computed: the window sorts of `person_months` and
+/// `flows` and the joins of `attribution` hold several copies of each row with its
+/// attributes. Measured: the load's peak above the held extract, 6.6 GiB for the
+/// 26.7 M `benefit_months` and 5.8 M other rows of 1,000,000 persons (BENCHMARKS.md),
+/// about 220 bytes per row, rounded up.
+pub const WORK_BYTES_PER_ROW: usize = 256;
+
+/// How much memory a load may use, and so how many person slices it is cut into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryBudget {
+    /// Bytes one slice's computation may use; also the limit of the session's memory
+    /// pool (DataFusion refuses a query that would need more).
+    pub limit: usize,
+    /// A fixed number of slices instead of one derived from `limit` (tests, benchmarks).
+    pub slices: Option<usize>,
+}
+
+impl Default for MemoryBudget {
+    fn default() -> Self {
+        MemoryBudget {
+            limit: DEFAULT_MEMORY_LIMIT,
+            slices: None,
+        }
+    }
+}
+
+impl MemoryBudget {
+    /// The number of slices for an extract with `person_rows` rows in its person-keyed
+    /// tables: enough that one slice's working memory fits the limit.
+    pub fn slices_for(&self, person_rows: usize) -> usize {
+        if let Some(n) = self.slices {
+            return n.max(1);
+        }
+        let work = person_rows.saturating_mul(WORK_BYTES_PER_ROW);
+        work.div_ceil(self.limit.max(1)).max(1)
+    }
+
+    /// A DataFusion session with the settings wirkung relies on and this budget as its
+    /// memory pool.
+    pub fn session(&self) -> Result<SessionContext, EngineError> {
+        let mut config = SessionConfig::new();
+        // Dates only, but pin the zone so that no function depends on the machine's.
+        config.options_mut().execution.time_zone = Some("UTC".into());
+        // The extract is loaded as Utf8; SQL casts to VARCHAR should give the same type,
+        // so that unions and joins in the building blocks need no coercion.
+        config.options_mut().sql_parser.map_string_types_to_utf8view = false;
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_limit(self.limit, 1.0)
+            .build_arc()?;
+        Ok(SessionContext::new_with_config_rt(config, runtime))
+    }
+}
+
+/// Parses a memory size: bytes, or a number with `K`, `M`, `G` or `T` (binary units,
+/// `KiB`/`KB` spellings too), e.g. `4G`, `512MiB`, `1.5G`.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a size such as 4G or 512M"))?;
+    let shift = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        "T" | "TB" | "TIB" => 40,
+        other => {
+            return Err(format!(
+                "unknown unit '{other}' in '{text}' (use K, M, G or T)"
+            ));
+        }
+    };
+    let bytes = number * (1u64 << shift) as f64;
+    if !(bytes >= 1.0 && bytes < usize::MAX as f64) {
+        return Err(format!("'{text}' is not a positive size"));
+    }
+    Ok(bytes as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slices_fit_the_limit() {
+        let budget = MemoryBudget {
+            limit: 1 << 30,
+            slices: None,
+        };
+        assert_eq!(budget.slices_for(0), 1);
+        // 4 Mi rows × 256 bytes = 1 GiB: exactly one slice; one row more needs two.
+        assert_eq!(budget.slices_for(4 << 20), 1);
+        assert_eq!(budget.slices_for((4 << 20) + 1), 2);
+        assert_eq!(budget.slices_for(40 << 20), 10);
+        let fixed = MemoryBudget {
+            slices: Some(0),
+            ..budget
+        };
+        assert_eq!(fixed.slices_for(40 << 20), 1);
+    }
+
+    #[test]
+    fn sizes_parse_with_binary_units() {
+        assert_eq!(parse_size("4G"), Ok(4 << 30));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("1.5g"), Ok(3 << 29));
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("4X").unwrap_err().contains("unknown unit"));
+        assert!(parse_size("lots").is_err());
+    }
+}
