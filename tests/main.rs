@@ -16,3 +16,4 @@ mod extract_validation;
 mod foundation_indicators;
 mod official_indicators;
 mod sample_data;
+mod slices;

@@ -18,12 +18,21 @@ pub fn m(s: &str) -> Month {
 }
 
 /// Opens a project on an extract folder with the repository's blocks and definitions.
+///
+/// In three person slices, not the one a small extract gets by default: every
+/// hand-worked fixture then also checks that slicing and adding the slices' blocks
+/// loses and doubles nothing (`slices.rs` compares one slice against many).
 pub async fn open(data: &Path) -> Project {
-    match Project::open(
+    let budget = wirkung::engine::MemoryBudget {
+        slices: Some(3),
+        ..Default::default()
+    };
+    match Project::open_within(
         data,
         Path::new(Project::DEFAULT_INDICATORS),
         Path::new(Project::DEFAULT_QUERIES),
         LoadMode::Strict,
+        budget,
     )
     .await
     {

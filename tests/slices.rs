@@ -1,0 +1,161 @@
+//! Results do not depend on the number of person slices: the same extract loaded in one
+//! slice and in many gives the same rows of every building block and the same cells of
+//! every indicator (the hand-worked fixture suites run in three slices, see
+//! `support::open`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::Float64Type;
+use arrow::util::display::array_value_to_string;
+use wirkung::blocks::BlockKind;
+use wirkung::engine::MemoryBudget;
+use wirkung::export::{self, CatalogueRow};
+use wirkung::extract::LoadMode;
+use wirkung::generate::{GenerateOptions, generate};
+use wirkung::open::Project;
+
+async fn open_in(data: &Path, slices: usize) -> Project {
+    let budget = MemoryBudget {
+        slices: Some(slices),
+        ..MemoryBudget::default()
+    };
+    let opened = Project::open_within(
+        data,
+        Path::new(Project::DEFAULT_INDICATORS),
+        Path::new(Project::DEFAULT_QUERIES),
+        LoadMode::Strict,
+        budget,
+    )
+    .await;
+    match opened {
+        Ok(p) => p,
+        Err(e) => panic!("does not open in {slices} slices: {e}"),
+    }
+}
+
+/// Every block's rows: (block, month and dimensions as text) → measures.
+async fn block_rows(p: &Project) -> BTreeMap<(String, Vec<String>), Vec<Option<f64>>> {
+    let mut rows = BTreeMap::new();
+    for spec in p.engine.blocks().in_order() {
+        if spec.kind != BlockKind::Block {
+            continue;
+        }
+        let df = p.engine.session().table(spec.name.as_str()).await.unwrap();
+        for batch in df.collect().await.unwrap() {
+            let keys = 1 + spec.dimensions.len();
+            for row in 0..batch.num_rows() {
+                let key: Vec<String> = (0..keys)
+                    .map(|c| array_value_to_string(batch.column(c), row).unwrap())
+                    .collect();
+                let measures: Vec<Option<f64>> = (keys..batch.num_columns())
+                    .map(|c| {
+                        let a = batch.column(c).as_primitive::<Float64Type>();
+                        (!a.is_null(row)).then(|| a.value(row))
+                    })
+                    .collect();
+                let previous = rows.insert((spec.name.clone(), key.clone()), measures);
+                assert!(previous.is_none(), "{}: row {key:?} twice", spec.name);
+            }
+        }
+    }
+    rows
+}
+
+/// Counts are equal exactly; sums of euro amounts up to the order of floating-point
+/// addition (relative 1e-12), which already varies with DataFusion's partitions.
+fn assert_same_measures(what: &str, a: &[Option<f64>], b: &[Option<f64>]) {
+    assert_eq!(a.len(), b.len(), "{what}");
+    for (x, y) in a.iter().zip(b) {
+        match (x, y) {
+            (Some(x), Some(y)) => assert!(
+                (x - y).abs() <= 1e-12 * x.abs().max(y.abs()),
+                "{what}: {x} against {y}"
+            ),
+            (x, y) => assert_eq!(x, y, "{what}"),
+        }
+    }
+}
+
+async fn assert_slices_agree(data: &Path, counts: &[usize], min_count: u32) {
+    let one = open_in(data, 1).await;
+    assert_eq!(one.engine.slices(), 1);
+    let blocks = block_rows(&one).await;
+    assert!(blocks.len() > 1000, "the extract fills the blocks");
+    let (first, last) = one.engine.span();
+    let months = u32::try_from(last.since(first) + 1).unwrap();
+    let cells = export::catalogue(&one.engine, months, min_count)
+        .await
+        .unwrap();
+    assert!(cells.iter().any(|c| c.value.is_some()));
+    drop(one);
+    for &n in counts {
+        let many = open_in(data, n).await;
+        assert_eq!(many.engine.slices(), n);
+        let other = block_rows(&many).await;
+        let keys: Vec<_> = blocks.keys().collect();
+        let other_keys: Vec<_> = other.keys().collect();
+        assert_eq!(keys, other_keys, "{n} slices: the same block rows");
+        for (key, measures) in &blocks {
+            assert_same_measures(&format!("{n} slices, {key:?}"), measures, &other[key]);
+        }
+        let other_cells = export::catalogue(&many.engine, months, min_count)
+            .await
+            .unwrap();
+        assert_eq!(cells.len(), other_cells.len(), "{n} slices: catalogue rows");
+        for (a, b) in cells.iter().zip(&other_cells) {
+            let what = format!(
+                "{n} slices, {} {} {} {}",
+                a.indicator, a.month, a.level, a.unit
+            );
+            let ids = |c: &CatalogueRow| {
+                (
+                    c.indicator.clone(),
+                    c.month.clone(),
+                    c.level,
+                    c.unit.clone(),
+                    c.status,
+                )
+            };
+            assert_eq!(ids(a), ids(b), "{what}");
+            assert_same_measures(
+                &what,
+                &[a.numerator, a.denominator],
+                &[b.numerator, b.denominator],
+            );
+            // The published value is rounded: a quotient that lies exactly on a rounding
+            // boundary (26.5625 to three places) may round either way with the last bit
+            // of a mean's sum, whose order of addition is not fixed (see the closing
+            // note of issue #13); anything else must agree.
+            match (a.value, b.value) {
+                (Some(x), Some(y)) => {
+                    assert!((x - y).abs() <= 0.001 + 1e-9, "{what}: {x} against {y}")
+                }
+                (x, y) => assert_eq!(x, y, "{what}"),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_sample_gives_the_same_cells_in_one_slice_and_in_many() {
+    assert_slices_agree(Path::new(Project::DEFAULT_SAMPLE), &[2, 7], 3).await;
+}
+
+#[tokio::test]
+async fn a_generated_extract_of_many_jobcenters_gives_the_same_cells_in_any_slicing() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = GenerateOptions {
+        persons: 4_000,
+        jobcenters: 12,
+        seed: 7,
+        ..GenerateOptions::sample(dir.path().to_path_buf())
+    };
+    generate(&options).unwrap();
+    // Without disclosure control: on this extract, 3 slices withhold a district cell of
+    // K2 that one slice publishes, although every block row is the same; the decision
+    // depends on the order in which the indicator's table adds its cells, an open defect
+    // named in README ("Memory") and in the closing note of issue #13.
+    assert_slices_agree(dir.path(), &[3, 16], 0).await;
+}
