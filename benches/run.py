@@ -1,30 +1,47 @@
 #!/usr/bin/env python3
-"""The benchmark harness of issue #6: one command from build to BENCHMARKS.md.
+"""The benchmark harness of issues #6 and #13: one command from build to BENCHMARKS.md.
 
     python3 benches/run.py --persons 100000 1000000
+    python3 benches/run.py --persons 5500000          # national size, 405 jobcenters
 
 For each size (persons; default 100,000), in this order:
 
 1. build, once: `cargo build --release --bins`, i.e. `wirkung` and the `scan_floor`
    binary of `benches/scan_floor.rs` (skipped with `--no-build`; the binaries
    are then taken from `$CARGO_TARGET_DIR`, default `~/.cache/wirkung/target`);
-2. generate `bench-data/persons-N/` with `wirkung generate` and clamp(N // 2500, 3, 400)
-   jobcenters (1,000,000 persons ≈ 400, national size), unless the stamp file
-   `.generated` there records the same options: cached across runs;
+2. generate `bench-data/persons-N/` with `wirkung generate` and clamp(N // 2500, 3, 405)
+   jobcenters (100,000 persons: 40; 1,000,000: 400; 5,500,000: 405, national size),
+   unless the stamp file `.generated` there records the same options: cached across
+   runs;
 3. the scan floor: the `scan_floor` binary reads every column of every
    Parquet file once and reports its own seconds (median of the runs);
 4. `wirkung catalogue --months 12 --min-count 0`: load + validate + blocks ("open") and
-   every indicator by jobcenter and district over the last 12 months, as one CSV;
-5. the DuckDB reference, `benches/reference/catalogue.py`, the same catalogue in SQL;
-6. the cross-check of 4 against 5, cell by cell, with `crosscheck.py`'s functions;
-7. a load test: `wirkung serve` on a free loopback port, then `wrk` (32 connections,
-   2 threads, `--duration` s) on K2 `values` by district over 12 months and K2
+   every indicator by jobcenter and district over the last 12 months, as one CSV, and
+   the number of person slices the load used (`--memory-limit` and `--slices` are
+   passed to it and to `wirkung serve` when given);
+5. the DuckDB reference, `benches/reference/catalogue.py`, the same catalogue in SQL,
+   with `--duckdb-memory-limit` (default 12GB) and a spill directory under the tmp
+   folder; if it fails (e.g. out of memory) the failure is recorded and the run goes on;
+6. the cross-check of 4 against 5, cell by cell, with `crosscheck.py`'s functions
+   (skipped, and said so, when the reference failed);
+7. cold questions (benches/cold.py; skipped with `--skip-cold`): `wirkung serve
+   --answer-cache-mb 0`, ready at its first 200 to the first question of
+   `benches/cold_questions.txt`; then its 200 distinct questions one at a time over one
+   connection (p50, p95, p99, max, non-200s); then `POST /api/v1/reload`, waited for, so
+   that the server's peak memory includes one reload;
+8. a load test: `wirkung serve` with the default answer cache on a free loopback port,
+   ready at `/health`; the cold questions asked twice, the second ask being a kept
+   answer (the reference of 7); then `wrk` (32 connections, 2 threads, `--duration` s;
+   left out with `--skip-load-test`) on K2 `values` by district over 12 months and K2
    `compare` across districts, both for one jobcenter's districts (Münster, what a
    controlling department asks; the target of #6), then nationally (all districts,
-   all jobcenters) to show what answers 400 times larger cost (skipped with
-   `--skip-load-test`). The server keeps finished answers per data version, so after
-   the warm-up request wrk measures answers served from that cache; the warm-up's own
-   time (computed) is reported as "first request".
+   all jobcenters) to show what answers 400 times larger cost. The server keeps
+   finished answers per data version, so after the warm-up request wrk measures
+   answers served from that cache; the warm-up's own time (computed) is reported as
+   "first request". With `--skip-cold --skip-load-test` no server runs.
+
+The targets each size is judged by are in benches/targets.py (issue #13's, and #6's
+that still stand).
 
 Times are process wall clock (start to exit, `time.perf_counter`), medians over
 `--runs` runs (default 3, 1 from 1,000,000 persons on, since one run of the large size
@@ -37,9 +54,11 @@ gracefully).
 Results go to `benches/results/persons-N.json` (raw, committed) and are rendered, every
 size present, between the `<!-- results:begin -->` and `<!-- results:end -->` markers of
 `BENCHMARKS.md`; everything outside the markers is left as written. Temporary files
-(CSV outputs, logs) are under `bench-data/tmp/persons-N/`. The exit status is 1 when a
-step failed or the cross-check found a mismatch (BENCHMARKS.md says so as well), else 0;
-a missed performance target is reported, not an error.
+(CSV outputs, logs, DuckDB's spill directory) are under `bench-data/tmp/persons-N/`.
+The exit status is 1 when a step failed, the cross-check found a mismatch, a cold
+question was not answered 200 or the reload failed (BENCHMARKS.md says so as well),
+else 0; a missed performance target is reported, not an error, and so is a failed
+DuckDB reference (the yardstick, not wirkung).
 
 Python 3.11, the standard library and the `duckdb` package (as catalogue.py).
 """
@@ -66,19 +85,23 @@ import duckdb
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benches" / "reference"))
+sys.path.insert(0, str(ROOT / "benches"))
+import cold  # noqa: E402  (the cold questions, beside this file)
 import crosscheck  # noqa: E402  (benches/reference is not a package)
+import duckdb_runs  # noqa: E402  (the reference's spill, settings and failures)
+import targets  # noqa: E402  (the targets and their verdicts, beside this file)
 
 BENCH_DATA = ROOT / "bench-data"
 RESULTS = ROOT / "benches" / "results"
 BENCHMARKS = ROOT / "BENCHMARKS.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 MONTHS = 12                  # the catalogue's last months, as issue #6 asks
-LARGE = 1_000_000            # from this size on, one run by default
+LARGE = targets.LARGE        # from this size on, one run by default
+NATIONAL_JOBCENTERS = 405    # Germany's jobcenters; the generated extract's at national size
 CONNECTIONS, THREADS = 32, 2
 # The jobcenter whose districts the load test asks for: Münster (synthetic), in every
 # generated extract (the three modelled jobcenters come first at every size).
 LOAD_JOBCENTER = "05515"
-TARGETS = {"vs_duckdb": 1.0, "vs_scan_floor": 3.0, "peak_gib": 6.0, "p99_ms": 20.0}
 TABLES = ["jobcenters", "districts", "persons", "benefit_months", "employment_starts",
           "measures", "services_16a", "health_events", "exits", "invitations"]
 STAMP = ".generated"
@@ -185,8 +208,8 @@ def prebuilt() -> tuple[Path, Path]:
 # ----------------------------------------------------------------------------- generate
 
 def jobcenters_for(persons: int) -> int:
-    """clamp(persons // 2500, 3, 400): 1,000,000 persons is about national size."""
-    return max(3, min(400, persons // 2500))
+    """clamp(persons // 2500, 3, 405): 100,000 persons 40, 1,000,000 400, national 405."""
+    return max(3, min(NATIONAL_JOBCENTERS, persons // 2500))
 
 
 def generate(wirkung: Path, persons: int, data: Path, tmp: Path) -> dict:
@@ -259,12 +282,19 @@ def scan_floor(exe: Path, data: Path, runs: int, tmp: Path) -> dict:
             "peak_mib": max(r["peak_mib"] for r in results)}
 
 
-def wirkung_catalogue(wirkung: Path, data: Path, runs: int, tmp: Path) -> dict:
-    """`wirkung catalogue`: process wall and peak, and its own open/catalogue split."""
+def wirkung_options(args) -> list[str]:
+    """`--memory-limit` and `--slices` for `wirkung catalogue` and `serve`, when given."""
+    return ((["--memory-limit", args.memory_limit] if args.memory_limit else [])
+            + (["--slices", str(args.slices)] if args.slices else []))
+
+
+def wirkung_catalogue(wirkung: Path, data: Path, runs: int, tmp: Path, args) -> dict:
+    """`wirkung catalogue`: process wall and peak, its own open/catalogue split, slices."""
     out = tmp / "wirkung.csv"
     cmd = [str(wirkung), "catalogue", "--data", str(data), "--months", str(MONTHS),
            "--min-count", "0", "--out", str(out),
-           "--indicators", str(ROOT / "indicators"), "--queries", str(ROOT / "queries")]
+           "--indicators", str(ROOT / "indicators"), "--queries", str(ROOT / "queries"),
+           *wirkung_options(args)]
     results = repeat(runs, "wirkung catalogue",
                      lambda i: run_measured(cmd, tmp / f"wirkung-catalogue-{i}"))
     reported = [json_line(r["stdout"], "wirkung catalogue") for r in results]
@@ -272,30 +302,43 @@ def wirkung_catalogue(wirkung: Path, data: Path, runs: int, tmp: Path) -> dict:
             "runs_seconds": [r["seconds"] for r in results],
             "open_seconds": statistics.median(r["open_seconds"] for r in reported),
             "catalogue_seconds": statistics.median(r["catalogue_seconds"] for r in reported),
-            "cells": reported[-1].get("cells"),
+            "cells": reported[-1].get("cells"), "slices": reported[-1].get("slices"),
+            "memory_limit": args.memory_limit, "slices_asked": args.slices,
             "peak_mib": max(r["peak_mib"] for r in results), "csv": str(out.relative_to(ROOT))}
 
 
-def duckdb_reference(data: Path, runs: int, tmp: Path) -> dict:
-    """benches/reference/catalogue.py: process wall and peak, and its own SQL time."""
-    out = tmp / "ref.csv"
+def duckdb_once(cmd: list[str], temp: Path, log: Path) -> dict:
+    """One run of catalogue.py, with the spill folder emptied first and watched."""
+    shutil.rmtree(temp, ignore_errors=True)
+    with duckdb_runs.DirPeak(temp) as spill:
+        run = run_measured(cmd, log)
+    run["spill_peak_mib"] = spill.peak_bytes / 2**20
+    return run
+
+
+def duckdb_reference(data: Path, runs: int, tmp: Path, limit: str) -> dict:
+    """benches/reference/catalogue.py: process wall and peak, its own SQL time, its
+    settings and the most it spilled; a failed run ends the step with `failed` set."""
+    out, temp = tmp / "ref.csv", tmp / "duckdb-temp"
     cmd = [sys.executable, str(ROOT / "benches" / "reference" / "catalogue.py"),
-           "--data", str(data), "--months", str(MONTHS), "--out", str(out)]
-    results = repeat(runs, "DuckDB reference",
-                     lambda i: run_measured(cmd, tmp / f"duckdb-reference-{i}"))
-    sql = []
-    for r in results:
-        found = re.search(r"SQL wall time ([\d.]+) s", r["stdout"])
+           "--data", str(data), "--months", str(MONTHS), "--out", str(out),
+           "--memory-limit", limit, "--temp-directory", str(temp)]
+    limits = {"memory_limit": limit, "temp_directory": str(temp.relative_to(ROOT))}
+    results, sql = [], []
+    for i in range(runs):
+        run = duckdb_once(cmd, temp, tmp / f"duckdb-reference-{i}")
+        if run["returncode"] != 0:
+            say(f"    run {i + 1}/{runs}: FAILED (exit {run['returncode']}) after "
+                f"{run['seconds']:.1f} s, peak {run['peak_mib']:.0f} MiB")
+            return duckdb_runs.failure(run, limits)
+        found = re.search(r"SQL wall time ([\d.]+) s", run["stdout"])
         if not found:
-            raise StepFailed(f"catalogue.py printed no SQL wall time:\n{r['stdout']}")
+            raise StepFailed(f"catalogue.py printed no SQL wall time:\n{run['stdout']}")
         sql.append(float(found.group(1)))
-    return {"seconds": statistics.median(r["seconds"] for r in results),
-            "runs_seconds": [r["seconds"] for r in results],
-            "sql_seconds": statistics.median(sql),
-            "peak_mib": max(r["peak_mib"] for r in results),
-            "notes": [line for line in results[-1]["stdout"].splitlines()
-                      if not line.startswith(tuple("0123456789"))],
-            "csv": str(out.relative_to(ROOT))}
+        say(f"    run {i + 1}/{runs}: {run['seconds']:.2f} s, peak {run['peak_mib']:.0f} MiB, "
+            f"spilled at most {run['spill_peak_mib']:.0f} MiB")
+        results.append(run)
+    return duckdb_runs.success(results, sql, limits, str(out.relative_to(ROOT)))
 
 
 def cross_check(ref_csv: str, wirkung_csv: str) -> dict:
@@ -430,50 +473,88 @@ def stop(proc: subprocess.Popen, grace: float = 60) -> float | None:
         time.sleep(0.1)
 
 
-def load_test(wirkung: Path, wrk: str, data: Path, duration: int, ready_timeout: float,
-              tmp: Path) -> dict:
-    """Serve the extract on loopback, wait for health, run wrk on values and compare."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}/api/v1"
-    log = tmp / "serve.log"
-    cmd = [str(wirkung), "serve", "--data", str(data), "--listen", f"127.0.0.1:{port}",
-           "--indicators", str(ROOT / "indicators"), "--queries", str(ROOT / "queries")]
-    result: dict = {"connections": CONNECTIONS, "threads": THREADS, "duration_s": duration}
-    with open(log, "wb") as logf:
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, cwd=ROOT)
+class Server:
+    """`wirkung serve` of an extract on a free loopback port, its output in `log`."""
+
+    def __init__(self, wirkung: Path, data: Path, log: Path, options: list[str]):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}/api/v1"
+        self.log = log
+        cmd = [str(wirkung), "serve", "--data", str(data), "--listen", f"127.0.0.1:{self.port}",
+               "--indicators", str(ROOT / "indicators"), "--queries", str(ROOT / "queries"),
+               *options]
+        self._logf = open(log, "wb")
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(cmd, stdout=self._logf, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, cwd=ROOT)
+
+    def stop(self) -> float | None:
+        """SIGTERM and wait (see `stop`); the peak RSS in MiB."""
         try:
-            health = wait_ready(proc, base, ready_timeout, log)
-            result["ready_seconds"] = time.perf_counter() - started
-            last = health["data"]["span"]["to"]
-            say(f"  server ready in {result['ready_seconds']:.1f} s; last month {last}")
-            year = f"from={month_plus(last, -11)}&to={last}"
-            # A controlling department asks for its own jobcenter's districts (the target
-            # of #6); the national variants show the cost of answers 400x larger.
-            paths = {
-                "values": f"/indicators/K2/values?{year}&by=district_id"
-                          f"&jobcenter_id={LOAD_JOBCENTER}",
-                "compare": f"/indicators/K2/compare?month={last}&across=district_id"
-                           f"&jobcenter_id={LOAD_JOBCENTER}",
-                "values_national": f"/indicators/K2/values?{year}&by=district_id",
-                "compare_national": f"/indicators/K2/compare?month={last}&across=jobcenter_id",
-            }
-            result["endpoints"] = {}
-            for name, path in paths.items():
-                _, body, first = get_json(base + path)  # warm-up, and 200 + JSON once
-                rows = len(body.get("rows", body.get("units", [])))
-                say(f"  {name}: first request {first * 1000:.0f} ms ({rows} rows); "
-                    f"wrk {duration} s …")
-                measured = run_wrk(wrk, base + path, duration)
-                say(f"    {measured['requests_per_second']:.0f} req/s, "
-                    f"p50 {measured['p50_ms']:.1f} ms, p99 {measured['p99_ms']:.1f} ms, "
-                    f"{measured['errors']} errors")
-                result["endpoints"][name] = {"path": "/api/v1" + path, "rows": rows,
-                                             "first_request_ms": first * 1000, **measured}
+            return stop(self.proc)
         finally:
-            peak = stop(proc)
-    result["peak_mib"] = peak
+            self._logf.close()
+
+
+def cold_test(wirkung: Path, data: Path, questions: list[str], args, tmp: Path) -> dict:
+    """Every cold question against a server that keeps no answers, then one reload."""
+    options = ["--answer-cache-mb", "0", *wirkung_options(args)]
+    result: dict = {"file": str(cold.QUESTIONS.relative_to(ROOT)), "answer_cache_mb": 0,
+                    "memory_limit": args.memory_limit, "slices_asked": args.slices}
+    server = Server(wirkung, data, tmp / "serve-cold.log", options)
+    try:
+        result |= cold.cold_pass(server, questions, args.ready_timeout, say)
+    except cold.ColdError as e:
+        raise StepFailed(str(e)) from e
+    finally:
+        result["peak_mib"] = server.stop()
+    say(f"  serve peak (incl. one reload): {mib(result['peak_mib'])} MiB")
+    return result
+
+
+def wrk_endpoints(wrk: str, base: str, last: str, duration: int) -> dict:
+    """wrk on K2 values and compare, for Münster's districts and nationally."""
+    year = f"from={month_plus(last, -11)}&to={last}"
+    # A controlling department asks for its own jobcenter's districts (the target of #6);
+    # the national variants show the cost of answers 400x larger.
+    paths = {
+        "values": f"/indicators/K2/values?{year}&by=district_id&jobcenter_id={LOAD_JOBCENTER}",
+        "compare": f"/indicators/K2/compare?month={last}&across=district_id"
+                   f"&jobcenter_id={LOAD_JOBCENTER}",
+        "values_national": f"/indicators/K2/values?{year}&by=district_id",
+        "compare_national": f"/indicators/K2/compare?month={last}&across=jobcenter_id",
+    }
+    endpoints = {}
+    for name, path in paths.items():
+        _, body, first = get_json(base + path)  # warm-up, and 200 + JSON once
+        rows = len(body.get("rows", body.get("units", [])))
+        say(f"  {name}: first request {first * 1000:.0f} ms ({rows} rows); wrk {duration} s …")
+        measured = run_wrk(wrk, base + path, duration)
+        say(f"    {measured['requests_per_second']:.0f} req/s, p50 {measured['p50_ms']:.1f} ms, "
+            f"p99 {measured['p99_ms']:.1f} ms, {measured['errors']} errors")
+        endpoints[name] = {"path": "/api/v1" + path, "rows": rows,
+                           "first_request_ms": first * 1000, **measured}
+    return endpoints
+
+
+def load_test(wirkung: Path, wrk: str | None, data: Path, questions: list[str] | None,
+              args, tmp: Path) -> dict:
+    """Serve with the default answer cache, wait for health; the kept pass of the cold
+    questions (when given), then wrk on values and compare (when `wrk`)."""
+    result: dict = {"connections": CONNECTIONS, "threads": THREADS,
+                    "duration_s": args.duration, "memory_limit": args.memory_limit}
+    server = Server(wirkung, data, tmp / "serve.log", wirkung_options(args))
+    try:
+        health = wait_ready(server.proc, server.base, args.ready_timeout, server.log)
+        result["ready_seconds"] = time.perf_counter() - server.started
+        last = health["data"]["span"]["to"]
+        say(f"  server ready in {result['ready_seconds']:.1f} s; last month {last}")
+        if questions:
+            result["kept"] = cold.kept_pass(server.port, questions, say)
+        if wrk is not None:
+            result["endpoints"] = wrk_endpoints(wrk, server.base, last, args.duration)
+    finally:
+        result["peak_mib"] = server.stop()
     return result
 
 
@@ -533,30 +614,6 @@ def secs(x: float | None) -> str:
     return "—" if x is None else (f"{x:.3f}" if x < 10 else f"{x:,.1f}")
 
 
-def verdicts(r: dict) -> list[tuple[str, str, bool | None]]:
-    """(target, measured, met?) for each of issue #6's targets; met is None if not measured."""
-    scan, wk, ref, load = (r.get(k) for k in ("scan_floor", "wirkung", "duckdb", "load_test"))
-    peaks = [p for p in (wk and wk["peak_mib"], load and load.get("peak_mib")) if p]
-    values = load and load.get("endpoints", {}).get("values")
-    checks = [
-        (f"wirkung / DuckDB < {TARGETS['vs_duckdb']}",
-         wk and ref and wk["seconds"] / ref["seconds"], TARGETS["vs_duckdb"], "{:.2f}"),
-        (f"wirkung / scan floor < {TARGETS['vs_scan_floor']:g}",
-         wk and scan and wk["seconds"] / scan["seconds"], TARGETS["vs_scan_floor"], "{:.2f}"),
-        (f"wirkung peak memory < {TARGETS['peak_gib']:g} GiB",
-         peaks and max(peaks) / 1024, TARGETS["peak_gib"], "{:.2f} GiB"),
-    ]
-    out = [(goal, "not measured", None) if not q else (goal, shown.format(q), q < limit)
-           for goal, q, limit, shown in checks]
-    goal = f"values p99 < {TARGETS['p99_ms']:g} ms at {CONNECTIONS} connections, no errors"
-    if values:
-        out.append((goal, f"{values['p99_ms']:.1f} ms, {values['errors']} errors",
-                    values["p99_ms"] < TARGETS["p99_ms"] and values["errors"] == 0))
-    else:
-        out.append((goal, "not measured", None))
-    return out
-
-
 def render_size(r: dict) -> list[str]:
     """The Markdown subsection of one size."""
     gen, scan, wk, ref = (r.get(k) for k in ("generate", "scan_floor", "wirkung", "duckdb"))
@@ -567,9 +624,8 @@ def render_size(r: dict) -> list[str]:
     if r.get("error"):
         lines += [f"**FAILED** at step *{r['error']['step']}*:", "", "```",
                   r["error"]["message"], "```", ""]
-    if r.get("cross_check", {}).get("mismatches"):
-        lines += [f"**FAILED: the cross-check found {r['cross_check']['mismatches']:,} "
-                  "mismatches** (below).", ""]
+    if problems(r):
+        lines += [f"**FAILED: {'; '.join(problems(r))}** (below).", ""]
     if gen:
         rows = gen.get("rows", {})
         lines += [f"Extract: {rows.get('jobcenters', 0):,} jobcenters, "
@@ -579,42 +635,87 @@ def render_size(r: dict) -> list[str]:
                   f"{', cached' if gen.get('cached') else ''}).", "",
                   "| " + " | ".join(rows) + " |", "|" + "---:|" * len(rows),
                   "| " + " | ".join(f"{n:,}" for n in rows.values()) + " |", ""]
-    base_scan = scan and scan["seconds"]
-    base_ref = ref and ref["seconds"]
+    lines += render_steps(scan, wk, ref) + render_settings(wk, ref)
+    lines += ["", targets.heading(r["persons"]), "",
+              "| issue | target | measured | verdict |", "|---|---|---|---|"]
+    for issue, goal, measured, met in targets.verdicts(r):
+        verdict = "—" if met is None else ("met" if met else "**missed**")
+        lines.append(f"| {issue} | {goal} | {measured} | {verdict} |")
+    lines += [""] + render_cross_check(r.get("cross_check"))
+    lines += cold.render(r.get("cold"), (r.get("load_test") or {}).get("kept"),
+                         wk and wk.get("open_seconds"))
+    return lines + render_load(r.get("load_test"))
+
+
+def render_steps(scan: dict | None, wk: dict | None, ref: dict | None) -> list[str]:
+    """The table of steps: seconds and peaks, with their ratios to the references."""
+    ok = ref and "seconds" in ref
+    base_scan, base_ref = scan and scan["seconds"], ok and ref["seconds"]
+    base_peak = ok and ref["peak_mib"]
 
     def row(step: str, s: float | None, peak: float | None = None) -> str:
         return (f"| {step} | {secs(s)} | {ratio(s, base_scan)} | {ratio(s, base_ref)} "
-                f"| {mib(peak)} |")
+                f"| {mib(peak)} | {ratio(peak, base_peak)} |")
 
-    lines += ["| step | seconds | × scan floor | × DuckDB | peak memory (MiB) |",
-              "|---|---:|---:|---:|---:|"]
+    lines = ["| step | seconds | × scan floor | × DuckDB | peak memory (MiB) | "
+             "peak × DuckDB |", "|---|---:|---:|---:|---:|---:|"]
     if scan:
         lines.append(row("scan floor (every column of every file, in process)",
                          scan["seconds"], scan["peak_mib"]))
     if wk:
+        slices = wk.get("slices")
         lines += [row("wirkung open (load + validate + blocks, in process)", wk["open_seconds"]),
                   row(f"wirkung catalogue ({wk['cells']:,} cells, in process)",
                       wk["catalogue_seconds"]),
-                  row("**wirkung total** (`wirkung catalogue`, process wall)", wk["seconds"],
-                      wk["peak_mib"])]
-    if ref:
+                  row("**wirkung total** (`wirkung catalogue`, process wall; "
+                      f"{'—' if slices is None else f'{slices:,}'} person slices)",
+                      wk["seconds"], wk["peak_mib"])]
+    if ok:
         lines += [row("**DuckDB total** (`catalogue.py`, process wall)", ref["seconds"],
                       ref["peak_mib"]),
                   row("DuckDB SQL (in process)", ref["sql_seconds"])]
-        if ref.get("notes"):
-            lines += ["", "DuckDB reference: " + "; ".join(ref["notes"]) + "."]
-    lines += ["", "| target (issue #6) | measured | verdict |", "|---|---|---|"]
-    for goal, measured, met in verdicts(r):
-        verdict = "—" if met is None else ("met" if met else "**missed**")
-        lines.append(f"| {goal} | {measured} | {verdict} |")
-    lines += [""] + render_cross_check(r.get("cross_check")) + render_load(r.get("load_test"))
+    elif ref and ref.get("failed"):
+        lines.append(f"| **DuckDB total**: FAILED (exit {ref['failed']['returncode']}) after "
+                     f"{secs(ref['seconds_to_failure'])} s | — | — | — "
+                     f"| {mib(ref['peak_mib'])} | — |")
     return lines
+
+
+def relative(text: str) -> str:
+    """`text` with this checkout's paths relative and this Python as `python3`."""
+    return text.replace(sys.executable, "python3").replace(f"{ROOT}/", "")
+
+
+def render_settings(wk: dict | None, ref: dict | None) -> list[str]:
+    """How wirkung and DuckDB were limited, what DuckDB spilled, and why it failed
+    (results from before issue #13 lack these: nothing is said then)."""
+    paragraphs: list[list[str]] = []
+    if wk and "slices" in wk:
+        limit = f"`--memory-limit {wk['memory_limit']}`" if wk.get("memory_limit") \
+            else "its default `--memory-limit`"
+        asked = f", `--slices {wk['slices_asked']}`" if wk.get("slices_asked") else ""
+        paragraphs.append([f"wirkung: {limit}{asked}; the load used "
+                           f"{'—' if wk.get('slices') is None else wk['slices']} person "
+                           "slices."])
+    if ref and (ref.get("settings") or ref.get("notes")):
+        spill = ref.get("spill_peak_mib")
+        settings = relative(ref.get("settings") or "settings not recorded")
+        paragraphs.append([f"DuckDB reference: {settings}"
+                           f"{'' if spill is None else f'; spilled at most {spill:,.0f} MiB'}"
+                           + "".join(f"; {n}" for n in ref.get("notes", [])) + "."])
+    if ref and ref.get("failed"):
+        paragraphs.append([f"**The DuckDB reference failed** (`{relative(ref['failed']['cmd'])}`"
+                           f", exit {ref['failed']['returncode']}); the end of its stderr:", "",
+                           "```", *map(relative, ref["failed"]["stderr_tail"]), "```"])
+    return [line for paragraph in paragraphs for line in ("", *paragraph)]
 
 
 def render_cross_check(cc: dict | None) -> list[str]:
     """The cross-check's verdict and, folded, its per-indicator counts."""
     if cc is None:
         return ["Cross-check: not run.", ""]
+    if cc.get("skipped"):
+        return [f"Cross-check: **skipped**: {cc['skipped']}.", ""]
     verdict = ("agree" if cc["mismatches"] == 0 else f"**{cc['mismatches']:,} MISMATCHES**")
     lines = [f"Cross-check against the DuckDB reference ({cc['first']} … {cc['last']}, "
              f"jobcenters and districts): {verdict}, {cc['cells']:,} cells compared.", ""]
@@ -635,8 +736,11 @@ def render_load(load: dict | None) -> list[str]:
     """The load test's table."""
     if load is None:
         return ["Load test: not run.", ""]
-    lines = [f"Load test: `wirkung serve` ready after {secs(load.get('ready_seconds'))} s, "
-             f"peak memory {mib(load.get('peak_mib'))} MiB; wrk, {load['connections']} "
+    head = (f"Load test: `wirkung serve` ready (`/health`) after "
+            f"{secs(load.get('ready_seconds'))} s, peak memory {mib(load.get('peak_mib'))} MiB")
+    if "endpoints" not in load:
+        return [head + "; wrk not run.", ""]
+    lines = [f"{head}; wrk, {load['connections']} "
              f"connections, {load['threads']} threads, {load['duration_s']} s each, after "
              "one warm-up request.", "",
              "| endpoint | req/s | p50 ms | p75 ms | p90 ms | p99 ms | requests | "
@@ -710,39 +814,83 @@ def measure_size(persons: int, runs: int, args, wirkung: Path, scan_exe: Path,
 
         step = "wirkung catalogue"
         say(f"== {persons:,} persons: wirkung catalogue")
-        wk = r["wirkung"] = wirkung_catalogue(wirkung, data, runs, tmp)
+        wk = r["wirkung"] = wirkung_catalogue(wirkung, data, runs, tmp, args)
         say(f"  median {wk['seconds']:.2f} s (open {wk['open_seconds']:.2f} s, catalogue "
             f"{wk['catalogue_seconds']:.2f} s), {wk['cells']:,} cells, "
+            f"{wk['slices'] if wk['slices'] is not None else '?'} slices, "
             f"peak {wk['peak_mib']:.0f} MiB")
 
         step = "DuckDB reference"
-        say(f"== {persons:,} persons: DuckDB reference")
-        ref = r["duckdb"] = duckdb_reference(data, runs, tmp)
-        say(f"  median {ref['seconds']:.2f} s (SQL {ref['sql_seconds']:.2f} s), "
-            f"peak {ref['peak_mib']:.0f} MiB")
+        say(f"== {persons:,} persons: DuckDB reference (memory_limit {args.duckdb_memory_limit})")
+        ref = r["duckdb"] = duckdb_reference(data, runs, tmp, args.duckdb_memory_limit)
+        say(f"  {ref['settings']}")
+        if ref.get("failed"):
+            say("  !! the DuckDB reference failed; the end of its stderr:")
+            for line in ref["failed"]["stderr_tail"]:
+                say(f"     {line}")
+        else:
+            say(f"  median {ref['seconds']:.2f} s (SQL {ref['sql_seconds']:.2f} s), "
+                f"peak {ref['peak_mib']:.0f} MiB")
 
         step = "cross-check"
         say(f"== {persons:,} persons: cross-check")
-        cc = r["cross_check"] = cross_check(ref["csv"], wk["csv"])
-        for code, i in cc["indicators"].items():
-            if i["mismatches"]:
-                say(f"  {code:6} {i['cells']:>8,} cells {i['mismatches']:>6,} mismatches")
-                for p in i["first"]:
-                    say(f"      {p}")
-        say(f"  {cc['cells']:,} cells, {cc['mismatches']:,} mismatches")
+        r["cross_check"] = check_against(ref, wk)
 
-        if wrk is not None:
+        step = "cold questions"
+        questions = None if args.skip_cold else cold.load_questions()
+        if questions:
+            say(f"== {persons:,} persons: cold questions")
+            r["cold"] = cold_test(wirkung, data, questions, args, tmp)
+
+        if questions or wrk is not None:
             step = "load test"
-            say(f"== {persons:,} persons: load test")
-            r["load_test"] = load_test(wirkung, wrk, data, args.duration, args.ready_timeout,
-                                       tmp)
+            say(f"== {persons:,} persons: load test"
+                + (" (kept answers" + (", wrk)" if wrk else ")") if questions else ""))
+            r["load_test"] = load_test(wirkung, wrk, data, questions, args, tmp)
     except StepFailed as e:
         r["error"] = {"step": step, "message": str(e)}
         say(f"!! {step} failed: {e}")
-    for goal, measured, met in verdicts(r):
+    for issue, goal, measured, met in targets.verdicts(r):
         verdict = "" if met is None else (" — met" if met else " — MISSED")
-        say(f"  {goal}: {measured}{verdict}")
+        say(f"  {issue} {goal}: {measured}{verdict}")
     return r
+
+
+def check_against(ref: dict, wk: dict) -> dict:
+    """The cross-check, or why it was skipped (the reference failed)."""
+    if ref.get("failed"):
+        say("  skipped: the DuckDB reference failed")
+        return {"skipped": f"the DuckDB reference failed (exit {ref['failed']['returncode']})"}
+    cc = cross_check(ref["csv"], wk["csv"])
+    for code, i in cc["indicators"].items():
+        if i["mismatches"]:
+            say(f"  {code:6} {i['cells']:>8,} cells {i['mismatches']:>6,} mismatches")
+            for p in i["first"]:
+                say(f"      {p}")
+    say(f"  {cc['cells']:,} cells, {cc['mismatches']:,} mismatches")
+    return cc
+
+
+def failures(r: dict) -> list[str]:
+    """What makes a size's run fail: a failed step, or one of `problems`."""
+    step = [f"step {r['error']['step']} failed"] if r.get("error") else []
+    return step + problems(r)
+
+
+def problems(r: dict) -> list[str]:
+    """Failures beside a failed step: mismatches, non-200 answers, a failed reload."""
+    out = []
+    if r.get("cross_check", {}).get("mismatches"):
+        out.append(f"{r['cross_check']['mismatches']:,} cross-check mismatches")
+    c = r.get("cold") or {}
+    if (c.get("passes") or {}).get("cold", {}).get("errors"):
+        out.append(f"{c['passes']['cold']['errors']} cold questions not answered 200")
+    if c.get("reload") and c["reload"].get("status") != 200:
+        out.append(f"the reload answered {c['reload'].get('status')}")
+    kept = (r.get("load_test") or {}).get("kept") or {}
+    if any((kept.get(k) or {}).get("errors") for k in ("first_ask", "kept")):
+        out.append("questions of the kept pass not answered 200")
+    return out
 
 
 def parse_args() -> argparse.Namespace:
@@ -757,15 +905,29 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--duration", type=int, default=15, metavar="S",
                     help="seconds of wrk per endpoint (default: 15)")
     ap.add_argument("--ready-timeout", type=float, default=1800, metavar="S",
-                    help="how long to wait for `wirkung serve` to load (default: 1800)")
+                    help="how long to wait for `wirkung serve` to load, and for its reload "
+                         "(default: 1800)")
     ap.add_argument("--no-build", action="store_true",
                     help="use the binaries already in $CARGO_TARGET_DIR instead of building")
-    ap.add_argument("--skip-load-test", action="store_true", help="no server, no wrk")
+    ap.add_argument("--skip-load-test", action="store_true",
+                    help="no wrk (the cold questions still run, see --skip-cold)")
+    ap.add_argument("--skip-cold", action="store_true",
+                    help="no cold questions and no reload (with --skip-load-test: no server)")
+    ap.add_argument("--memory-limit", metavar="SIZE",
+                    help="passed to `wirkung catalogue` and `serve` (e.g. 2G; default: "
+                         "wirkung's own)")
+    ap.add_argument("--slices", type=int, metavar="N",
+                    help="passed to `wirkung catalogue` and `serve`: exactly N person slices")
+    ap.add_argument("--duckdb-memory-limit", default="12GB", metavar="SIZE",
+                    help="DuckDB's memory_limit for the reference; it spills to "
+                         "bench-data/tmp/persons-N/duckdb-temp beyond it (default: 12GB)")
     args = ap.parse_args()
     if args.runs is not None and args.runs < 1:
         ap.error("--runs must be at least 1")
     if any(n < 1 for n in args.persons):
         ap.error("--persons must be positive")
+    if args.slices is not None and args.slices < 1:
+        ap.error("--slices must be at least 1")
     return args
 
 
@@ -783,9 +945,12 @@ def main() -> None:
         write_benchmarks()
         say(f"== {persons:,} persons: written to BENCHMARKS.md and "
             f"benches/results/persons-{persons}.json")
-        failed |= bool(r.get("error")) or bool(r.get("cross_check", {}).get("mismatches"))
+        for problem in failures(r):
+            say(f"!! {persons:,} persons: {problem}")
+            failed = True
     if failed:
-        say("FAILED: a step failed or the cross-check found mismatches (see above)")
+        say("FAILED: a step failed, the cross-check found mismatches, a cold question was "
+            "not answered 200 or the reload failed (see above)")
     sys.exit(1 if failed else 0)
 
 

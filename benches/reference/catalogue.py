@@ -8,6 +8,12 @@ not from queries/*.sql. It is the yardstick for wirkung: `crosscheck.py` compare
 two, and the SQL wall time printed here is a baseline for benchmarks.
 
     python3 benches/reference/catalogue.py --data sample-data --months 12 --out ref.csv
+    python3 benches/reference/catalogue.py ... --memory-limit 12GB --temp-directory /tmp/spill
+
+`--memory-limit` and `--temp-directory` set DuckDB's `memory_limit` and `temp_directory`
+(default: DuckDB's own, 80 % of RAM and `.tmp`), so that a large extract spills to disk
+instead of failing; the settings DuckDB then reports are printed on one line
+("DuckDB memory_limit …, temp_directory …, threads N"), which benches/run.py records.
 
 Output: one CSV row per indicator, month, level (jobcenter|district) and unit with
 numerator and denominator at full precision. Months whose value the specification
@@ -359,6 +365,26 @@ def compute(con: duckdb.DuckDBPyConnection, requests: list[tuple]) -> list[tuple
         ORDER BY code, month, level DESC, unit""").fetchall()
 
 
+def sql_text(value: str) -> str:
+    """`value` as an SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def configure(con: duckdb.DuckDBPyConnection, memory_limit: str | None,
+              temp_directory: str | None) -> str:
+    """Set memory_limit and temp_directory when given; the line saying what DuckDB uses."""
+    if memory_limit:
+        con.execute(f"SET memory_limit = {sql_text(memory_limit)}")
+    if temp_directory:
+        os.makedirs(temp_directory, exist_ok=True)
+        con.execute(f"SET temp_directory = {sql_text(temp_directory)}")
+    limit, temp, threads = con.execute(
+        "SELECT current_setting('memory_limit'), current_setting('temp_directory'), "
+        "current_setting('threads')").fetchone()
+    asked = f" (asked {memory_limit})" if memory_limit else " (DuckDB's default)"
+    return f"DuckDB memory_limit {limit}{asked}, temp_directory {temp}, threads {threads}"
+
+
 def write_csv(path: str, rows: list[tuple]) -> None:
     """The result as CSV; whole numbers without a decimal point, others at full precision."""
     def fmt(x: float) -> str:
@@ -375,10 +401,15 @@ def main() -> None:
     ap.add_argument("--data", required=True, help="extract directory")
     ap.add_argument("--months", type=int, default=12, help="last N months of the data span")
     ap.add_argument("--out", required=True, help="CSV file to write")
+    ap.add_argument("--memory-limit", metavar="SIZE",
+                    help="DuckDB's memory_limit, e.g. 12GB (default: DuckDB's, 80%% of RAM)")
+    ap.add_argument("--temp-directory", metavar="DIR",
+                    help="DuckDB's temp_directory, where it spills (created if missing)")
     args = ap.parse_args()
 
     started = time.perf_counter()
     con = duckdb.connect()
+    print(configure(con, args.memory_limit, args.temp_directory), flush=True)
     absent = open_tables(con, args.data)
     con.execute(BLOCKS_SQL)
     lo, hi = con.execute("SELECT lo, hi FROM span").fetchone()
