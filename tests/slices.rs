@@ -42,12 +42,17 @@ async fn block_rows(p: &Project) -> BTreeMap<(String, Vec<String>), Vec<Option<f
         if spec.kind != BlockKind::Block {
             continue;
         }
-        let df = p.engine.session().table(spec.name.as_str()).await.unwrap();
-        for batch in df.collect().await.unwrap() {
+        let df = p
+            .engine
+            .session()
+            .table(spec.name.as_str())
+            .await
+            .expect("block registered");
+        for batch in df.collect().await.expect("block rows") {
             let keys = 1 + spec.dimensions.len();
             for row in 0..batch.num_rows() {
                 let key: Vec<String> = (0..keys)
-                    .map(|c| array_value_to_string(batch.column(c), row).unwrap())
+                    .map(|c| array_value_to_string(batch.column(c), row).expect("printable key"))
                     .collect();
                 let measures: Vec<Option<f64>> = (keys..batch.num_columns())
                     .map(|c| {
@@ -84,10 +89,10 @@ async fn assert_slices_agree(data: &Path, counts: &[usize], min_count: u32) {
     let blocks = block_rows(&one).await;
     assert!(blocks.len() > 1000, "the extract fills the blocks");
     let (first, last) = one.engine.span();
-    let months = u32::try_from(last.since(first) + 1).unwrap();
+    let months = u32::try_from(last.since(first) + 1).expect("a span of months");
     let cells = export::catalogue(&one.engine, months, min_count)
         .await
-        .unwrap();
+        .expect("catalogue in one slice");
     assert!(cells.iter().any(|c| c.value.is_some()));
     drop(one);
     for &n in counts {
@@ -102,7 +107,7 @@ async fn assert_slices_agree(data: &Path, counts: &[usize], min_count: u32) {
         }
         let other_cells = export::catalogue(&many.engine, months, min_count)
             .await
-            .unwrap();
+            .expect("catalogue in many slices");
         assert_eq!(cells.len(), other_cells.len(), "{n} slices: catalogue rows");
         for (a, b) in cells.iter().zip(&other_cells) {
             let what = format!(
