@@ -39,20 +39,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run  # noqa: E402  (the harness: wrk parsing, server start and stop)
+from cold import rss_mib  # noqa: E402  (one reader of a process's resident memory)
 
 ROOT = run.ROOT
 BEGIN, END = "<!-- load:begin -->", "<!-- load:end -->"
-
-
-def rss_mib(pid: int) -> float | None:
-    """Resident set size of `pid` in MiB (VmRSS), None once it is gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
 
 
 def questions(catalogue: list[str], last: str) -> list[str]:

@@ -7,7 +7,7 @@ Dev check only, not a project dependency: needs Python 3.11 and `pip install duc
 
 Prints stocks, LZB share, integration rates, the Rhein-Berg health-check cohort, S6
 attendance, job stability, activation of LZB, flows and file sizes, computed with SQL
-over the Parquet files in DIR (rules as in shared/spec/KENNZAHLEN.md, simplified).
+over the Parquet files in DIR (rules as in the README's "Indicators", simplified).
 """
 
 import os

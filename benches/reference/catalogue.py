@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference implementation of the indicator catalogue in plain DuckDB SQL.
 
-A second, independent computation of every indicator of shared/spec/KENNZAHLEN.md
+A second, independent computation of every indicator as the README ("Indicators") defines it
 (K1–K3E4, S1–S6, P1–P4, no breakdowns) for every jobcenter and district, written from
 the specification (and the README's "Decisions where the specification is silent"),
 not from queries/*.sql. It is the yardstick for wirkung: `crosscheck.py` compares the

@@ -18,7 +18,7 @@ use datafusion::prelude::{SessionContext, ident};
 
 use super::{EngineError, load, udf};
 use crate::blocks::{BlockCatalogue, BlockKind, BlockSpec};
-use crate::extract::TableSet;
+use crate::extract::{TableSet, spread};
 
 /// A block's rows summed over the slices done so far.
 struct Total {
@@ -60,15 +60,10 @@ pub(super) async fn materialize(
         let ms = started.elapsed().as_millis() as u64;
         tracing::info!(slice = index + 1, of = count, rows, ms, "slice computed");
     }
-    let partitions = ctx.copied_config().target_partitions().max(1);
+    let partitions = ctx.copied_config().target_partitions();
     for (spec, total) in specs.iter().zip(totals) {
         let Some(total) = total else { continue };
-        let mut parts = vec![Vec::new(); partitions.min(total.batches.len()).max(1)];
-        let n = parts.len();
-        for (i, batch) in total.batches.into_iter().enumerate() {
-            parts[i % n].push(batch);
-        }
-        let table = MemTable::try_new(total.schema, parts)?;
+        let table = MemTable::try_new(total.schema, spread(total.batches, partitions))?;
         ctx.register_table(spec.name.as_str(), Arc::new(table))?;
     }
     Ok(())

@@ -36,7 +36,7 @@ use crate::contract::TABLES;
 use crate::month::Month;
 use read::RawTable;
 use slices::TableRows;
-pub use slices::{PERSON_ID, TableSet, slice_of};
+pub use slices::{PERSON_ID, TableSet, slice_of, spread};
 
 /// What loading does with rows that break a row rule.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

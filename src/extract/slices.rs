@@ -59,14 +59,9 @@ impl TableSet {
     /// over the session's target partitions so scans run in parallel. They are moved, not
     /// copied: the session holds the only reference, so deregistering a table frees it.
     pub fn register(self, ctx: &SessionContext) -> datafusion::error::Result<()> {
-        let partitions = ctx.copied_config().target_partitions().max(1);
+        let partitions = ctx.copied_config().target_partitions();
         for t in self.tables {
-            let n = partitions.min(t.batches.len()).max(1);
-            let mut parts = vec![Vec::new(); n];
-            for (i, batch) in t.batches.into_iter().enumerate() {
-                parts[i % n].push(batch);
-            }
-            let provider = MemTable::try_new(t.table.schema(), parts)?;
+            let provider = MemTable::try_new(t.table.schema(), spread(t.batches, partitions))?;
             ctx.deregister_table(t.table.name)?;
             ctx.register_table(t.table.name, Arc::new(provider))?;
         }
@@ -120,6 +115,17 @@ impl TableSet {
         }
         Ok(slices)
     }
+}
+
+/// `batches` dealt round-robin into at most `partitions` partitions (at least one), so
+/// that scans of a table made of them run in parallel.
+pub fn spread(batches: Vec<RecordBatch>, partitions: usize) -> Vec<Vec<RecordBatch>> {
+    let n = partitions.min(batches.len()).max(1);
+    let mut parts = vec![Vec::new(); n];
+    for (i, batch) in batches.into_iter().enumerate() {
+        parts[i % n].push(batch);
+    }
+    parts
 }
 
 /// The row indices of `batch` per slice.
