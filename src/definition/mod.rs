@@ -118,6 +118,15 @@ impl Window {
         };
         (self.lag..self.lag + self.months).map(move |o| (o, weight))
     }
+
+    /// What the sum over the window's months is divided by: its months for a mean, else
+    /// 1. Dividing a sum once (rather than adding weighted rows) keeps whole counts exact.
+    pub fn divisor(&self) -> f64 {
+        match self.aggregate {
+            Aggregate::Sum => 1.0,
+            Aggregate::Mean => f64::from(self.months),
+        }
+    }
 }
 
 /// A fixed filter value on a block column.

@@ -265,6 +265,17 @@ pub(super) fn build(
         s.d += v;
         s.dc += c;
     });
+    // Every cell was added up from undivided sums, exactly for whole counts; a mean
+    // window divides once, here, so the same count gives the same quotient however its
+    // rows were added (see `side`).
+    if num.divisor != 1.0 || den.divisor != 1.0 {
+        for s in &mut sums {
+            s.n /= num.divisor;
+            s.nc /= num.divisor;
+            s.d /= den.divisor;
+            s.dc /= den.divisor;
+        }
+    }
     let cells: Vec<Cell> = sums
         .iter()
         .zip(hidden)
@@ -410,4 +421,64 @@ fn unit_nodes(units: &[Unit]) -> Vec<Node> {
         });
     }
     nodes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn district(id: &str) -> Unit {
+        Unit {
+            district_id: id.into(),
+            district_name: id.into(),
+            jobcenter_id: "J".into(),
+            jobcenter_name: "J".into(),
+            comparison_type: Some("Ia".into()),
+        }
+    }
+
+    /// One side by district only: `(district, sum over the window)` for month `t`.
+    fn side(t: Month, rows: &[(&str, f64)], divisor: f64) -> SideSums {
+        SideSums {
+            dims: vec!["district_id".into()],
+            sums: rows
+                .iter()
+                .map(|&(d, c)| ((t, vec![Some(d.to_string())]), (c, c)))
+                .collect(),
+            divisor,
+        }
+    }
+
+    #[test]
+    fn a_mean_windows_count_is_divided_once_so_any_order_of_addition_gives_it_exactly() {
+        // A twelve-month mean: districts with 12, 13 and 11 person-months make 36 / 12 = 3
+        // persons for the jobcenter. Added as 12/12 + 13/12 + 11/12 (the order a
+        // HashMap may give) that is 2.9999999999999996, below a threshold of 3; divided
+        // once it is 3 exactly, in every order, and the jobcenter is published.
+        let t = Month::new(2018, 12).expect("a month");
+        let units = [district("D1"), district("D2"), district("D3")];
+        let num = side(t, &[("D1", 12.0), ("D2", 13.0), ("D3", 11.0)], 12.0);
+        let den = side(t, &[("D1", 120.0), ("D2", 130.0), ("D3", 110.0)], 12.0);
+        let axes = Axes::new(&units, &[], [&num, &den], &[]);
+        let table = build(&axes, &axes.lines(), &axes.hidden_cells(), &num, &den, t, 3);
+        let node = |level: Level| {
+            axes.nodes
+                .iter()
+                .position(|n| n.level == level)
+                .expect("a node of that level")
+        };
+        for level in [Level::Total, Level::Type, Level::Jobcenter] {
+            let cell = axes.index(node(level), &[]);
+            assert_eq!(table.sums[cell].nc, 3.0, "{level:?}");
+            assert_eq!(table.sums[cell].dc, 30.0, "{level:?}");
+            assert_eq!(table.decisions[cell], None, "{level:?}");
+        }
+        // Each district has about one person: withheld, and the jobcenter's line has
+        // three withheld cells, so nothing more is needed.
+        for d in 0..3 {
+            let cell = axes.index(node(Level::District) + d, &[]);
+            assert_eq!(table.decisions[cell], Some(Suppression::Primary));
+        }
+        assert_eq!(table.sums[axes.index(node(Level::District), &[])].nc, 1.0);
+    }
 }

@@ -4,11 +4,13 @@
 //! every reporting month and every month of its window. Joining the block on
 //! `source_month` and summing the measure by target month and breakdown computes every
 //! window, lag and year-earlier offset with one plan; months without rows simply
-//! contribute nothing, so a missing month is a zero. A mean window's weight 1/N is
-//! applied once to each sum, not to every row: counts then add up exactly, in any order
-//! of rows, so an answer cannot depend on how the blocks' rows are partitioned (person
-//! slices, DataFusion's threads); a threshold of disclosure control never sees a
-//! 2.9999999 where the count is 3.
+//! contribute nothing, so a missing month is a zero. The sums stay sums: a mean window's
+//! division by its N months is left to the one place that reads a cell
+//! ([`SideSums::divisor`], applied by the indicator's table once per cell). Counts are
+//! whole numbers, and whole numbers add exactly in `f64` in any order, so no answer and
+//! no decision of disclosure control can depend on the order in which rows are added
+//! (person slices, DataFusion's threads, a `HashMap`'s iteration): a threshold never
+//! sees a 2.9999999 where the count is 3.
 //! User values enter the plan only as typed literals, never as SQL text.
 
 use std::collections::HashMap;
@@ -30,14 +32,26 @@ use crate::month::Month;
 /// A reporting month and a breakdown cell (values in the order of the side's dimensions).
 pub(super) type CellKey = (Month, Vec<Option<String>>);
 
-/// Sums of one side: cell → `(value, count)`; plus the dimensions the side could break
-/// down by.
-#[derive(Debug, Default)]
+/// Sums of one side: cell → `(value, count)` summed over the window's months; plus the
+/// dimensions the side could break down by and the divisor of its window.
+#[derive(Debug)]
 pub(super) struct SideSums {
     /// Which of the requested dimensions the side's block has (others are totals).
     pub dims: Vec<String>,
-    /// The sums.
+    /// The sums over the window's months, not yet divided.
     pub sums: HashMap<CellKey, (f64, f64)>,
+    /// What a cell's sums are divided by: the months of a mean window, else 1.
+    pub divisor: f64,
+}
+
+impl Default for SideSums {
+    fn default() -> SideSums {
+        SideSums {
+            dims: Vec::new(),
+            sums: HashMap::new(),
+            divisor: 1.0,
+        }
+    }
 }
 
 /// Plans and runs one side for the computable reporting months.
@@ -79,7 +93,6 @@ pub(super) async fn run(
         sum(ident(&side.measure)).alias("value"),
         sum(ident(&count)).alias("count"),
     ];
-    let weight = side.window.offsets().next().map_or(1.0, |(_, w)| w);
     let batches = df.aggregate(group, aggregates)?.collect().await?;
 
     let mut sums = HashMap::new();
@@ -101,17 +114,21 @@ pub(super) async fn run(
             let value = if values.is_null(row) {
                 0.0
             } else {
-                values.value(row) * weight
+                values.value(row)
             };
             let count = if counts.is_null(row) {
                 0.0
             } else {
-                counts.value(row) * weight
+                counts.value(row)
             };
             sums.insert((month, cell), (value, count));
         }
     }
-    Ok(SideSums { dims, sums })
+    Ok(SideSums {
+        dims,
+        sums,
+        divisor: side.window.divisor(),
+    })
 }
 
 /// The generated month map for a side: reporting month, month read.
