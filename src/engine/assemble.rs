@@ -151,10 +151,11 @@ impl Frame<'_> {
         den: &super::side::SideSums,
     ) -> Values {
         let computable = months.iter().any(|(_, r)| r.is_none());
-        let (lines, hidden) = if computable {
-            (self.axes.lines(), self.axes.hidden_cells())
+        let lines = cube::TableLines::new(self.axes);
+        let hidden = if computable {
+            self.axes.hidden_cells()
         } else {
-            Default::default()
+            Vec::new()
         };
         let mut rows = Vec::with_capacity(months.len() * self.selection.len());
         for (t, reason) in months {

@@ -179,9 +179,11 @@ impl Axes {
             })
     }
 
-    /// The lines of disclosure control: each total with its parts, along each dimension
-    /// (a margin and its values) and along the unit hierarchy (every node with the
-    /// nodes of each finer level below it).
+    /// The lines of disclosure control as a list: each total with its parts, along each
+    /// dimension (a margin and its values) and along the unit hierarchy (every node with
+    /// the nodes of each finer level below it). The reference for [`TableLines`], which
+    /// numbers the same lines in the same order without listing them.
+    #[cfg(test)]
     pub fn lines(&self) -> Vec<Vec<usize>> {
         let mut lines = Vec::new();
         let size = self.size();
@@ -198,6 +200,19 @@ impl Axes {
                 lines.push(line);
             }
         }
+        let groups = self.unit_groups();
+        for offset in 0..self.node_stride {
+            for (parent, children) in &groups {
+                let mut line = vec![parent * self.node_stride + offset];
+                line.extend(children.iter().map(|c| c * self.node_stride + offset));
+                lines.push(line);
+            }
+        }
+        lines
+    }
+
+    /// Each unit node with the nodes of one finer level below it, in a fixed order.
+    fn unit_groups(&self) -> Vec<(usize, Vec<usize>)> {
         let mut below: HashMap<(usize, Level), Vec<usize>> = HashMap::new();
         for (n, node) in self.nodes.iter().enumerate() {
             for &a in &node.ancestors {
@@ -209,19 +224,98 @@ impl Axes {
             .map(|((parent, _), children)| (parent, children))
             .collect();
         groups.sort();
-        for offset in 0..self.node_stride {
-            for (parent, children) in &groups {
-                let mut line = vec![parent * self.node_stride + offset];
-                line.extend(children.iter().map(|c| c * self.node_stride + offset));
-                lines.push(line);
-            }
-        }
-        lines
+        groups
     }
 
     /// Whether each cell is hidden.
     pub fn hidden_cells(&self) -> Vec<bool> {
         (0..self.size()).map(|i| self.hidden(i)).collect()
+    }
+}
+
+/// The lines of disclosure control of a table, described by arithmetic on its
+/// mixed-radix index rather than listed (a table of millions of cells has millions of
+/// lines): first, per dimension, the line through each cell at that dimension's margin
+/// (the margin with its values), in index order; then, per offset within a unit node,
+/// each unit node with the nodes of one finer level below it. A dimension with one value
+/// gives a line of two equal cells: kept, so that withholding one withholds the other.
+pub(super) struct TableLines<'a> {
+    axes: &'a Axes,
+    /// The number of the first line of each dimension.
+    dim_start: Vec<usize>,
+    /// The number of the first unit line.
+    unit_start: usize,
+    /// Each unit node with the nodes of one finer level below it.
+    groups: Vec<(usize, Vec<usize>)>,
+    /// Per unit node, the groups it belongs to (as the total or as a part).
+    node_groups: Vec<Vec<usize>>,
+}
+
+impl<'a> TableLines<'a> {
+    /// The lines of `axes`.
+    pub fn new(axes: &'a Axes) -> TableLines<'a> {
+        let size = axes.size();
+        let mut dim_start = Vec::with_capacity(axes.dims.len());
+        let mut next = 0;
+        for axis in &axes.dims {
+            dim_start.push(next);
+            next += size / (axis.all() + 1);
+        }
+        let groups = axes.unit_groups();
+        let mut node_groups = vec![Vec::new(); axes.nodes.len()];
+        for (g, (parent, children)) in groups.iter().enumerate() {
+            node_groups[*parent].push(g);
+            for &c in children {
+                node_groups[c].push(g);
+            }
+        }
+        TableLines {
+            axes,
+            dim_start,
+            unit_start: next,
+            groups,
+            node_groups,
+        }
+    }
+
+    /// The stride of dimension `i` and the length of one run of its coordinates.
+    fn span(&self, i: usize) -> (usize, usize) {
+        let stride = self.axes.strides[i];
+        (stride, stride * (self.axes.dims[i].all() + 1))
+    }
+}
+
+impl disclosure::Lines for TableLines<'_> {
+    fn count(&self) -> usize {
+        self.unit_start + self.axes.node_stride * self.groups.len()
+    }
+
+    fn members(&self, line: usize, out: &mut Vec<usize>) {
+        if line < self.unit_start {
+            let i = self.dim_start.partition_point(|&s| s <= line) - 1;
+            let rank = line - self.dim_start[i];
+            let (stride, run) = self.span(i);
+            let (q, r) = (rank / stride, rank % stride);
+            out.extend((0..=self.axes.dims[i].all()).map(|c| q * run + c * stride + r));
+        } else {
+            let k = line - self.unit_start;
+            let (offset, g) = (k / self.groups.len(), k % self.groups.len());
+            let (parent, children) = &self.groups[g];
+            let ns = self.axes.node_stride;
+            out.push(parent * ns + offset);
+            out.extend(children.iter().map(|c| c * ns + offset));
+        }
+    }
+
+    fn through(&self, cell: usize, out: &mut Vec<usize>) {
+        for (i, start) in self.dim_start.iter().enumerate() {
+            let (stride, run) = self.span(i);
+            out.push(start + (cell / run) * stride + cell % stride);
+        }
+        let ns = self.axes.node_stride;
+        let (node, offset) = (cell / ns, cell % ns);
+        let base = self.unit_start + offset * self.groups.len();
+        out.extend(self.node_groups[node].iter().map(|g| base + g));
     }
 }
 
@@ -249,7 +343,7 @@ pub(super) struct MonthTable {
 /// Builds month `t`'s table and decides its suppression.
 pub(super) fn build(
     axes: &Axes,
-    lines: &[Vec<usize>],
+    lines: &TableLines,
     hidden: &[bool],
     num: &SideSums,
     den: &SideSums,
@@ -285,7 +379,7 @@ pub(super) fn build(
             hidden,
         })
         .collect();
-    let decisions = disclosure::suppress(&cells, lines, min_count);
+    let decisions = disclosure::suppress_on(&cells, lines, min_count);
     MonthTable { sums, decisions }
 }
 
@@ -460,7 +554,15 @@ mod tests {
         let num = side(t, &[("D1", 12.0), ("D2", 13.0), ("D3", 11.0)], 12.0);
         let den = side(t, &[("D1", 120.0), ("D2", 130.0), ("D3", 110.0)], 12.0);
         let axes = Axes::new(&units, &[], [&num, &den], &[]);
-        let table = build(&axes, &axes.lines(), &axes.hidden_cells(), &num, &den, t, 3);
+        let table = build(
+            &axes,
+            &TableLines::new(&axes),
+            &axes.hidden_cells(),
+            &num,
+            &den,
+            t,
+            3,
+        );
         let node = |level: Level| {
             axes.nodes
                 .iter()
@@ -480,5 +582,114 @@ mod tests {
             assert_eq!(table.decisions[cell], Some(Suppression::Primary));
         }
         assert_eq!(table.sums[axes.index(node(Level::District), &[])].nc, 1.0);
+    }
+
+    /// Three jobcenters of two comparison types (one without a type), seven districts,
+    /// by sex (with the hidden `d`) and age group, with small random counts so that many
+    /// cells are withheld and covers chain across the lines.
+    fn random_table(seed: u64) -> (Axes, SideSums, SideSums, Month) {
+        use rand::{Rng, SeedableRng};
+        let t = Month::new(2018, 12).expect("a month");
+        let unit = |d: &str, j: &str, ty: Option<&str>| Unit {
+            district_id: d.into(),
+            district_name: d.into(),
+            jobcenter_id: j.into(),
+            jobcenter_name: j.into(),
+            comparison_type: ty.map(str::to_string),
+        };
+        let units = [
+            unit("D1", "J1", Some("Ia")),
+            unit("D2", "J1", Some("Ia")),
+            unit("D3", "J2", Some("Ia")),
+            unit("D4", "J2", Some("Ia")),
+            unit("D5", "J2", Some("Ia")),
+            unit("D6", "J3", Some("IIb")),
+            unit("D7", "J4", None),
+        ];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let dims = vec!["district_id".to_string(), "sex".into(), "age_group".into()];
+        let (mut num, mut den) = (HashMap::new(), HashMap::new());
+        for u in &units {
+            for sex in ["f", "m", "d"] {
+                for age in ["u25", "25_54", "55plus"] {
+                    let d: u32 = rng.random_range(0..9);
+                    let n: u32 = rng.random_range(0..=d);
+                    let key = vec![
+                        Some(u.district_id.clone()),
+                        Some(sex.into()),
+                        Some(age.into()),
+                    ];
+                    num.insert((t, key.clone()), (f64::from(n), f64::from(n)));
+                    den.insert((t, key), (f64::from(d), f64::from(d)));
+                }
+            }
+        }
+        let side = |sums| SideSums {
+            dims: dims.clone(),
+            sums,
+            divisor: 1.0,
+        };
+        let (num, den) = (side(num), side(den));
+        let axes = Axes::new(&units, &dims[1..], [&num, &den], &[]);
+        (axes, num, den, t)
+    }
+
+    #[test]
+    fn the_tables_numbered_lines_are_the_listed_lines_in_the_same_order() {
+        use crate::disclosure::Lines;
+        let (axes, ..) = random_table(1);
+        let listed = axes.lines();
+        let numbered = TableLines::new(&axes);
+        assert_eq!(numbered.count(), listed.len());
+        let mut of_cell = vec![Vec::new(); axes.size()];
+        for (l, line) in listed.iter().enumerate() {
+            let mut members = Vec::new();
+            numbered.members(l, &mut members);
+            assert_eq!(&members, line, "line {l}");
+            for &c in line {
+                of_cell[c].push(l);
+            }
+        }
+        for (cell, expected) in of_cell.iter().enumerate() {
+            let mut through = Vec::new();
+            numbered.through(cell, &mut through);
+            through.sort_unstable();
+            assert_eq!(&through, expected, "cell {cell}");
+        }
+    }
+
+    #[test]
+    fn suppression_on_numbered_lines_equals_suppression_on_listed_lines() {
+        let mut withheld = 0;
+        for seed in 0..20 {
+            let (axes, num, den, t) = random_table(seed);
+            let table = build(
+                &axes,
+                &TableLines::new(&axes),
+                &axes.hidden_cells(),
+                &num,
+                &den,
+                t,
+                3,
+            );
+            let cells: Vec<Cell> = table
+                .sums
+                .iter()
+                .zip(axes.hidden_cells())
+                .map(|(s, hidden)| Cell {
+                    numerator_count: s.nc,
+                    denominator_count: s.dc,
+                    hidden,
+                })
+                .collect();
+            assert_eq!(
+                table.decisions,
+                disclosure::suppress(&cells, &axes.lines(), 3),
+                "seed {seed}"
+            );
+            withheld += table.decisions.iter().filter(|d| d.is_some()).count();
+        }
+        // The fixture exercises the rule: many primary and secondary suppressions.
+        assert!(withheld > 500, "only {withheld} cells withheld");
     }
 }
