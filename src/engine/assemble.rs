@@ -158,26 +158,17 @@ impl Frame<'_> {
             Vec::new()
         };
         let mut rows = Vec::with_capacity(months.len() * self.selection.len());
-        for (t, reason) in months {
-            let table = reason
+        let build = |(t, reason): &(Month, Option<String>)| {
+            reason
                 .is_none()
-                .then(|| cube::build(self.axes, &lines, &hidden, num, den, *t, self.min_count));
-            for (index, cell) in self.selection {
-                let mut row = empty_row(*t, cell.clone(), self.def.display == Display::Change);
-                match &table {
-                    None => row.reason = reason.clone(),
-                    Some(table) => {
-                        let s = index.map(|i| table.sums[i]).unwrap_or_default();
-                        fill(self.def, &mut row, (s.n, s.d), (s.nc, s.dc));
-                        if let Some(decision) = index.and_then(|i| table.decisions[i]) {
-                            row.withhold_numbers();
-                            row.status = Status::Suppressed;
-                            row.reason = None;
-                            row.suppressed = Some(decision);
-                        }
-                    }
-                }
-                rows.push(row);
+                .then(|| cube::build(self.axes, &lines, &hidden, num, den, *t, self.min_count))
+        };
+        // Months' tables are independent: build as many at once as there are cores, and
+        // hold no more than that many at a time (a fine table can be tens of megabytes).
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for chunk in months.chunks(workers) {
+            for ((t, reason), table) in chunk.iter().zip(build_all(chunk, &build)) {
+                self.read_month(*t, reason, table.as_ref(), &mut rows);
             }
         }
         Values {
@@ -189,6 +180,54 @@ impl Frame<'_> {
             rows,
         }
     }
+
+    /// Appends month `t`'s rows of the selection: read from its table, or unavailable
+    /// for `reason`.
+    fn read_month(
+        &self,
+        t: Month,
+        reason: &Option<String>,
+        table: Option<&cube::MonthTable>,
+        rows: &mut Vec<ValueRow>,
+    ) {
+        for (index, cell) in self.selection {
+            let mut row = empty_row(t, cell.clone(), self.def.display == Display::Change);
+            match table {
+                None => row.reason = reason.clone(),
+                Some(table) => {
+                    let s = index.map(|i| table.sums[i]).unwrap_or_default();
+                    fill(self.def, &mut row, (s.n, s.d), (s.nc, s.dc));
+                    if let Some(decision) = index.and_then(|i| table.decisions[i]) {
+                        row.withhold_numbers();
+                        row.status = Status::Suppressed;
+                        row.reason = None;
+                        row.suppressed = Some(decision);
+                    }
+                }
+            }
+            rows.push(row);
+        }
+    }
+}
+
+/// `build` over each item, on one thread per item when there are several.
+fn build_all<T: Sync, R: Send>(items: &[T], build: &(impl Fn(&T) -> R + Sync)) -> Vec<R> {
+    if items.len() < 2 {
+        return items.iter().map(build).collect();
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .iter()
+            .map(|item| s.spawn(move || build(item)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 fn empty_row(month: Month, cell: Vec<(String, DimValue)>, change: bool) -> ValueRow {
