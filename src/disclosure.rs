@@ -127,24 +127,16 @@ pub fn suppress_on(cells: &[Cell], lines: &impl Lines, min_count: u32) -> Vec<Op
         out[i].is_some() || (cells[i].hidden && cells[i].sensitive(min))
     };
     let mut through = Vec::new();
-    let mut pending = std::collections::BTreeSet::new();
+    let mut pending = Pending::new(lines.count());
     for i in (0..cells.len()).filter(|&i| withheld(&out, i)) {
         through.clear();
         lines.through(i, &mut through);
-        pending.extend(through.iter().copied());
+        through.iter().for_each(|&l| pending.insert(l));
     }
     let mut line = Vec::new();
     let mut cursor = 0;
-    loop {
-        // The next line to look at in this pass, or the first of the next pass.
-        let next = match pending.range(cursor..).next() {
-            Some(&l) => l,
-            None => match pending.first() {
-                Some(&l) => l,
-                None => return out,
-            },
-        };
-        pending.remove(&next);
+    // The next line to look at in this pass, or the first of the next pass.
+    while let Some(next) = pending.take_from(cursor) {
         cursor = next + 1;
         line.clear();
         lines.members(next, &mut line);
@@ -152,8 +144,55 @@ pub fn suppress_on(cells: &[Cell], lines: &impl Lines, min_count: u32) -> Vec<Op
             out[cover] = Some(Suppression::Secondary);
             through.clear();
             lines.through(cover, &mut through);
-            pending.extend(through.iter().copied());
+            through.iter().for_each(|&l| pending.insert(l));
         }
+    }
+    out
+}
+
+/// The lines waiting to be looked at, a bit per line (a table of millions of cells can
+/// have millions pending at once).
+struct Pending {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl Pending {
+    fn new(lines: usize) -> Pending {
+        Pending {
+            words: vec![0; lines.div_ceil(64)],
+            len: 0,
+        }
+    }
+
+    fn insert(&mut self, line: usize) {
+        let (word, bit) = (&mut self.words[line / 64], 1u64 << (line % 64));
+        if *word & bit == 0 {
+            *word |= bit;
+            self.len += 1;
+        }
+    }
+
+    /// Removes and returns the first pending line at or after `from`, else the first
+    /// pending line of all.
+    fn take_from(&mut self, from: usize) -> Option<usize> {
+        if self.len == 0 {
+            return None;
+        }
+        let line = self.first_from(from).or_else(|| self.first_from(0))?;
+        self.words[line / 64] &= !(1u64 << (line % 64));
+        self.len -= 1;
+        Some(line)
+    }
+
+    fn first_from(&self, from: usize) -> Option<usize> {
+        let start = from / 64;
+        let first = *self.words.get(start)? & (u64::MAX << (from % 64));
+        std::iter::once(first)
+            .chain(self.words[start + 1..].iter().copied())
+            .enumerate()
+            .find(|&(_, bits)| bits != 0)
+            .map(|(k, bits)| (start + k) * 64 + bits.trailing_zeros() as usize)
     }
 }
 
@@ -279,6 +318,19 @@ mod tests {
                 suppress_by_full_passes(&cells, &lines, min_count)
             );
         }
+    }
+
+    #[test]
+    fn pending_lines_come_in_order_from_the_cursor_then_from_the_start() {
+        let mut pending = Pending::new(200);
+        for line in [3, 130, 64, 199, 3] {
+            pending.insert(line);
+        }
+        assert_eq!(pending.take_from(65), Some(130));
+        assert_eq!(pending.take_from(131), Some(199));
+        assert_eq!(pending.take_from(200), Some(3));
+        assert_eq!(pending.take_from(4), Some(64));
+        assert_eq!(pending.take_from(0), None);
     }
 
     #[test]
