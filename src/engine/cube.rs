@@ -105,20 +105,25 @@ impl Axes {
             let mut values: Vec<Option<String>> = published_domain(name)
                 .map(|d| d.iter().map(|v| Some(v.to_string())).collect())
                 .unwrap_or_default();
-            let mut found: BTreeSet<Option<String>> = BTreeSet::new();
+            // Borrowed while collecting: a side has a key per cell and month, its
+            // distinct values are few.
+            let mut found: BTreeSet<Option<&str>> = BTreeSet::new();
             for side in sides {
                 if let Some(i) = side.dims.iter().position(|d| d == name) {
-                    found.extend(side.sums.keys().map(|(_, key)| key[i].clone()));
+                    found.extend(side.sums.keys().map(|(_, key)| key[i].as_deref()));
                 }
             }
             found.extend(
                 filters
                     .iter()
                     .filter(|(d, _)| d == name)
-                    .map(|(_, v)| Some(v.clone())),
+                    .map(|(_, v)| Some(v.as_str())),
             );
-            let mut extra: Vec<Option<String>> =
-                found.into_iter().filter(|v| !values.contains(v)).collect();
+            let mut extra: Vec<Option<String>> = found
+                .into_iter()
+                .map(|v| v.map(str::to_string))
+                .filter(|v| !values.contains(v))
+                .collect();
             extra.sort_by_key(|v| sort_key(name, v.as_deref()));
             values.extend(extra);
             let published = values
