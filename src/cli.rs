@@ -9,6 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use std::time::Duration;
 
+mod progress;
+
 use crate::api::auth::Keys;
 use crate::api::{AppState, Limits, Snapshot, server};
 use crate::compare::CompareRequest;
@@ -254,7 +256,10 @@ impl SourceArgs {
     }
 
     async fn open(&self, data: &std::path::Path) -> Result<Project, OpenError> {
-        self.sources(data).open().await
+        let display = progress::LoadDisplay::on_stderr();
+        self.sources(data)
+            .open_reporting(&|p| display.slice_done(p))
+            .await
     }
 }
 
@@ -485,7 +490,10 @@ async fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     let sources = args.sources.sources(&args.data);
-    let snapshot = match Snapshot::load(&sources).await {
+    let display = progress::LoadDisplay::on_stderr();
+    let loaded = Snapshot::load_reporting(&sources, &|p| display.slice_done(p)).await;
+    drop(display);
+    let snapshot = match loaded {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");

@@ -11,7 +11,7 @@
 //! | [`extract`] | reading and validating a Parquet extract; the data-quality report; person slices |
 //! | [`blocks`] | the building blocks in `queries/*.sql` and their headers (no DataFusion) |
 //! | [`definition`] | the indicator definitions in `indicators/*.toml` and their checks (no DataFusion) |
-//! | [`engine`] | the memory budget; computing blocks once per load, slice by slice of persons, compiling definitions into plans, the indicator's table where disclosure is decided, answers read from it |
+//! | [`engine`] | the memory budget; computing blocks once per load, slice by slice of persons (reporting each slice), compiling definitions into plans, the indicator's table where disclosure is decided, answers read from it |
 //! | [`stats`] | intervals, funnel limits and tests (pure) |
 //! | [`disclosure`] | primary and secondary suppression (pure) |
 //! | [`values`] | the `values` answer and its JSON and CSV renderings |
@@ -20,7 +20,7 @@
 //! | [`api`] | the HTTP API (axum): routes, access, problem details, OpenAPI; a thin layer |
 //! | [`open`] | opening an extract with blocks and definitions: what every front end shares |
 //! | [`generate`] | the synthetic sample-data generator |
-//! | [`cli`] | the command line, a thin layer over the above |
+//! | [`cli`] | the command line, a thin layer over the above, and its display of a load's progress |
 //! | [`month`] | calendar months, the time grain of everything |
 
 pub mod api;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::blocks::{BlockCatalogue, BlockError};
 use crate::contract;
 use crate::definition::{Catalogue, DefinitionError};
+use crate::engine::progress::OnSlice;
 use crate::engine::{Engine, EngineError, MemoryBudget};
 use crate::extract::{Extract, ExtractError, LoadMode};
 
@@ -63,6 +64,18 @@ impl Project {
         mode: LoadMode,
         budget: MemoryBudget,
     ) -> Result<Project, OpenError> {
+        Self::open_reporting(data, indicators, queries, mode, budget, &|_| {}).await
+    }
+
+    /// [`Project::open_within`], telling `on_slice` of each person slice computed.
+    pub async fn open_reporting(
+        data: &Path,
+        indicators: &Path,
+        queries: &Path,
+        mode: LoadMode,
+        budget: MemoryBudget,
+        on_slice: OnSlice<'_>,
+    ) -> Result<Project, OpenError> {
         let blocks = BlockCatalogue::load(queries)?;
         let catalogue = Catalogue::load(indicators, &blocks).map_err(OpenError::Definitions)?;
         let mut extract = Extract::load(data, mode)?;
@@ -73,7 +86,8 @@ impl Project {
             .map(|t| t.name.to_string())
             .collect();
         let tables = extract.take_tables();
-        let engine = Engine::build(tables, budget, span, absent, blocks, catalogue).await?;
+        let engine =
+            Engine::build(tables, budget, on_slice, span, absent, blocks, catalogue).await?;
         Ok(Project { extract, engine })
     }
 }
@@ -106,12 +120,18 @@ pub struct Fingerprints {
 impl Sources {
     /// Opens the project (see [`Project::open`]).
     pub async fn open(&self) -> Result<Project, OpenError> {
-        Project::open_within(
+        self.open_reporting(&|_| {}).await
+    }
+
+    /// Opens the project, telling `on_slice` of each person slice computed.
+    pub async fn open_reporting(&self, on_slice: OnSlice<'_>) -> Result<Project, OpenError> {
+        Project::open_reporting(
             &self.data,
             &self.indicators,
             &self.queries,
             self.mode,
             self.budget,
+            on_slice,
         )
         .await
     }

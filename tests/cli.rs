@@ -164,6 +164,41 @@ fn catalogue_exports_every_indicator_by_jobcenter_and_district() {
 }
 
 #[test]
+fn a_load_of_several_slices_reports_each_slice_on_stderr_when_it_is_not_a_terminal() {
+    let dir = small_extract();
+    let data = dir.path().to_str().expect("utf-8 path");
+    let args = [
+        "catalogue",
+        "--data",
+        data,
+        "--months",
+        "1",
+        "--out",
+        "/dev/null",
+    ];
+    let (code, _, err) = wirkung(&[&args[..], &["--slices", "2"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("computing blocks"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].starts_with("computing blocks: slice 1 of 2 done, "),
+        "{err}"
+    );
+    assert!(lines[0].contains(" left"), "{err}");
+    assert!(
+        lines[1].starts_with("computing blocks: slice 2 of 2 done, "),
+        "{err}"
+    );
+    // One slice: nothing to report on the way.
+    let (code, _, err) = wirkung(&[&args[..], &["--slices", "1"]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("computing blocks"), "{err}");
+}
+
+#[test]
 fn bad_requests_exit_2_and_name_the_parameter() {
     let dir = small_extract();
     let data = dir.path().to_str().expect("utf-8 path");

@@ -163,3 +163,47 @@ async fn a_generated_extract_of_many_jobcenters_gives_the_same_cells_in_any_slic
     // was added as weighted rows in a HashMap's order (now divided once per cell).
     assert_slices_agree(dir.path(), &[3, 16], 3).await;
 }
+
+#[tokio::test]
+async fn a_load_reports_each_slice_with_its_rows_until_all_are_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = GenerateOptions {
+        persons: 500,
+        jobcenters: 3,
+        seed: 11,
+        ..GenerateOptions::sample(dir.path().to_path_buf())
+    };
+    generate(&options).unwrap();
+    let heard = std::sync::Mutex::new(Vec::new());
+    let budget = MemoryBudget {
+        slices: Some(4),
+        ..MemoryBudget::default()
+    };
+    let opened = Project::open_reporting(
+        dir.path(),
+        Path::new(Project::DEFAULT_INDICATORS),
+        Path::new(Project::DEFAULT_QUERIES),
+        LoadMode::Strict,
+        budget,
+        &|p| heard.lock().unwrap().push(*p),
+    )
+    .await;
+    assert!(opened.is_ok(), "the extract opens");
+    let heard = heard.into_inner().unwrap();
+    assert_eq!(
+        heard
+            .iter()
+            .map(|p| (p.slices_done, p.slices))
+            .collect::<Vec<_>>(),
+        [(1, 4), (2, 4), (3, 4), (4, 4)]
+    );
+    let rows = heard[0].rows;
+    assert!(rows > 10_000, "the generated extract's person rows: {rows}");
+    assert!(heard.iter().all(|p| p.rows == rows));
+    assert!(
+        heard
+            .windows(2)
+            .all(|w| w[0].rows_done < w[1].rows_done && w[0].elapsed <= w[1].elapsed)
+    );
+    assert_eq!(heard[3].rows_done, rows);
+}

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 
 use crate::engine::EngineError;
+use crate::engine::progress::OnSlice;
 use crate::extract::ExtractError;
 use crate::open::{OpenError, Project, Sources};
 
@@ -72,12 +73,23 @@ impl Snapshot {
 
     /// Loads, validates and computes a project from `sources`.
     pub async fn load(sources: &Sources) -> Result<Snapshot, LoadError> {
+        Self::load_reporting(sources, &|_| {}).await
+    }
+
+    /// [`Snapshot::load`], telling `on_slice` of each person slice computed.
+    pub async fn load_reporting(
+        sources: &Sources,
+        on_slice: OnSlice<'_>,
+    ) -> Result<Snapshot, LoadError> {
         let unreadable = |(path, source)| LoadError::Unreadable { path, source };
         let before = sources.fingerprints().map_err(unreadable)?;
-        let project = sources.open().await.map_err(|source| LoadError::Open {
-            source,
-            inputs: before.all.clone(),
-        })?;
+        let project = sources
+            .open_reporting(on_slice)
+            .await
+            .map_err(|source| LoadError::Open {
+                source,
+                inputs: before.all.clone(),
+            })?;
         let after = sources.fingerprints().map_err(unreadable)?;
         if after != before {
             return Err(LoadError::Changed {

@@ -19,6 +19,7 @@ pub mod availability;
 mod cube;
 pub mod dimensions;
 mod load;
+pub mod progress;
 mod scope;
 mod session;
 mod side;
@@ -144,10 +145,11 @@ impl Engine {
     /// Computes every building block once over `tables`, person slice by person slice
     /// within `budget` (see [`slices`]), and checks the definitions against them.
     /// `absent_tables` are optional extract tables that `tables` holds empty because the
-    /// extract lacks them.
+    /// extract lacks them. `on_slice` hears of each slice done.
     pub async fn build(
         tables: TableSet,
         budget: MemoryBudget,
+        on_slice: progress::OnSlice<'_>,
         span: (Month, Month),
         absent_tables: BTreeSet<String>,
         blocks: BlockCatalogue,
@@ -163,7 +165,7 @@ impl Engine {
         );
         tables.reference_tables().register(&ctx)?;
         let slices = tables.into_slices(count).map_err(DataFusionError::from)?;
-        slices::materialize(&ctx, &blocks, slices, || budget.session()).await?;
+        slices::materialize(&ctx, &blocks, slices, || budget.session(), on_slice).await?;
         load::check_definitions(&ctx, &blocks, &catalogue).await?;
         let units = load::units(&ctx).await?;
         let engine = Engine {

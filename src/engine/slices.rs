@@ -16,6 +16,7 @@ use datafusion::datasource::MemTable;
 use datafusion::functions_aggregate::expr_fn::sum;
 use datafusion::prelude::{SessionContext, ident};
 
+use super::progress::{LoadProgress, OnSlice};
 use super::{EngineError, load, udf};
 use crate::blocks::{BlockCatalogue, BlockKind, BlockSpec};
 use crate::extract::{TableSet, spread};
@@ -29,12 +30,14 @@ struct Total {
 }
 
 /// Computes every block over `slices` one after another and registers the sums in `ctx`
-/// (which holds the reference tables). `session` makes each slice's own session.
+/// (which holds the reference tables). `session` makes each slice's own session;
+/// `on_slice` hears of each slice done.
 pub(super) async fn materialize(
     ctx: &SessionContext,
     blocks: &BlockCatalogue,
     slices: Vec<TableSet>,
     session: impl Fn() -> Result<SessionContext, EngineError>,
+    on_slice: OnSlice<'_>,
 ) -> Result<(), EngineError> {
     let specs: Vec<&BlockSpec> = blocks
         .in_order()
@@ -43,6 +46,8 @@ pub(super) async fn materialize(
         .collect();
     let mut totals: Vec<Option<Total>> = specs.iter().map(|_| None).collect();
     let count = slices.len();
+    let all_rows: usize = slices.iter().map(TableSet::person_rows).sum();
+    let (begun, mut rows_done) = (std::time::Instant::now(), 0);
     for (index, slice) in slices.into_iter().enumerate() {
         let started = std::time::Instant::now();
         let rows = slice.person_rows();
@@ -59,6 +64,14 @@ pub(super) async fn materialize(
         drop(slice_ctx);
         let ms = started.elapsed().as_millis() as u64;
         tracing::info!(slice = index + 1, of = count, rows, ms, "slice computed");
+        rows_done += rows;
+        on_slice(&LoadProgress {
+            slices_done: index + 1,
+            slices: count,
+            rows_done,
+            rows: all_rows,
+            elapsed: begun.elapsed(),
+        });
     }
     let partitions = ctx.copied_config().target_partitions();
     for (spec, total) in specs.iter().zip(totals) {
