@@ -399,7 +399,7 @@ fn add_side(
     field: impl Fn(&mut Sums) -> (&mut f64, &mut f64),
 ) {
     let district_pos = side.dims.iter().position(|d| d == "district_id");
-    let district_node: HashMap<&str, usize> = axes
+    let district_node: ahash::AHashMap<&str, usize> = axes
         .nodes
         .iter()
         .enumerate()
@@ -648,6 +648,7 @@ fn unit_nodes(units: &[Unit]) -> Vec<Node> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::side::CellSums;
     use super::*;
 
     fn district(id: &str) -> Unit {
@@ -737,7 +738,7 @@ mod tests {
         ];
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let dims = vec!["district_id".to_string(), "sex".into(), "age_group".into()];
-        let (mut num, mut den) = (HashMap::new(), HashMap::new());
+        let (mut num, mut den) = (CellSums::default(), CellSums::default());
         for u in &units {
             for sex in ["f", "m", "d"] {
                 for age in ["u25", "25_54", "55plus"] {
@@ -825,7 +826,6 @@ mod tests {
     /// `side` summed over the dimensions not in `keep`, as a block without them would
     /// give it, with a row of another month that must be left out.
     fn project(side: &SideSums, keep: &[&str]) -> SideSums {
-        use super::super::side::CellKey;
         let positions: Vec<usize> = keep
             .iter()
             .map(|k| {
@@ -835,7 +835,7 @@ mod tests {
                     .expect("a dimension of the side")
             })
             .collect();
-        let mut sums: HashMap<CellKey, (f64, f64)> = HashMap::new();
+        let mut sums = CellSums::default();
         for ((month, key), &(v, c)) in &side.sums {
             let key: Vec<Option<String>> = positions.iter().map(|&p| key[p].clone()).collect();
             let s = sums.entry((*month, key)).or_default();
