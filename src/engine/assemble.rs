@@ -163,9 +163,16 @@ impl Frame<'_> {
                 .is_none()
                 .then(|| cube::build(self.axes, &lines, &hidden, num, den, *t, self.min_count))
         };
-        // Months' tables are independent: build as many at once as there are cores, and
-        // hold no more than that many at a time (a fine table can be tens of megabytes).
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // Months' tables are independent: build as many at once as there are cores, but
+        // no more than fit `cube::TABLES_AT_ONCE_BYTES` (a fine table is tens of MB).
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let fit = cube::TABLES_AT_ONCE_BYTES
+            / self
+                .axes
+                .size()
+                .max(1)
+                .saturating_mul(cube::TABLE_BYTES_PER_CELL);
+        let workers = cores.min(fit).max(1);
         for chunk in months.chunks(workers) {
             for ((t, reason), table) in chunk.iter().zip(build_all(chunk, &build)) {
                 self.read_month(*t, reason, table.as_ref(), &mut rows);
