@@ -113,22 +113,13 @@ pub fn suppress(cells: &[Cell], lines: &[Vec<usize>], min_count: u32) -> Vec<Opt
 /// with the table.
 pub fn suppress_on(cells: &[Cell], lines: &impl Lines, min_count: u32) -> Vec<Option<Suppression>> {
     let min = f64::from(min_count);
-    let mut out: Vec<Option<Suppression>> = cells
-        .iter()
-        .map(|c| (!c.hidden && c.sensitive(min)).then_some(Suppression::Primary))
-        .collect();
+    let mut out = primaries(cells, min);
     if min_count == 0 {
         return out;
     }
-    // Withheld for the purpose of subtraction: suppressed cells, and hidden cells with a
-    // small count. A hidden cell with a large count is no protection: its count may be
-    // published elsewhere (a zero cell, a total), so it is treated as known.
-    let withheld = |out: &[Option<Suppression>], i: usize| {
-        out[i].is_some() || (cells[i].hidden && cells[i].sensitive(min))
-    };
     let mut through = Vec::new();
     let mut pending = Pending::new(lines.count());
-    for i in (0..cells.len()).filter(|&i| withheld(&out, i)) {
+    for i in (0..cells.len()).filter(|&i| withheld(cells, &out, i, min)) {
         through.clear();
         lines.through(i, &mut through);
         through.iter().for_each(|&l| pending.insert(l));
@@ -140,7 +131,7 @@ pub fn suppress_on(cells: &[Cell], lines: &impl Lines, min_count: u32) -> Vec<Op
         cursor = next + 1;
         line.clear();
         lines.members(next, &mut line);
-        if let Some(cover) = cover(cells, &out, &line, min, withheld) {
+        if let Some(cover) = cover(cells, &out, &line, min) {
             out[cover] = Some(Suppression::Secondary);
             through.clear();
             lines.through(cover, &mut through);
@@ -196,17 +187,30 @@ impl Pending {
     }
 }
 
+/// The primary suppressions: published cells with a small count.
+fn primaries(cells: &[Cell], min: f64) -> Vec<Option<Suppression>> {
+    cells
+        .iter()
+        .map(|c| (!c.hidden && c.sensitive(min)).then_some(Suppression::Primary))
+        .collect()
+}
+
+/// Whether cell `i` is withheld for the purpose of subtraction: suppressed cells, and
+/// hidden cells with a small count. A hidden cell with a large count is no protection:
+/// its count may be published elsewhere (a zero cell, a total), so it is treated as
+/// known.
+fn withheld(cells: &[Cell], out: &[Option<Suppression>], i: usize, min: f64) -> bool {
+    out[i].is_some() || (cells[i].hidden && cells[i].sensitive(min))
+}
+
 /// The cell that must be withheld to protect `line`, if it holds exactly one withheld
 /// cell (alone, it is recoverable by subtraction, and a recovered secondary cell would
 /// unravel the primary it protects).
-fn cover(
-    cells: &[Cell],
-    out: &[Option<Suppression>],
-    line: &[usize],
-    min: f64,
-    withheld: impl Fn(&[Option<Suppression>], usize) -> bool,
-) -> Option<usize> {
-    let mut held = line.iter().copied().filter(|&i| withheld(out, i));
+fn cover(cells: &[Cell], out: &[Option<Suppression>], line: &[usize], min: f64) -> Option<usize> {
+    let mut held = line
+        .iter()
+        .copied()
+        .filter(|&i| withheld(cells, out, i, min));
     let (Some(only), None) = (held.next(), held.next()) else {
         return None;
     };
@@ -253,20 +257,14 @@ pub(crate) fn suppress_by_full_passes(
     min_count: u32,
 ) -> Vec<Option<Suppression>> {
     let min = f64::from(min_count);
-    let mut out: Vec<Option<Suppression>> = cells
-        .iter()
-        .map(|c| (!c.hidden && c.sensitive(min)).then_some(Suppression::Primary))
-        .collect();
+    let mut out = primaries(cells, min);
     if min_count == 0 {
         return out;
     }
-    let withheld = |out: &[Option<Suppression>], i: usize| {
-        out[i].is_some() || (cells[i].hidden && cells[i].sensitive(min))
-    };
     loop {
         let mut changed = false;
         for line in lines {
-            if let Some(i) = cover(cells, &out, line, min, withheld) {
+            if let Some(i) = cover(cells, &out, line, min) {
                 out[i] = Some(Suppression::Secondary);
                 changed = true;
             }

@@ -390,6 +390,25 @@ pub(super) fn build(
     MonthTable { sums, decisions }
 }
 
+/// The unit node of each district.
+fn district_nodes(axes: &Axes) -> ahash::AHashMap<&str, usize> {
+    axes.nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| {
+            Some((n.district.as_deref()?, i)).filter(|_| n.level == Level::District)
+        })
+        .collect()
+}
+
+/// Per dimension of the table, its column in `side`'s keys (`None`: the side lacks it).
+fn positions(axes: &Axes, side: &SideSums) -> Vec<Option<usize>> {
+    axes.dims
+        .iter()
+        .map(|a| side.dims.iter().position(|d| *d == a.name))
+        .collect()
+}
+
 /// Adds a side's sums of month `t` into every cell they belong to: each unit node above
 /// the row's district, each dimension at the row's value and at the margin — and, for a
 /// dimension the side does not have, at every coordinate (its value does not depend on
@@ -407,19 +426,7 @@ fn add_side(
     field: impl Fn(&mut Sums) -> (&mut f64, &mut f64),
 ) {
     let district_pos = side.dims.iter().position(|d| d == "district_id");
-    let district_node: ahash::AHashMap<&str, usize> = axes
-        .nodes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, n)| {
-            Some((n.district.as_deref()?, i)).filter(|_| n.level == Level::District)
-        })
-        .collect();
-    let positions: Vec<Option<usize>> = axes
-        .dims
-        .iter()
-        .map(|a| side.dims.iter().position(|d| *d == a.name))
-        .collect();
+    let (district_node, positions) = (district_nodes(axes), positions(axes, side));
     let ns = axes.node_stride;
     let read = |sums: &mut [Sums], i: usize| {
         let (v, c) = field(&mut sums[i]);
@@ -535,19 +542,7 @@ fn add_side_row_by_row(
     add: impl Fn(&mut Sums, f64, f64),
 ) {
     let district_pos = side.dims.iter().position(|d| d == "district_id");
-    let district_node: HashMap<&str, usize> = axes
-        .nodes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, n)| {
-            Some((n.district.as_deref()?, i)).filter(|_| n.level == Level::District)
-        })
-        .collect();
-    let positions: Vec<Option<usize>> = axes
-        .dims
-        .iter()
-        .map(|a| side.dims.iter().position(|d| *d == a.name))
-        .collect();
+    let (district_node, positions) = (district_nodes(axes), positions(axes, side));
     for ((month, key), &(value, count)) in &side.sums {
         if *month != t {
             continue;
