@@ -431,7 +431,10 @@ fn validate(args: ValidateArgs) -> ExitCode {
             println!("{report}");
         }
     };
-    match crate::extract::Extract::load(&args.data, mode) {
+    // Slice by slice as a load reads it, so that validating needs the memory of one
+    // slice, not of the whole extract.
+    let budget = MemoryBudget::default();
+    match crate::extract::Extract::check(&args.data, mode, |rows| budget.slices_for(rows)) {
         Ok(extract) => {
             print(extract.report());
             ExitCode::SUCCESS

@@ -8,7 +8,7 @@ use crate::blocks::{BlockCatalogue, BlockError};
 use crate::contract;
 use crate::definition::{Catalogue, DefinitionError};
 use crate::engine::progress::OnSlice;
-use crate::engine::{Engine, EngineError, MemoryBudget};
+use crate::engine::{BlockSums, Engine, EngineError, MemoryBudget};
 use crate::extract::{Extract, ExtractError, LoadMode};
 
 /// Why a project cannot be opened.
@@ -78,16 +78,28 @@ impl Project {
     ) -> Result<Project, OpenError> {
         let blocks = BlockCatalogue::load(queries)?;
         let catalogue = Catalogue::load(indicators, &blocks).map_err(OpenError::Definitions)?;
-        let mut extract = Extract::load(data, mode)?;
-        let span = extract.span().ok_or(EngineError::EmptyExtract)?;
+        let mut reading = Extract::open(data, mode)?;
         let absent: BTreeSet<String> = contract::TABLES
             .iter()
-            .filter(|t| !extract.is_present(t.name))
+            .filter(|t| !reading.is_present(t.name))
             .map(|t| t.name.to_string())
             .collect();
-        let tables = extract.take_tables();
-        let engine =
-            Engine::build(tables, budget, on_slice, span, absent, blocks, catalogue).await?;
+        let rows = reading.person_rows();
+        let count = budget.slices_for(rows);
+        tracing::info!(slices = count, rows, "computing the blocks");
+        let mut sums = BlockSums::new(budget, &blocks, reading.reference_tables(), count, rows)?;
+        for index in 0..count {
+            // Each slice is read, validated, computed and dropped before the next; once
+            // strict mode has found a violation the rest is only validated, so that the
+            // refusal lists everything.
+            let slice = reading.slice(index, count)?;
+            if !reading.refused() {
+                sums.add(&blocks, slice, on_slice).await?;
+            }
+        }
+        let extract = reading.finish()?;
+        let span = extract.span().ok_or(EngineError::EmptyExtract)?;
+        let engine = Engine::build(sums, span, absent, blocks, catalogue).await?;
         Ok(Project { extract, engine })
     }
 }

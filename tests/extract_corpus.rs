@@ -945,11 +945,65 @@ fn what(outcome: &Result<Extract, ExtractError>) -> String {
     }
 }
 
+/// Everything a load says: the report (or the error with its report) and the rows kept
+/// per table, as text to compare.
+fn outcome_text(outcome: &Result<Extract, ExtractError>, with_rows: bool) -> String {
+    match outcome {
+        Ok(x) => {
+            let rows: Vec<String> = contract::TABLES
+                .iter()
+                .filter(|_| with_rows)
+                .map(|t| format!("{}={}", t.name, rows(x, t.name)))
+                .collect();
+            format!(
+                "loaded {}\n{}",
+                serde_json::to_string_pretty(x.report()).unwrap(),
+                rows.join(" ")
+            )
+        }
+        Err(ExtractError::RowRules(report)) => {
+            format!("refused {}", serde_json::to_string_pretty(report).unwrap())
+        }
+        Err(e) => format!("error {e}"),
+    }
+}
+
+/// A load slice by slice says exactly what the load of the whole extract says.
+fn check_slices_agree(dir: &Path, mode: LoadMode, whole: &Result<Extract, ExtractError>) {
+    for count in [2, 7] {
+        let sliced = match catch_unwind(AssertUnwindSafe(|| {
+            Extract::load_in_slices(dir, mode, count)
+        })) {
+            Ok(outcome) => outcome,
+            Err(payload) => panic!(
+                "Extract::load_in_slices PANICKED in {mode:?} mode, {count} slices: {}",
+                panic_text(payload)
+            ),
+        };
+        let (want, got) = (outcome_text(whole, true), outcome_text(&sliced, true));
+        assert!(
+            want == got,
+            "{mode:?} mode, {count} slices: the sliced load differs from the whole one\n\
+             whole:\n{want}\nsliced:\n{got}"
+        );
+    }
+    // `wirkung validate` checks slice by slice and keeps no rows: the same report.
+    let checked = Extract::check(dir, mode, |_| 3);
+    let (want, got) = (outcome_text(whole, false), outcome_text(&checked, false));
+    assert!(
+        want == got,
+        "{mode:?} mode: validating in 3 slices differs from the whole load\n\
+         whole:\n{want}\nvalidated:\n{got}"
+    );
+}
+
 fn run(case: &Case) {
     let dir = TempDir::new().unwrap();
     (case.build)(dir.path());
     let strict = load(dir.path(), LoadMode::Strict);
     let lenient = load(dir.path(), LoadMode::Lenient);
+    check_slices_agree(dir.path(), LoadMode::Strict, &strict);
+    check_slices_agree(dir.path(), LoadMode::Lenient, &lenient);
     match &case.expect {
         Expect::Structural(want) => {
             check_structural(dir.path(), &strict, want);

@@ -15,7 +15,9 @@ use arrow::datatypes::{DataType, Date32Type};
 use datafusion::prelude::SessionContext;
 use tempfile::TempDir;
 use wirkung::contract;
-use wirkung::extract::{Extract, ExtractError, LoadMode, QualityReport, Rule, StructuralError};
+use wirkung::extract::{
+    Extract, ExtractError, LoadMode, QualityReport, Rule, StructuralError, slice_of,
+};
 use wirkung::month::Month;
 
 use crate::support::sample::{D, F, N, S, Sample, day, retype, texts, valid, with_column, write};
@@ -869,5 +871,101 @@ async fn zero_benefit_rows_and_far_dates_are_clear() {
     match opened {
         Ok(_) => panic!("an extract without benefit rows opened"),
         Err(e) => assert!(e.to_string().contains("no benefit_months rows"), "{e}"),
+    }
+}
+
+// ---------------------------------------------------------------- person slices
+
+/// The number of slices, 2 or more, in which `a` and `b` fall into different slices.
+fn slices_apart(a: &str, b: &str) -> usize {
+    (2..64).find(|&n| slice_of(a, n) != slice_of(b, n)).unwrap()
+}
+
+#[test]
+fn a_key_without_person_id_is_unique_across_slices() {
+    // m1 twice, for p1 (row 1) and p2 (row 3), and p1 and p2 in different slices: only
+    // the pass over the whole table's keys can see the duplicate.
+    let count = slices_apart("p1", "p2");
+    let fx = valid().set("measures", 2, "participation_id", S("m1"));
+    let dir = fx.write();
+    for report in [
+        refused(dir.path()),
+        match Extract::load_in_slices(dir.path(), LoadMode::Strict, count) {
+            Err(ExtractError::RowRules(report)) => report,
+            other => panic!(
+                "expected a refusal, got {:?}",
+                other.map(|x| x.report().clone())
+            ),
+        },
+    ] {
+        let v = report
+            .violation("measures", Rule::DuplicateKey, &["participation_id"])
+            .unwrap();
+        assert_eq!(v.count, 2);
+        let rows: Vec<u64> = v.examples.iter().map(|e| e.row).collect();
+        assert_eq!(rows, [1, 3]);
+        assert!(!report.loaded);
+    }
+    let sliced = Extract::load_in_slices(dir.path(), LoadMode::Lenient, count).unwrap();
+    let r = sliced.report();
+    assert_eq!(
+        r.table("measures")
+            .map(|t| (t.rows_read, t.rows_removed, t.rows_kept)),
+        Some((3, 2, 1))
+    );
+    assert_eq!(strings(&sliced, "measures", "participation_id"), ["m2"]);
+}
+
+#[test]
+fn examples_across_slices_and_files_are_the_first_rows_of_the_table() {
+    // Every benefit row negative, in two files (rows 1–4 and 1–2 of the second): the
+    // five examples are the table's first five rows in file order, however the persons
+    // (p1 rows 1–3, p2 rows 4–5, p3 row 6) fall into slices.
+    let mut fx = valid();
+    for row in 0..6 {
+        fx = fx.set("benefit_months", row, "llu_eur", F(-1.0));
+    }
+    let dir = TempDir::new().unwrap();
+    fx.write_split(dir.path(), "benefit_months", 4, |b| b.clone());
+    let examples = |report: &QualityReport| -> Vec<(String, u64)> {
+        let v = report
+            .violation("benefit_months", Rule::NegativeAmount, &["llu_eur"])
+            .unwrap();
+        assert_eq!(v.count, 6);
+        v.examples
+            .iter()
+            .map(|e| {
+                let name = e.file.file_name().unwrap().to_string_lossy().into_owned();
+                (name, e.row)
+            })
+            .collect()
+    };
+    let want: Vec<(String, u64)> = [
+        ("part-0.parquet", 1),
+        ("part-0.parquet", 2),
+        ("part-0.parquet", 3),
+        ("part-0.parquet", 4),
+        ("part-1.parquet", 1),
+    ]
+    .map(|(f, r)| (f.to_string(), r))
+    .to_vec();
+    assert_eq!(examples(&refused(dir.path())), want);
+    for count in [slices_apart("p1", "p2"), slices_apart("p1", "p3"), 5] {
+        match Extract::load_in_slices(dir.path(), LoadMode::Strict, count) {
+            Err(ExtractError::RowRules(report)) => {
+                assert_eq!(examples(&report), want, "{count} slices")
+            }
+            other => panic!("expected a refusal, got {:?}", other.map(|_| ())),
+        }
+        let lenient = Extract::load_in_slices(dir.path(), LoadMode::Lenient, count).unwrap();
+        assert_eq!(examples(lenient.report()), want, "{count} slices");
+        assert_eq!(
+            lenient.report().table("benefit_months").map(|t| (
+                t.rows_read,
+                t.rows_removed,
+                t.rows_kept
+            )),
+            Some((6, 6, 0))
+        );
     }
 }

@@ -1,10 +1,10 @@
 //! The engine: building blocks computed once per load, indicator definitions compiled
 //! into DataFusion plans, numbers out.
 //!
-//! [`Engine::build`] takes the validated extract's tables, cuts them into person slices
-//! that fit the memory budget, runs every query of `queries/` once per slice in
-//! dependency order (views stay views; tables live only while a slice is computed) and
-//! adds the slices' blocks, which are kept in memory, so every indicator that uses a
+//! A load reads the extract one person slice at a time (as many as the memory budget
+//! needs) and hands each to [`BlockSums::add`], which runs every query of `queries/` over
+//! it in dependency order (views stay views; tables live only while a slice is computed)
+//! and adds the slice's blocks to the sums. [`Engine::build`] keeps the sums in memory, so every indicator that uses a
 //! block shares one computation; it then checks every definition against the blocks' real schemas, and collects
 //! the unit hierarchy. [`Engine::compute`] answers one `values` question: it plans each
 //! side of the quotient as *block → filters → join with a generated month map (target
@@ -33,12 +33,12 @@ use datafusion::prelude::SessionContext;
 
 use crate::blocks::{BlockCatalogue, BlockError};
 use crate::definition::{Catalogue, Definition, DefinitionError};
-use crate::extract::TableSet;
 use crate::month::Month;
 use crate::values::Values;
 
 pub use load::Unit;
 pub use session::{DEFAULT_MEMORY_LIMIT, MemoryBudget, WORK_BYTES_PER_ROW, parse_size};
+pub use slices::BlockSums;
 
 /// Why the engine cannot start or cannot answer.
 #[derive(Debug, thiserror::Error)]
@@ -142,30 +142,18 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Computes every building block once over `tables`, person slice by person slice
-    /// within `budget` (see [`slices`]), and checks the definitions against them.
-    /// `absent_tables` are optional extract tables that `tables` holds empty because the
-    /// extract lacks them. `on_slice` hears of each slice done.
+    /// Takes the building blocks summed over every person slice of the extract (see
+    /// [`BlockSums`]) and checks the definitions against them. `absent_tables` are
+    /// optional extract tables the extract lacks (their blocks saw them empty).
     pub async fn build(
-        tables: TableSet,
-        budget: MemoryBudget,
-        on_slice: progress::OnSlice<'_>,
+        sums: BlockSums,
         span: (Month, Month),
         absent_tables: BTreeSet<String>,
         blocks: BlockCatalogue,
         catalogue: Catalogue,
     ) -> Result<Engine, EngineError> {
-        let ctx = budget.session()?;
-        udf::register(&ctx);
-        let count = budget.slices_for(tables.person_rows());
-        tracing::info!(
-            slices = count,
-            rows = tables.person_rows(),
-            "computing the blocks"
-        );
-        tables.reference_tables().register(&ctx)?;
-        let slices = tables.into_slices(count).map_err(DataFusionError::from)?;
-        slices::materialize(&ctx, &blocks, slices, || budget.session(), on_slice).await?;
+        let count = sums.slices();
+        let ctx = sums.into_context()?;
         load::check_definitions(&ctx, &blocks, &catalogue).await?;
         let units = load::units(&ctx).await?;
         let engine = Engine {

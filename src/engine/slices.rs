@@ -2,7 +2,7 @@
 //!
 //! Every block is a sum over persons by month and dimensions (its measures count or add
 //! up rows of its persons), and a slice holds all rows of its persons
-//! (`extract::TableSet::into_slices`). So each slice runs every query of `queries/` in a
+//! (`extract::Reading::slice`). So each slice runs every query of `queries/` in a
 //! session of its own, which is dropped with everything the slice read and computed;
 //! only its block tables are kept, and they are added to the running total by month and
 //! dimensions. The result does not depend on the number of slices (a test compares every
@@ -13,11 +13,12 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
+use datafusion::error::DataFusionError;
 use datafusion::functions_aggregate::expr_fn::sum;
 use datafusion::prelude::{SessionContext, ident};
 
 use super::progress::{LoadProgress, OnSlice};
-use super::{EngineError, load, udf};
+use super::{EngineError, MemoryBudget, load, udf};
 use crate::blocks::{BlockCatalogue, BlockKind, BlockSpec};
 use crate::extract::{TableSet, spread};
 
@@ -29,57 +30,114 @@ struct Total {
     batches: Vec<RecordBatch>,
 }
 
-/// Computes every block over `slices` one after another and registers the sums in `ctx`
-/// (which holds the reference tables). `session` makes each slice's own session;
-/// `on_slice` hears of each slice done.
-pub(super) async fn materialize(
-    ctx: &SessionContext,
-    blocks: &BlockCatalogue,
-    slices: Vec<TableSet>,
-    session: impl Fn() -> Result<SessionContext, EngineError>,
-    on_slice: OnSlice<'_>,
-) -> Result<(), EngineError> {
-    let specs: Vec<&BlockSpec> = blocks
-        .in_order()
-        .iter()
-        .filter(|s| s.kind == BlockKind::Block)
-        .collect();
-    let mut totals: Vec<Option<Total>> = specs.iter().map(|_| None).collect();
-    let count = slices.len();
-    let all_rows: usize = slices.iter().map(TableSet::person_rows).sum();
-    let (begun, mut rows_done) = (std::time::Instant::now(), 0);
-    for (index, slice) in slices.into_iter().enumerate() {
+/// The building blocks summed over the person slices computed so far. A load makes it
+/// with the reference tables, [`BlockSums::add`]s each slice as it is read (a slice is
+/// dropped once added), and hands it to [`super::Engine::build`].
+pub struct BlockSums {
+    /// The session the sums end up in, holding the reference tables.
+    ctx: SessionContext,
+    budget: MemoryBudget,
+    /// Per block in dependency order: its name and its sum so far.
+    totals: Vec<(String, Option<Total>)>,
+    slices: usize,
+    slices_done: usize,
+    /// Person-keyed rows in all (from the files) and in the slices added so far.
+    rows: usize,
+    rows_done: usize,
+    begun: std::time::Instant,
+}
+
+impl BlockSums {
+    /// Sums of no slice yet, for a load of `slices` slices and `rows` person-keyed rows
+    /// over `reference` (the tables without `person_id`).
+    pub fn new(
+        budget: MemoryBudget,
+        blocks: &BlockCatalogue,
+        reference: TableSet,
+        slices: usize,
+        rows: usize,
+    ) -> Result<BlockSums, EngineError> {
+        let ctx = budget.session()?;
+        udf::register(&ctx);
+        reference.register(&ctx)?;
+        let totals = blocks
+            .in_order()
+            .iter()
+            .filter(|s| s.kind == BlockKind::Block)
+            .map(|s| (s.name.clone(), None))
+            .collect();
+        Ok(BlockSums {
+            ctx,
+            budget,
+            totals,
+            slices,
+            slices_done: 0,
+            rows,
+            rows_done: 0,
+            begun: std::time::Instant::now(),
+        })
+    }
+
+    /// The number of slices the load is cut into.
+    pub fn slices(&self) -> usize {
+        self.slices
+    }
+
+    /// Computes every block over one slice (every table of the extract, with only the
+    /// slice's persons in the person-keyed ones) in a session of its own, adds the
+    /// results to the sums and drops the rest; `on_slice` hears of it.
+    pub async fn add(
+        &mut self,
+        blocks: &BlockCatalogue,
+        slice: TableSet,
+        on_slice: OnSlice<'_>,
+    ) -> Result<(), EngineError> {
         let started = std::time::Instant::now();
         let rows = slice.person_rows();
-        let slice_ctx = session()?;
+        let slice_ctx = self.budget.session()?;
         udf::register(&slice_ctx);
         slice.register(&slice_ctx)?;
         load::materialize(&slice_ctx, blocks).await?;
-        for (spec, total) in specs.iter().zip(totals.iter_mut()) {
-            let df = slice_ctx.table(spec.name.as_str()).await?;
+        for (name, total) in self.totals.iter_mut() {
+            let spec = blocks.get(name).ok_or_else(|| {
+                EngineError::Query(DataFusionError::Plan(format!("no block {name}")))
+            })?;
+            let df = slice_ctx.table(name.as_str()).await?;
             let schema = nullable(df.schema().as_arrow());
             let part = df.collect().await?;
-            *total = Some(add(ctx, spec, schema, total.take(), part).await?);
+            *total = Some(add(&self.ctx, spec, schema, total.take(), part).await?);
         }
         drop(slice_ctx);
+        self.slices_done += 1;
+        self.rows_done += rows;
         let ms = started.elapsed().as_millis() as u64;
-        tracing::info!(slice = index + 1, of = count, rows, ms, "slice computed");
-        rows_done += rows;
+        tracing::info!(
+            slice = self.slices_done,
+            of = self.slices,
+            rows,
+            ms,
+            "slice computed"
+        );
         on_slice(&LoadProgress {
-            slices_done: index + 1,
-            slices: count,
-            rows_done,
-            rows: all_rows,
-            elapsed: begun.elapsed(),
+            slices_done: self.slices_done,
+            slices: self.slices,
+            rows_done: self.rows_done,
+            rows: self.rows.max(self.rows_done),
+            elapsed: self.begun.elapsed(),
         });
+        Ok(())
     }
-    let partitions = ctx.copied_config().target_partitions();
-    for (spec, total) in specs.iter().zip(totals) {
-        let Some(total) = total else { continue };
-        let table = MemTable::try_new(total.schema, spread(total.batches, partitions))?;
-        ctx.register_table(spec.name.as_str(), Arc::new(table))?;
+
+    /// The session with the reference tables and every block's sum registered.
+    pub(super) fn into_context(self) -> Result<SessionContext, EngineError> {
+        let partitions = self.ctx.copied_config().target_partitions();
+        for (name, total) in self.totals {
+            let Some(total) = total else { continue };
+            let table = MemTable::try_new(total.schema, spread(total.batches, partitions))?;
+            self.ctx.register_table(name.as_str(), Arc::new(table))?;
+        }
+        Ok(self.ctx)
     }
-    Ok(())
 }
 
 /// The running total plus one slice's rows of a block, summed by month and dimensions.

@@ -52,7 +52,10 @@ pub(crate) fn count<'a>(
     rows: impl Fn(&str) -> Option<&'a [RecordBatch]>,
 ) -> Result<Vec<UnattributedEvents>, ArrowError> {
     // (month index, person): borrowed text, no allocation per row.
-    let mut receipt: HashSet<(i32, &'a str), FastState> = HashSet::default();
+    // Sized up front: growing a set of millions of keys rehashes it again and again.
+    let receipts = benefit_months.iter().map(RecordBatch::num_rows).sum();
+    let mut receipt: HashSet<(i32, &'a str), FastState> =
+        HashSet::with_capacity_and_hasher(receipts, FastState::default());
     for batch in benefit_months {
         let months = column(batch, MONTH)?
             .as_primitive_opt::<Date32Type>()

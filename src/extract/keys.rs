@@ -2,7 +2,10 @@
 //!
 //! Primary keys, references and the attribution check hash millions of rows; a [`Key`]
 //! borrows text straight from the `StringArray` and stores one or two parts inline, so
-//! building the hash sets allocates nothing per row.
+//! building the hash sets allocates nothing per row. A [`KeySet`] owns the few keys that
+//! must outlive their batches (duplicates found across person slices).
+
+use std::collections::HashMap;
 
 use arrow::array::{
     Array, AsArray, BooleanArray, Date32Array, Float64Array, RecordBatch, StringArray,
@@ -105,3 +108,113 @@ impl<'a> KeyColumns<'a> {
 /// the extract the operator delivers, so hash flooding is no concern, while the
 /// standard SipHash would dominate the cost of checking millions of keys.
 pub(crate) type FastState = ahash::RandomState;
+
+/// One column value of an owned key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum OwnedPart {
+    Str(Box<str>),
+    Int(i32),
+    Bool(bool),
+    Bits(u64),
+}
+
+impl OwnedPart {
+    fn of(part: &Part<'_>) -> OwnedPart {
+        match *part {
+            Part::Str(s) => OwnedPart::Str(s.into()),
+            Part::Int(i) => OwnedPart::Int(i),
+            Part::Bool(b) => OwnedPart::Bool(b),
+            Part::Bits(b) => OwnedPart::Bits(b),
+        }
+    }
+
+    fn part(&self) -> Part<'_> {
+        match self {
+            OwnedPart::Str(s) => Part::Str(s),
+            OwnedPart::Int(i) => Part::Int(*i),
+            OwnedPart::Bool(b) => Part::Bool(*b),
+            OwnedPart::Bits(b) => Part::Bits(*b),
+        }
+    }
+}
+
+/// The owned parts of `key`, in column order.
+fn owned(key: &Key<'_>) -> Vec<OwnedPart> {
+    match key {
+        Key::One(a) => vec![OwnedPart::of(a)],
+        Key::Two(a, b) => vec![OwnedPart::of(a), OwnedPart::of(b)],
+        Key::Many(parts) => parts.iter().map(OwnedPart::of).collect(),
+    }
+}
+
+/// The borrowed key of owned parts, shaped as [`KeyColumns::key`] shapes it.
+fn borrowed(parts: &[OwnedPart]) -> Key<'_> {
+    match parts {
+        [a] => Key::One(a.part()),
+        [a, b] => Key::Two(a.part(), b.part()),
+        many => Key::Many(many.iter().map(OwnedPart::part).collect()),
+    }
+}
+
+/// Keys owned beyond the batches they were read from: the keys found more than once in a
+/// whole table, looked up while its person slices are checked one by one.
+#[derive(Debug, Default)]
+pub(crate) struct KeySet {
+    hasher: FastState,
+    keys: HashMap<u64, Vec<Vec<OwnedPart>>, FastState>,
+}
+
+impl KeySet {
+    /// Adds `key` (a copy of it).
+    pub fn insert(&mut self, key: &Key<'_>) {
+        if self.contains(key) {
+            return;
+        }
+        let hash = self.hasher.hash_one(key);
+        self.keys.entry(hash).or_default().push(owned(key));
+    }
+
+    /// Whether the set holds `key`.
+    pub fn contains(&self, key: &Key<'_>) -> bool {
+        self.keys
+            .get(&self.hasher.hash_one(key))
+            .is_some_and(|candidates| candidates.iter().any(|c| borrowed(c) == *key))
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_owned_key_matches_the_borrowed_key_it_was_made_of() {
+        let mut set = KeySet::default();
+        assert!(set.is_empty());
+        set.insert(&Key::One(Part::Str("M-1")));
+        set.insert(&Key::Two(Part::Int(7), Part::Str("P1")));
+        set.insert(&Key::Many(vec![
+            Part::Bool(true),
+            Part::Bits(3),
+            Part::Str("x"),
+        ]));
+        assert!(set.contains(&Key::One(Part::Str("M-1"))));
+        assert!(!set.contains(&Key::One(Part::Str("M-2"))));
+        assert!(set.contains(&Key::Two(Part::Int(7), Part::Str("P1"))));
+        assert!(!set.contains(&Key::Two(Part::Int(8), Part::Str("P1"))));
+        assert!(set.contains(&Key::Many(vec![
+            Part::Bool(true),
+            Part::Bits(3),
+            Part::Str("x")
+        ])));
+        assert!(!set.contains(&Key::Many(vec![
+            Part::Bool(false),
+            Part::Bits(3),
+            Part::Str("x")
+        ])));
+    }
+}

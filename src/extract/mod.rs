@@ -1,24 +1,29 @@
 //! Loading an extract: reads the Parquet tables, validates them against the contract and
 //! owns the data-quality report.
 //!
-//! [`Extract::load`] runs in three steps. (1) Structure: every table's files are located
-//! and their footers read; missing tables or columns, wrong types, unreadable files and
-//! schemas that differ within a table folder stop the load, all of them listed at once.
-//! (2) Rows: the contract columns are decoded (text cast to `Utf8`) and every row rule of
+//! A load runs in three steps. (1) Structure ([`Extract::open`]): every table's files
+//! are located and their footers read; missing tables or columns, wrong types,
+//! unreadable files and schemas that differ within a table folder stop the load, all of
+//! them listed at once. (2) Rows, one person slice at a time ([`Reading::slice`]): the
+//! contract columns are decoded (text cast to `Utf8`) and every row rule of
 //! [`crate::contract`] is checked, tables in contract order so that references are
-//! checked against the tables they point to. (3) Outcome: in [`LoadMode::Strict`] any
-//! violation refuses the extract; in [`LoadMode::Lenient`] offending rows are quarantined
-//! and references are checked against the *kept* rows, so quarantine cascades.
-//! Loading never guesses and never drops a row without counting it in the report.
+//! checked against the tables they point to. (3) Outcome ([`Reading::finish`]): in
+//! [`LoadMode::Strict`] any violation refuses the extract; in [`LoadMode::Lenient`]
+//! offending rows are quarantined and references are checked against the *kept* rows,
+//! so quarantine cascades. [`Extract::load`] does all three over one slice, the whole
+//! extract. Loading never guesses and never drops a row without counting it in the
+//! report.
 
 mod attribution;
 mod error;
 mod keys;
 mod read;
+mod reading;
 mod report;
 mod rules;
 mod slices;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use arrow::array::{AsArray, RecordBatch};
@@ -32,10 +37,8 @@ pub use report::{
     UnattributedEvents, Violation,
 };
 
-use crate::contract::TABLES;
 use crate::month::Month;
-use read::RawTable;
-use slices::TableRows;
+pub use reading::Reading;
 pub use slices::{PERSON_ID, TableSet, slice_of, spread};
 
 /// What loading does with rows that break a row rule.
@@ -59,8 +62,63 @@ pub struct Extract {
 }
 
 impl Extract {
-    /// Reads and validates the extract in `dir`.
+    /// Reads and validates the whole extract in `dir` as one slice, holding its rows.
     pub fn load(dir: &Path, mode: LoadMode) -> Result<Extract, ExtractError> {
+        Self::load_in_slices(dir, mode, 1)
+    }
+
+    /// Reads and validates the extract in `dir` slice by slice, as a sliced load does,
+    /// and holds the rows of all slices (each table's slices one after another). The
+    /// report is the same for every `count`; this is how the tests show it.
+    pub fn load_in_slices(
+        dir: &Path,
+        mode: LoadMode,
+        count: usize,
+    ) -> Result<Extract, ExtractError> {
+        let count = count.max(1);
+        let mut reading = Self::open(dir, mode)?;
+        let mut tables = reading.reference_tables();
+        for index in 0..count {
+            let slice = reading.slice(index, count)?;
+            for rows in slice
+                .tables
+                .into_iter()
+                .filter(|t| t.table.column(PERSON_ID).is_some())
+            {
+                match tables
+                    .tables
+                    .iter_mut()
+                    .find(|t| t.table.name == rows.table.name)
+                {
+                    Some(t) => t.batches.extend(rows.batches),
+                    None => tables.tables.push(rows),
+                }
+            }
+        }
+        let mut extract = reading.finish()?;
+        extract.tables = tables;
+        Ok(extract)
+    }
+
+    /// Validates the extract in `dir` slice by slice without keeping its rows: the
+    /// report of [`Extract::load`] in the memory of one slice. `slices_for` turns the
+    /// person-keyed rows (from the files) into the slice count.
+    pub fn check(
+        dir: &Path,
+        mode: LoadMode,
+        slices_for: impl Fn(usize) -> usize,
+    ) -> Result<Extract, ExtractError> {
+        let mut reading = Self::open(dir, mode)?;
+        let count = slices_for(reading.person_rows()).max(1);
+        for index in 0..count {
+            drop(reading.slice(index, count)?);
+        }
+        reading.finish()
+    }
+
+    /// Checks the structure of the extract in `dir` and validates its reference tables,
+    /// to be read slice by slice (see [`Reading`]).
+    pub fn open(dir: &Path, mode: LoadMode) -> Result<Reading, ExtractError> {
         let io = |source| ExtractError::Io {
             path: dir.to_path_buf(),
             source,
@@ -72,8 +130,7 @@ impl Extract {
                 "not a directory",
             )));
         }
-        let raws = read_all(dir)?;
-        validate(dir, mode, raws)
+        Reading::open(dir, mode)
     }
 
     /// The extract directory.
@@ -88,15 +145,17 @@ impl Extract {
 
     /// Whether the extract holds `table` (optional tables may be absent).
     pub fn is_present(&self, table: &str) -> bool {
-        self.loaded(table).is_some_and(|t| t.present)
+        self.report
+            .tables
+            .iter()
+            .any(|t| t.table == table && t.present)
     }
 
-    /// The loaded rows of `table` with its contract schema; empty for absent tables and
-    /// after [`Extract::register`] has handed them to a session.
+    /// The loaded rows of `table` with its contract schema; empty for absent tables, for
+    /// an extract read slice by slice, and after [`Extract::register`] has handed them
+    /// to a session.
     pub fn batches(&self, table: &str) -> &[RecordBatch] {
-        self.loaded(table)
-            .map(|t| t.batches.as_slice())
-            .unwrap_or(&[])
+        self.tables.batches(table)
     }
 
     /// First and last `month` of `benefit_months`.
@@ -117,185 +176,10 @@ impl Extract {
     pub fn take_tables(&mut self) -> TableSet {
         std::mem::take(&mut self.tables)
     }
-
-    fn loaded(&self, table: &str) -> Option<&TableRows> {
-        self.tables.tables.iter().find(|t| t.table.name == table)
-    }
-}
-
-/// Locates and opens every table, then decodes them; stops with all structural errors.
-fn read_all(dir: &Path) -> Result<Vec<Option<RawTable>>, ExtractError> {
-    let mut errors = Vec::new();
-    let mut opened = Vec::with_capacity(TABLES.len());
-    for table in TABLES {
-        match read::locate(dir, table) {
-            Ok(Some(files)) => opened.push(Some(read::open_table(table, &files, &mut errors))),
-            Ok(None) => opened.push(None),
-            Err(e) => {
-                errors.push(e);
-                opened.push(None);
-            }
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ExtractError::Structural(errors));
-    }
-    let mut raws = Vec::with_capacity(TABLES.len());
-    for (table, files) in TABLES.iter().zip(opened) {
-        match files.map(|f| read::read_table(table, f)).transpose() {
-            Ok(raw) => raws.push(raw),
-            Err(e) => errors.push(e),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ExtractError::Structural(errors));
-    }
-    Ok(raws)
-}
-
-/// Applies the row rules table by table and builds the report.
-fn validate(
-    dir: &Path,
-    mode: LoadMode,
-    raws: Vec<Option<RawTable>>,
-) -> Result<Extract, ExtractError> {
-    // Rows references are checked against: in strict mode everything read (so the report
-    // shows root causes only), in lenient mode the kept rows (so quarantine cascades).
-    let mut targets = rules::Targets::new();
-    let mut tables = Vec::with_capacity(TABLES.len());
-    let mut reports = Vec::with_capacity(TABLES.len());
-    for (table, raw) in TABLES.iter().zip(raws) {
-        let Some(raw) = raw else {
-            tables.push(TableRows {
-                table,
-                present: false,
-                batches: Vec::new(),
-            });
-            reports.push(TableReport {
-                table: table.name,
-                optional: table.optional,
-                present: false,
-                files: Vec::new(),
-                rows_read: 0,
-                rows_offending: 0,
-                rows_removed: 0,
-                rows_kept: 0,
-                violations: Vec::new(),
-            });
-            continue;
-        };
-        let arrow = |source| ExtractError::Arrow {
-            table: table.name,
-            source,
-        };
-        let checked = rules::check(&raw, &targets).map_err(arrow)?;
-        let clean = checked.offending_rows == 0;
-        let batches = if clean || mode == LoadMode::Lenient {
-            rules::keep(&raw, &checked.offending).map_err(arrow)?
-        } else {
-            Vec::new()
-        };
-        let offending = checked.offending_rows as u64;
-        let rows_kept = batches.iter().map(|b| b.num_rows() as u64).sum();
-        match mode {
-            LoadMode::Strict => targets.insert(
-                table.name,
-                raw.chunks.iter().map(|c| c.batch.clone()).collect(),
-            ),
-            LoadMode::Lenient => targets.insert(table.name, batches.clone()),
-        };
-        reports.push(TableReport {
-            table: table.name,
-            optional: table.optional,
-            present: true,
-            rows_read: raw.rows() as u64,
-            rows_offending: offending,
-            rows_removed: if mode == LoadMode::Lenient {
-                offending
-            } else {
-                0
-            },
-            rows_kept,
-            files: raw.files,
-            violations: checked.violations,
-        });
-        tables.push(TableRows {
-            table,
-            present: true,
-            batches,
-        });
-    }
-    let mut report = QualityReport {
-        dir: dir.to_path_buf(),
-        mode,
-        loaded: true,
-        span: None,
-        tables: reports,
-        unattributed: Vec::new(),
-    };
-    if mode == LoadMode::Strict && report.has_violations() {
-        report.loaded = false;
-        report.span = targets
-            .get(attribution::BENEFIT_MONTHS)
-            .and_then(|b| span(b));
-        for t in &mut report.tables {
-            t.rows_kept = 0;
-        }
-        return Err(ExtractError::RowRules(report));
-    }
-    drop(targets);
-    let extract = Extract {
-        dir: dir.to_path_buf(),
-        tables: TableSet { tables },
-        report,
-    };
-    let benefit_months = extract.batches(attribution::BENEFIT_MONTHS);
-    let span = span(benefit_months);
-    let missing = span
-        .map(|s| missing_months(benefit_months, s))
-        .unwrap_or_default();
-    if !missing.is_empty() {
-        // A month without any row inside the span would read as a stock of zero and make
-        // every window over it partial: refuse rather than compute wrong numbers.
-        let within = span
-            .map(|s| format!(" ({} to {})", s.first, s.last))
-            .unwrap_or_default();
-        return Err(ExtractError::Structural(vec![StructuralError::new(
-            None,
-            attribution::BENEFIT_MONTHS,
-            Some(attribution::MONTH),
-            format!("rows for every month from the first to the last month of the data{within}"),
-            format!("no rows for {}", runs(&missing)),
-        )]));
-    }
-    let unattributed = attribution::count(benefit_months, |name| {
-        extract
-            .loaded(name)
-            .filter(|t| t.present)
-            .map(|t| t.batches.as_slice())
-    })
-    .map_err(|source| ExtractError::Arrow {
-        table: attribution::BENEFIT_MONTHS,
-        source,
-    })?;
-    let mut extract = extract;
-    extract.report.span = span;
-    extract.report.unattributed = unattributed;
-    Ok(extract)
 }
 
 /// Months between the first and last month that have no `benefit_months` row.
-fn missing_months(benefit_months: &[RecordBatch], span: Span) -> Vec<Month> {
-    let mut present = std::collections::BTreeSet::new();
-    for batch in benefit_months {
-        let Some(days) = batch
-            .column_by_name(attribution::MONTH)
-            .and_then(|c| c.as_primitive_opt::<Date32Type>())
-        else {
-            continue;
-        };
-        present.extend(days.iter().flatten().filter_map(Month::of_date32));
-    }
+fn missing_months(present: &BTreeSet<Month>, span: Span) -> Vec<Month> {
     span.first
         .through(span.last)
         .filter(|m| !present.contains(m))

@@ -3,19 +3,23 @@
 //! Reading happens in two steps so that every structural problem of the whole extract is
 //! known before any data is decoded: [`open_table`] reads only the Parquet footers and
 //! checks columns and types against the contract; [`read_table`] then decodes the
-//! contract columns (extra columns are never decoded) and casts text to `Utf8`.
+//! contract columns (extra columns are never decoded) and casts text to `Utf8`, once per
+//! person slice, keeping the rows of that slice's persons and their rows in the file.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use arrow::array::{ArrayRef, RecordBatch};
+use arrow::array::{ArrayRef, AsArray, BooleanArray, RecordBatch};
 use arrow::compute::cast;
-use arrow::datatypes::{Field, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::error::ArrowError;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ArrowPredicateFn, ParquetRecordBatchReaderBuilder, RowFilter};
+use parquet::errors::ParquetError;
 
 use super::error::StructuralError;
+use super::slices::{PERSON_ID, slice_of};
 use crate::contract::Table;
 
 /// Rows per decoded batch; DataFusion's default batch size, so registered tables stream
@@ -31,6 +35,26 @@ pub(crate) struct Chunk {
     pub file: usize,
     /// 0-based position of the chunk's first row within its file.
     pub first_row: usize,
+    /// When the chunk holds only some rows of what was decoded (one person slice): each
+    /// row's position after `first_row`, so that a report still names the file's row.
+    pub positions: Option<Vec<u32>>,
+}
+
+impl Chunk {
+    /// 0-based position of `row` of the chunk within its file.
+    pub fn file_row(&self, row: usize) -> usize {
+        self.first_row + self.positions.as_ref().map_or(row, |p| p[row] as usize)
+    }
+}
+
+/// Which part of a table [`read_table`] decodes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pick {
+    /// The contract columns to decode, `None` for all of them (the pass over the keys
+    /// that do not contain `person_id` needs only those).
+    pub columns: Option<&'static [&'static str]>,
+    /// `Some((index, count))`: only the rows of persons in slice `index` of `count`.
+    pub slice: Option<(usize, usize)>,
 }
 
 /// Everything read for one table, before row rules.
@@ -55,6 +79,18 @@ impl RawTable {
 pub(crate) struct OpenFile {
     path: PathBuf,
     builder: ParquetRecordBatchReaderBuilder<File>,
+}
+
+impl OpenFile {
+    /// The file's rows, from its footer.
+    pub fn rows(&self) -> usize {
+        usize::try_from(self.builder.metadata().file_metadata().num_rows()).unwrap_or(0)
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
 }
 
 /// The contract schema with every field nullable: the shape of rows before the row rules
@@ -283,57 +319,151 @@ fn compare_schemas(
     }
 }
 
-/// Decodes the contract columns of every file of a table.
+/// Decodes the picked columns of every file of a table, keeping the picked rows. Files
+/// are opened afresh, so that a table can be read once per person slice.
 pub(crate) fn read_table(
     table: &'static Table,
-    opened: Vec<OpenFile>,
+    files: &[PathBuf],
+    pick: Pick,
 ) -> Result<RawTable, StructuralError> {
-    let loose = loose_schema(table);
+    let full = loose_schema(table);
+    let loose: SchemaRef = Arc::new(Schema::new(
+        full.fields()
+            .iter()
+            .filter(|f| pick.columns.is_none_or(|c| c.contains(&f.name().as_str())))
+            .cloned()
+            .collect::<Vec<_>>(),
+    ));
     let mut raw = RawTable {
         table,
         files: Vec::new(),
         chunks: Vec::new(),
     };
-    for (file, open) in opened.into_iter().enumerate() {
-        let OpenFile { path, builder } = open;
+    for (file, path) in files.iter().enumerate() {
         let corrupt = |e: &dyn std::fmt::Display| {
             StructuralError::new(
                 Some(path.clone()),
                 table.name,
-                undecodable_column(table, &path),
+                undecodable_column(table, path),
                 "a readable Parquet file",
                 format!("a file whose data cannot be decoded ({e})"),
             )
         };
-        // Only the contract columns are decoded; `open_table` made sure they all exist.
-        let roots: Vec<usize> = table
-            .columns
+        let builder = File::open(path)
+            .map_err(|e| e.to_string())
+            .and_then(|f| ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| e.to_string()))
+            .map_err(|e| {
+                StructuralError::new(
+                    Some(path.clone()),
+                    table.name,
+                    None,
+                    "a readable Parquet file",
+                    format!("a file that cannot be read as Parquet ({e})"),
+                )
+            })?;
+        // Only the picked contract columns are decoded; `open_table` made sure they exist.
+        let roots: Vec<usize> = loose
+            .fields()
             .iter()
-            .filter_map(|c| builder.schema().index_of(c.name).ok())
+            .filter_map(|f| builder.schema().index_of(f.name()).ok())
             .collect();
         let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
-        let reader = builder
-            .with_projection(mask)
-            .with_batch_size(BATCH_SIZE)
-            .build()
-            .map_err(|e| corrupt(&e))?;
+        // One slice of several: a row filter decodes `person_id` for every row and the
+        // other columns only for the slice's rows, and records which rows those are.
+        let selected = match pick.slice {
+            Some((_, count)) if count > 1 => Some(Arc::new(Mutex::new(Vec::new()))),
+            _ => None,
+        };
+        let mut builder = builder.with_projection(mask).with_batch_size(BATCH_SIZE);
+        if let (Some(selected), Some((index, count))) = (&selected, pick.slice) {
+            let person = builder
+                .schema()
+                .index_of(PERSON_ID)
+                .map_err(|e| corrupt(&e))?;
+            let ids = ProjectionMask::roots(builder.parquet_schema(), [person]);
+            let mut predicate = SlicePredicate {
+                index,
+                count,
+                seen: 0,
+                selected: Arc::clone(selected),
+            };
+            let filter = ArrowPredicateFn::new(ids, move |batch| predicate.keep(&batch));
+            builder = builder.with_row_filter(RowFilter::new(vec![Box::new(filter)]));
+        }
+        let reader = builder.build().map_err(|e| match e {
+            // Building the reader runs the row filter, which wraps what it met.
+            ParquetError::External(inner) => corrupt(&inner),
+            other => corrupt(&other),
+        })?;
         let mut first_row = 0;
         for batch in reader {
-            let batch = batch.map_err(|e| corrupt(&e))?;
+            let batch = batch.map_err(|e| corrupt(&unwrapped(e)))?;
             let rows = batch.num_rows();
             if rows > 0 {
-                let batch = conform(table, &loose, &path, &batch)?;
+                let batch = conform(table, &loose, path, &batch)?;
+                let positions = selected.as_ref().map(|s| {
+                    let s = s.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    s[first_row..first_row + rows].to_vec()
+                });
                 raw.chunks.push(Chunk {
                     batch,
                     file,
-                    first_row,
+                    // With a row filter, positions count from the file's first row.
+                    first_row: if positions.is_some() { 0 } else { first_row },
+                    positions,
                 });
             }
             first_row += rows;
         }
-        raw.files.push(path);
+        raw.files.push(path.clone());
     }
     Ok(raw)
+}
+
+/// The message of a decoding error: Parquet's own, also when the row filter of a slice
+/// met it and Arrow wrapped it as an external error.
+fn unwrapped(e: ArrowError) -> String {
+    match e {
+        ArrowError::ExternalError(inner) => inner.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The row filter of one person slice: keeps the rows whose `person_id` is in slice
+/// `index` of `count` (a null id, which the `null` rule refuses, counts to slice 0 so that
+/// it is reported once) and records their positions in the file, in file order.
+struct SlicePredicate {
+    index: usize,
+    count: usize,
+    /// Rows of the file seen so far.
+    seen: usize,
+    selected: Arc<Mutex<Vec<u32>>>,
+}
+
+impl SlicePredicate {
+    fn keep(&mut self, batch: &RecordBatch) -> Result<BooleanArray, ArrowError> {
+        let column = batch
+            .columns()
+            .first()
+            .ok_or_else(|| ArrowError::SchemaError(format!("no column {PERSON_ID}")))?;
+        let ids = cast(column, &DataType::Utf8)?;
+        let ids = ids.as_string::<i32>();
+        let keep: BooleanArray = ids
+            .iter()
+            .map(|id| Some(id.map_or(0, |id| slice_of(id, self.count)) == self.index))
+            .collect();
+        let mut selected = self
+            .selected
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        selected.extend(
+            keep.values()
+                .set_indices()
+                .map(|row| (self.seen + row) as u32),
+        );
+        self.seen += batch.num_rows();
+        Ok(keep)
+    }
 }
 
 /// The first contract column of a file that fails to decode on its own, to name in the

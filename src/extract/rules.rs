@@ -14,7 +14,7 @@ use arrow::error::ArrowError;
 use arrow::util::display::array_value_to_string;
 use chrono::Datelike;
 
-use super::keys::{FastState, Key, KeyColumns};
+use super::keys::{FastState, Key, KeyColumns, KeySet};
 use super::read::RawTable;
 use super::report::{ColumnValue, EXAMPLES, OffendingRow, Rule, Violation};
 use crate::contract::Reference;
@@ -25,7 +25,9 @@ pub(crate) type Targets = HashMap<&'static str, Vec<RecordBatch>>;
 
 /// The outcome of checking one table.
 pub(crate) struct Checked {
-    /// Violated rules, in rule order then column order.
+    /// Every rule entry the table's columns open, in rule order then column order, with
+    /// a count of 0 where nothing violates it: the same list for every slice of a table,
+    /// so that the slices' lists add up entry by entry.
     pub violations: Vec<Violation>,
     /// Per chunk of the raw table: which rows violate at least one rule.
     pub offending: Vec<Vec<bool>>,
@@ -33,8 +35,15 @@ pub(crate) struct Checked {
     pub offending_rows: usize,
 }
 
-/// Checks every row rule of the table. References are checked against `targets`.
-pub(crate) fn check(raw: &RawTable, targets: &Targets) -> Result<Checked, ArrowError> {
+/// Checks every row rule of the table. References are checked against `targets`. When
+/// `raw` holds one person slice of a table whose primary key lacks `person_id`,
+/// `duplicated` holds the keys found more than once in the whole table (see
+/// [`duplicated_keys`]); otherwise duplicates are found within `raw`.
+pub(crate) fn check(
+    raw: &RawTable,
+    targets: &Targets,
+    duplicated: Option<&KeySet>,
+) -> Result<Checked, ArrowError> {
     let mut c = Checker {
         raw,
         offending: raw
@@ -51,7 +60,10 @@ pub(crate) fn check(raw: &RawTable, targets: &Targets) -> Result<Checked, ArrowE
     // of millions of benefit rows); their findings are applied in rule order after, so
     // the report is the same as one after the other.
     let (duplicates, unknown) = std::thread::scope(|s| {
-        let duplicates = s.spawn(|| duplicate_rows(raw));
+        let duplicates = s.spawn(|| match duplicated {
+            Some(keys) => rows_with_keys(raw, keys),
+            None => duplicate_rows(raw),
+        });
         let unknown = unknown_references(raw, targets);
         let duplicates = duplicates
             .join()
@@ -64,7 +76,7 @@ pub(crate) fn check(raw: &RawTable, targets: &Targets) -> Result<Checked, ArrowE
     c.first_of_month()?;
     let offending_rows = c.offending.iter().flatten().filter(|b| **b).count();
     Ok(Checked {
-        violations: c.violations.into_iter().filter(|v| v.count > 0).collect(),
+        violations: c.violations,
         offending: c.offending,
         offending_rows,
     })
@@ -148,7 +160,7 @@ impl<'a> Checker<'a> {
                 .collect();
             violation.examples.push(OffendingRow {
                 file: self.raw.files.get(c.file).cloned().unwrap_or_default(),
-                row: (c.first_row + row + 1) as u64,
+                row: (c.file_row(row) + 1) as u64,
                 values,
             });
         }
@@ -245,7 +257,7 @@ impl<'a> Checker<'a> {
     /// `duplicate_key`: every row whose primary key occurs more than once (found by
     /// [`duplicate_rows`]).
     fn duplicate_keys(&mut self, rows: Vec<(usize, usize)>) {
-        if rows.is_empty() {
+        if self.raw.table.primary_key.is_empty() {
             return;
         }
         let v = self.open(
@@ -404,6 +416,40 @@ fn duplicate_rows(raw: &RawTable) -> Result<Vec<(usize, usize)>, ArrowError> {
     Ok(rows)
 }
 
+/// The primary keys that occur more than once in `raw` (a whole table, read with its key
+/// columns only).
+pub(crate) fn duplicated_keys(raw: &RawTable) -> Result<KeySet, ArrowError> {
+    let mut keys = KeySet::default();
+    let views = raw
+        .chunks
+        .iter()
+        .map(|c| KeyColumns::new(&c.batch, raw.table.primary_key))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (chunk, row) in duplicate_rows(raw)? {
+        if let Some(key) = views[chunk].key(row) {
+            keys.insert(&key);
+        }
+    }
+    Ok(keys)
+}
+
+/// (chunk, row) of the rows of `raw` whose primary key is in `keys`.
+fn rows_with_keys(raw: &RawTable, keys: &KeySet) -> Result<Vec<(usize, usize)>, ArrowError> {
+    let mut rows = Vec::new();
+    if keys.is_empty() {
+        return Ok(rows);
+    }
+    for (ci, chunk) in raw.chunks.iter().enumerate() {
+        let view = KeyColumns::new(&chunk.batch, raw.table.primary_key)?;
+        rows.extend(
+            (0..chunk.batch.num_rows())
+                .filter(|&row| view.key(row).is_some_and(|k| keys.contains(&k)))
+                .map(|row| (ci, row)),
+        );
+    }
+    Ok(rows)
+}
+
 /// Per reference of a table, (chunk, row) of the rows that match no target row.
 type Unknown = Vec<(&'static Reference, Vec<(usize, usize)>)>;
 
@@ -418,7 +464,10 @@ fn unknown_references(raw: &RawTable, targets: &Targets) -> Result<Unknown, Arro
             .get(reference.target)
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        let mut known: HashSet<Key<'_>, FastState> = HashSet::default();
+        // Sized up front: growing a set of millions of keys rehashes it again and again.
+        let rows = target_rows.iter().map(RecordBatch::num_rows).sum();
+        let mut known: HashSet<Key<'_>, FastState> =
+            HashSet::with_capacity_and_hasher(rows, FastState::default());
         for batch in target_rows {
             let view = KeyColumns::new(batch, reference.target_columns)?;
             known.extend((0..batch.num_rows()).filter_map(|row| view.key(row)));

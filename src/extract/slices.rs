@@ -1,20 +1,19 @@
-//! Person slices: the validated extract split by a stable hash of `person_id`, so that the
-//! per-person work of a load runs on one slice at a time.
+//! Person slices: the extract's rows grouped by a stable hash of `person_id`, so that
+//! the per-person work of a load (reading, validating, computing) runs on one slice at a
+//! time.
 //!
-//! Every contract table with a `person_id` column is split; the tables without one (the
-//! reference tables `jobcenters` and `districts`) go to every slice whole, which is cheap
-//! because Arrow arrays are reference-counted. A slice therefore holds everything the
-//! building blocks read about its persons and nothing about anyone else's: it is an
-//! independent job, and the blocks it yields are sums over its persons that add up
-//! across slices (`engine::slices`). No state is shared between slices, so they could as
+//! Every contract table with a `person_id` column is sliced as it is read
+//! (`read::read_table` keeps the rows whose person [`slice_of`] picks); the tables
+//! without one (the reference tables `jobcenters` and `districts`) go to every slice
+//! //! whole, which is cheap because Arrow arrays are reference-counted. A slice therefore
+//! holds everything the building blocks read about its persons and nothing about anyone
+//! else's: it is an independent job, and the blocks it yields are sums over its persons
+//! that add up across slices (`engine::slices`). No state is shared between slices, so they could as
 //! well run on different machines.
 
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
-use arrow::compute::take_record_batch;
-use arrow::datatypes::DataType;
-use arrow::error::ArrowError;
+use arrow::array::RecordBatch;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
@@ -54,6 +53,19 @@ impl TableSet {
             .sum()
     }
 
+    /// The rows of `table`; empty when it is absent or not in the set.
+    pub fn batches(&self, table: &str) -> &[RecordBatch] {
+        self.present(table).unwrap_or(&[])
+    }
+
+    /// The rows of `table` when the extract holds it, `None` when it is absent.
+    pub fn present(&self, table: &str) -> Option<&[RecordBatch]> {
+        self.tables
+            .iter()
+            .find(|t| t.table.name == table && t.present)
+            .map(|t| t.batches.as_slice())
+    }
+
     /// Registers every table in `ctx` under its contract name and schema; an absent
     /// optional table is registered empty, so SQL over it still plans. Batches are spread
     /// over the session's target partitions so scans run in parallel. They are moved, not
@@ -83,38 +95,6 @@ impl TableSet {
                 .collect(),
         }
     }
-
-    /// Splits the tables into `count` slices by [`slice_of`] their `person_id`. Each
-    /// batch is split and dropped in turn, so the split needs one batch of extra memory.
-    pub fn into_slices(self, count: usize) -> Result<Vec<TableSet>, ArrowError> {
-        let count = count.max(1);
-        let mut slices: Vec<TableSet> = (0..count).map(|_| TableSet::default()).collect();
-        for t in self.tables {
-            let sliced = t.sliced();
-            let mut parts: Vec<Vec<RecordBatch>> = vec![Vec::new(); count];
-            for batch in t.batches {
-                if !sliced {
-                    parts.iter_mut().for_each(|p| p.push(batch.clone()));
-                } else if count == 1 {
-                    parts[0].push(batch);
-                } else {
-                    for (slice, rows) in split(&batch, count)?.into_iter().enumerate() {
-                        if !rows.is_empty() {
-                            parts[slice].push(take_record_batch(&batch, &UInt32Array::from(rows))?);
-                        }
-                    }
-                }
-            }
-            for (slice, batches) in slices.iter_mut().zip(parts) {
-                slice.tables.push(TableRows {
-                    table: t.table,
-                    present: t.present,
-                    batches,
-                });
-            }
-        }
-        Ok(slices)
-    }
 }
 
 /// `batches` dealt round-robin into at most `partitions` partitions (at least one), so
@@ -126,27 +106,6 @@ pub fn spread(batches: Vec<RecordBatch>, partitions: usize) -> Vec<Vec<RecordBat
         parts[i % n].push(batch);
     }
     parts
-}
-
-/// The row indices of `batch` per slice.
-fn split(batch: &RecordBatch, count: usize) -> Result<Vec<Vec<u32>>, ArrowError> {
-    let column = batch
-        .column_by_name(PERSON_ID)
-        .ok_or_else(|| ArrowError::SchemaError(format!("no column {PERSON_ID}")))?;
-    if column.data_type() != &DataType::Utf8 {
-        return Err(ArrowError::SchemaError(format!(
-            "{PERSON_ID} is {}, expected Utf8",
-            column.data_type()
-        )));
-    }
-    let ids = column.as_string::<i32>();
-    let mut rows = vec![Vec::new(); count];
-    for (row, id) in ids.iter().enumerate() {
-        // Validation refuses null person ids; were one here, slice 0 would take it.
-        let slice = id.map_or(0, |id| slice_of(id, count));
-        rows[slice].push(row as u32);
-    }
-    Ok(rows)
 }
 
 /// The slice of a person: FNV-1a (64 bit) of the id's bytes, mixed by MurmurHash3's
