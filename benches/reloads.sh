@@ -20,7 +20,8 @@ PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT
 rss() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$PID/status"; }
 T0=$(date +%s.%N)
-until curl -sf "http://127.0.0.1:$P/api/v1/health" > /dev/null; do
+# The server listens while it loads: ready once health says it serves data.
+until curl -sf "http://127.0.0.1:$P/api/v1/health" | grep -q '"status":"ok"'; do
     kill -0 $PID 2>/dev/null || { cat "$LOG"; exit 1; }
     sleep 0.2
 done

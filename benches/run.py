@@ -397,7 +397,8 @@ def get_json(url: str, timeout: float = 60) -> tuple[int, dict, float]:
 
 
 def wait_ready(proc: subprocess.Popen, base: str, timeout: float, log: Path) -> dict:
-    """Poll /health until 200; the health body. StepFailed if the server exits first."""
+    """Poll /health until it serves data (status ok, not loading); the health body.
+    StepFailed if the server exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -405,9 +406,13 @@ def wait_ready(proc: subprocess.Popen, base: str, timeout: float, log: Path) -> 
             raise StepFailed(f"wirkung serve exited ({proc.returncode}) before it was "
                              f"ready:\n{tail}")
         try:
-            return get_json(f"{base}/health", timeout=5)[1]
+            health = get_json(f"{base}/health", timeout=5)[1]
+            # The server listens while its first load runs: ready once it serves data.
+            if health.get("status") == "ok":
+                return health
         except (OSError, StepFailed):
-            time.sleep(0.5)
+            pass
+        time.sleep(0.5)
     raise StepFailed(f"wirkung serve not ready after {timeout:.0f} s (see {log})")
 
 

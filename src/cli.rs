@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -12,7 +13,7 @@ use std::time::Duration;
 mod progress;
 
 use crate::api::auth::Keys;
-use crate::api::{AppState, Limits, Snapshot, server};
+use crate::api::{AppState, Limits, reload, server};
 use crate::compare::CompareRequest;
 use crate::contrast::ContrastRequest;
 use crate::engine::{EngineError, MemoryBudget, Request};
@@ -493,29 +494,6 @@ async fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     let sources = args.sources.sources(&args.data);
-    let display = progress::LoadDisplay::on_stderr();
-    let loaded = Snapshot::load_reporting(&sources, &|p| display.slice_done(p)).await;
-    drop(display);
-    let snapshot = match loaded {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let project = &snapshot.project;
-    let (from, to) = project.engine.span();
-    eprintln!(
-        "loaded {} (data span {from} … {to}, {} indicators)",
-        args.data.display(),
-        project.engine.catalogue().all().len()
-    );
-    for warning in keys
-        .iter()
-        .flat_map(|k| k.unknown_scopes(project.engine.units()))
-    {
-        eprintln!("warning: {warning}");
-    }
     let limits = Limits {
         min_count: args.min_count,
         max_rows: args.max_rows,
@@ -526,23 +504,33 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let addr = listener
         .local_addr()
         .map_or_else(|_| args.listen.clone(), |a| a.to_string());
-    match &keys {
-        Some(_) => eprintln!(
-            "serving http://{addr}/api/v1/ (bearer tokens from {})",
-            args.auth
-                .as_deref()
-                .unwrap_or(std::path::Path::new(""))
-                .display()
+    let auth_file = args.auth.clone();
+    // The server listens while its first load runs: `health` reports the load, and
+    // questions are answered 503 `loading` until it is done.
+    let state = AppState::loading(sources, keys, limits);
+    let display = progress::LoadDisplay::on_stderr();
+    let first = match state.load_first(Box::new(move |p| display.slice_done(p))) {
+        Ok(pending) => pending,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match &auth_file {
+        Some(file) => eprintln!(
+            "serving http://{addr}/api/v1/ (bearer tokens from {}); loading {} …",
+            file.display(),
+            args.data.display()
         ),
         None => eprintln!(
             "serving http://{addr}/api/v1/ in OPEN mode (no --auth): loopback only, every \
-             caller sees every jobcenter"
+             caller sees every jobcenter; loading {} …",
+            args.data.display()
         ),
     }
     if args.min_count == 0 {
         eprintln!("disclosure control is OFF (--min-count 0): for internal use only");
     }
-    let state = AppState::new(snapshot, Some(sources), keys, limits);
     if args.watch {
         // Only fails without sources, which this server has.
         if state.watch(args.watch_interval).is_ok() {
@@ -553,12 +541,60 @@ async fn serve(args: ServeArgs) -> ExitCode {
             );
         }
     }
-    match server::serve(listener, state, server::shutdown_signal()).await {
+    // A server whose first load failed has nothing to serve: it stops, exit status 1.
+    let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let first_load = {
+        let (state, failed, data) = (state.clone(), Arc::clone(&failed), args.data.clone());
+        async move {
+            match reload::finished(first).await {
+                Ok(()) => {
+                    announce_loaded(&state, &data);
+                    std::future::pending::<()>().await;
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    failed.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
+        }
+    };
+    let shutdown = async move {
+        tokio::select! {
+            () = server::shutdown_signal() => {},
+            () = first_load => {},
+        }
+    };
+    let served = server::serve(listener, state, shutdown).await;
+    if failed.load(std::sync::atomic::Ordering::SeqCst) {
+        return ExitCode::from(1);
+    }
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Says what the first load brought, and warns of auth scopes no unit of it matches.
+fn announce_loaded(state: &AppState, data: &std::path::Path) {
+    let Some(snapshot) = state.snapshot() else {
+        return;
+    };
+    let engine = &snapshot.project.engine;
+    let (from, to) = engine.span();
+    eprintln!(
+        "loaded {} (data span {from} … {to}, {} indicators)",
+        data.display(),
+        engine.catalogue().all().len()
+    );
+    for warning in state
+        .keys()
+        .iter()
+        .flat_map(|k| k.unknown_scopes(engine.units()))
+    {
+        eprintln!("warning: {warning}");
     }
 }
 

@@ -50,11 +50,13 @@ pub struct HealthData {
 /// The health answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
-    /// Always `ok` while the server answers (a failed reload leaves the data loaded
-    /// before serving; `reload.last_error` reports it).
+    /// `ok` while the server answers from loaded data (a failed reload leaves the data
+    /// loaded before serving; `reload.last_error` reports it); `loading` while its first
+    /// load runs, when every question is answered 503 `loading` and `reload.progress`
+    /// shows how far the load has come.
     pub status: String,
-    /// The loaded data.
-    pub data: HealthData,
+    /// The loaded data; `null` while the first load runs.
+    pub data: Option<HealthData>,
     /// Reloading: running, watching, the last failure.
     pub reload: ReloadStatus,
     /// The software and its version.
@@ -146,11 +148,9 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
 }
 
 fn health_of(state: &AppState) -> Health {
-    let snapshot = state.snapshot();
-    let (from, to) = snapshot.project.engine.span();
-    Health {
-        status: "ok".into(),
-        data: HealthData {
+    let data = state.snapshot().map(|snapshot| {
+        let (from, to) = snapshot.project.engine.span();
+        HealthData {
             version: snapshot.version.clone(),
             loaded_at: snapshot
                 .loaded_at
@@ -159,7 +159,11 @@ fn health_of(state: &AppState) -> Health {
                 from: from.to_string(),
                 to: to.to_string(),
             },
-        },
+        }
+    });
+    Health {
+        status: if data.is_some() { "ok" } else { "loading" }.into(),
+        data,
         reload: state.reload_status(),
         software: concat!("wirkung ", env!("CARGO_PKG_VERSION")).into(),
     }
@@ -224,17 +228,20 @@ pub async fn reload(
     match outcome {
         Ok(()) => Ok(Json(health_of(&state)).into_response()),
         Err(why) => {
-            let old = state.snapshot();
-            Err(Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "reload-failed",
-                "Reload refused",
-                format!(
-                    "{why}\nStill serving the data loaded at {} (version {}).",
+            let still = match state.snapshot() {
+                Some(old) => format!(
+                    "Still serving the data loaded at {} (version {}).",
                     old.loaded_at
                         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                     old.version
                 ),
+                None => "No data is served: the first load failed too.".into(),
+            };
+            Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "reload-failed",
+                "Reload refused",
+                format!("{why}\n{still}"),
             ))
         }
     }
@@ -244,13 +251,14 @@ pub async fn reload(
 #[utoipa::path(get, path = "/api/v1/indicators", tag = "indicators",
     security(("bearer" = [])),
     responses((status = 200, description = "Every indicator", body = IndicatorList),
-        (status = 401, description = "Missing or unknown token", body = Problem, content_type = MEDIA_TYPE)))]
-pub async fn indicators(State(state): State<AppState>) -> Json<IndicatorList> {
-    let snapshot = state.snapshot();
+        (status = 401, description = "Missing or unknown token", body = Problem, content_type = MEDIA_TYPE),
+        (status = 503, description = "The first load is still running (`loading`)", body = Problem, content_type = MEDIA_TYPE)))]
+pub async fn indicators(State(state): State<AppState>) -> Result<Json<IndicatorList>, Problem> {
+    let snapshot = state.serving()?;
     let catalogue = snapshot.project.engine.catalogue();
-    Json(IndicatorList {
+    Ok(Json(IndicatorList {
         indicators: catalogue.all().iter().map(IndicatorEntry::of).collect(),
-    })
+    }))
 }
 
 /// One indicator of the catalogue.
@@ -259,12 +267,13 @@ pub async fn indicators(State(state): State<AppState>) -> Json<IndicatorList> {
     params(("code" = String, Path, description = "Indicator code, e.g. K2")),
     responses((status = 200, description = "The indicator", body = IndicatorEntry),
         (status = 401, description = "Missing or unknown token", body = Problem, content_type = MEDIA_TYPE),
-        (status = 404, description = "Unknown indicator", body = Problem, content_type = MEDIA_TYPE)))]
+        (status = 404, description = "Unknown indicator", body = Problem, content_type = MEDIA_TYPE),
+        (status = 503, description = "The first load is still running (`loading`)", body = Problem, content_type = MEDIA_TYPE)))]
 pub async fn indicator(
     State(state): State<AppState>,
     Code(code): Code,
 ) -> Result<Json<IndicatorEntry>, Problem> {
-    let snapshot = state.snapshot();
+    let snapshot = state.serving()?;
     let def = snapshot.project.engine.catalogue().get(&code);
     def.map(|d| Json(IndicatorEntry::of(d)))
         .ok_or_else(|| Problem::unknown_indicator(&code))
@@ -285,7 +294,7 @@ pub async fn indicator(
         (status = 401, description = "Missing or unknown token", body = Problem, content_type = MEDIA_TYPE),
         (status = 403, description = "A filter reaches outside the caller's scope", body = Problem, content_type = MEDIA_TYPE),
         (status = 404, description = "Unknown indicator", body = Problem, content_type = MEDIA_TYPE),
-        (status = 503, description = "The question took too long", body = Problem, content_type = MEDIA_TYPE)))]
+        (status = 503, description = "The question took too long (`query-timeout`), or the first load is still running (`loading`)", body = Problem, content_type = MEDIA_TYPE)))]
 pub async fn values(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -351,7 +360,7 @@ fn json<T: Serialize>(body: &T) -> Result<Answer, Problem> {
 /// The data to answer from, once `code` is known to be one of its indicators (404
 /// before any parameter).
 fn known(state: &AppState, code: &str) -> Result<Arc<Snapshot>, Problem> {
-    let snapshot = state.snapshot();
+    let snapshot = state.serving()?;
     match snapshot.project.engine.catalogue().get(code) {
         Some(_) => Ok(snapshot),
         None => Err(Problem::unknown_indicator(code)),
@@ -379,7 +388,7 @@ fn versioned(answer: Answer, snapshot: &Snapshot) -> Response {
         (status = 401, description = "Missing or unknown token", body = Problem, content_type = MEDIA_TYPE),
         (status = 403, description = "The comparison reaches outside the caller's scope", body = Problem, content_type = MEDIA_TYPE),
         (status = 404, description = "Unknown indicator", body = Problem, content_type = MEDIA_TYPE),
-        (status = 503, description = "The question took too long", body = Problem, content_type = MEDIA_TYPE)))]
+        (status = 503, description = "The question took too long (`query-timeout`), or the first load is still running (`loading`)", body = Problem, content_type = MEDIA_TYPE)))]
 pub async fn compare(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -427,7 +436,7 @@ pub async fn compare(
         (status = 401, description = "Missing or unknown token", body = Problem, content_type = MEDIA_TYPE),
         (status = 403, description = "A group or filter reaches outside the caller's scope", body = Problem, content_type = MEDIA_TYPE),
         (status = 404, description = "Unknown indicator", body = Problem, content_type = MEDIA_TYPE),
-        (status = 503, description = "The question took too long", body = Problem, content_type = MEDIA_TYPE)))]
+        (status = 503, description = "The question took too long (`query-timeout`), or the first load is still running (`loading`)", body = Problem, content_type = MEDIA_TYPE)))]
 pub async fn contrast(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -77,7 +77,8 @@ pub struct AppState {
 }
 
 struct Shared {
-    current: RwLock<Arc<Snapshot>>,
+    /// The data served; `None` until the first load of a server started loading is done.
+    current: RwLock<Option<Arc<Snapshot>>>,
     reloads: reload::Reloads,
     keys: Option<Keys>,
     limits: Limits,
@@ -89,15 +90,27 @@ impl AppState {
     /// State for a server over `snapshot`; `keys = None` runs open. With `sources`, the
     /// server can reload from them (see [`reload`]).
     pub fn new(
-        mut snapshot: Snapshot,
+        snapshot: Snapshot,
         sources: Option<Sources>,
         keys: Option<Keys>,
         limits: Limits,
     ) -> AppState {
-        snapshot.generation = 1;
+        let state = Self::with(sources, keys, limits);
+        state.install(snapshot);
+        state
+    }
+
+    /// State for a server that listens before its first load is done: every question
+    /// is answered 503 `loading` and `health` reports the load, until
+    /// [`AppState::load_first`] (or a reload) has loaded `sources`.
+    pub fn loading(sources: Sources, keys: Option<Keys>, limits: Limits) -> AppState {
+        Self::with(Some(sources), keys, limits)
+    }
+
+    fn with(sources: Option<Sources>, keys: Option<Keys>, limits: Limits) -> AppState {
         AppState {
             inner: Arc::new(Shared {
-                current: RwLock::new(Arc::new(snapshot)),
+                current: RwLock::new(None),
                 reloads: reload::Reloads::new(sources),
                 keys,
                 permits: Semaphore::new(limits.concurrent_queries.max(1)),
@@ -107,24 +120,38 @@ impl AppState {
         }
     }
 
-    /// The data being served now. A request takes it once and answers from it to the
-    /// end, even if a reload swaps in other data meanwhile.
-    pub fn snapshot(&self) -> Arc<Snapshot> {
+    /// The data being served now, `None` while the first load runs. A request takes it
+    /// once and answers from it to the end, even if a reload swaps in other data
+    /// meanwhile.
+    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
         // A panic cannot leave an `Arc` half-written: use the value as it is.
         let current = self.inner.current.read().unwrap_or_else(|e| e.into_inner());
-        Arc::clone(&current)
+        current.clone()
+    }
+
+    /// The data being served now, or the 503 `loading` problem while the first load
+    /// runs.
+    pub fn serving(&self) -> Result<Arc<Snapshot>, Problem> {
+        self.snapshot().ok_or_else(|| {
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "loading",
+                "Data is loading",
+                "the server is loading its data and answers once the load is done; GET /api/v1/health shows how far it is",
+            )
+        })
     }
 
     /// Serves `snapshot` from now on, forgets the answers kept for the one before, and
     /// returns that one (freed when the last request holding it finishes).
-    fn install(&self, mut snapshot: Snapshot) -> Arc<Snapshot> {
+    fn install(&self, mut snapshot: Snapshot) -> Option<Arc<Snapshot>> {
         let mut current = self
             .inner
             .current
             .write()
             .unwrap_or_else(|e| e.into_inner());
-        snapshot.generation = current.generation + 1;
-        let old = std::mem::replace(&mut *current, Arc::new(snapshot));
+        snapshot.generation = current.as_ref().map_or(1, |c| c.generation + 1);
+        let old = current.replace(Arc::new(snapshot));
         drop(current);
         self.inner.answers.clear();
         old

@@ -26,6 +26,7 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use super::snapshot::Snapshot;
+use crate::engine::progress::LoadProgress;
 use crate::open::Sources;
 
 /// How a reload ended: `Ok`, or the full error text.
@@ -46,7 +47,46 @@ pub struct ReloadStatus {
     /// The last reload that failed, unless one succeeded since; the data loaded before
     /// it is still being served.
     pub last_error: Option<ReloadFailure>,
+    /// How far the running load has come, after each person slice; `null` before the
+    /// first slice is done and when no load runs.
+    pub progress: Option<LoadStatus>,
 }
+
+/// How far a running load has come (see `--memory-limit`: a load reads, validates and
+/// computes the extract one person slice at a time).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct LoadStatus {
+    /// Person slices done.
+    pub slices_done: usize,
+    /// Person slices in all.
+    pub slices: usize,
+    /// Person-keyed rows of the slices done.
+    pub rows_done: usize,
+    /// Person-keyed rows in all (from the files).
+    pub rows: usize,
+    /// Seconds since the first slice began.
+    pub elapsed_seconds: f64,
+    /// Seconds left at the pace of the slices done.
+    pub left_seconds: Option<f64>,
+}
+
+impl LoadStatus {
+    fn of(p: &LoadProgress) -> LoadStatus {
+        let round = |d: Duration| (d.as_secs_f64() * 10.0).round() / 10.0;
+        LoadStatus {
+            slices_done: p.slices_done,
+            slices: p.slices,
+            rows_done: p.rows_done,
+            rows: p.rows,
+            elapsed_seconds: round(p.elapsed),
+            left_seconds: p.left().map(round),
+        }
+    }
+}
+
+/// Hears of each person slice a load has done, besides `health` (the command line's
+/// progress bar for the first load).
+pub type Observer = Box<dyn Fn(&LoadProgress) + Send + Sync>;
 
 /// A failed reload.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -80,6 +120,8 @@ struct State {
     last_error: Option<ReloadFailure>,
     /// The inputs' fingerprint when the last load failed: `--watch` waits for a change.
     failed_inputs: Option<String>,
+    /// The running load's progress.
+    progress: Option<LoadProgress>,
 }
 
 impl Reloads {
@@ -101,6 +143,16 @@ impl AppState {
     /// Starts loading the sources again, or joins the reload that is running. The
     /// returned receiver gets the outcome (see [`finished`]).
     pub fn reload(&self) -> Result<Pending, NotReloadable> {
+        self.start_load(None)
+    }
+
+    /// Starts the first load of a server made by [`AppState::loading`] (or joins a
+    /// reload already asked for); `observer` hears of each slice done, as `health` does.
+    pub fn load_first(&self, observer: Observer) -> Result<Pending, NotReloadable> {
+        self.start_load(Some(observer))
+    }
+
+    fn start_load(&self, observer: Option<Observer>) -> Result<Pending, NotReloadable> {
         let reloads = &self.inner.reloads;
         let sources = reloads.sources.clone().ok_or(NotReloadable)?;
         let mut state = reloads.state();
@@ -114,7 +166,7 @@ impl AppState {
         let (server, tell) = (self.clone(), Arc::clone(&done));
         let spawned = std::thread::Builder::new()
             .name("wirkung-reload".into())
-            .spawn(move || server.load_and_swap(&sources, &tell));
+            .spawn(move || server.load_and_swap(&sources, observer, &tell));
         if let Err(e) = spawned {
             let message = format!("cannot start a thread to load on: {e}");
             self.finish(Some(message.clone()), None);
@@ -146,6 +198,11 @@ impl AppState {
             started_at: state.running.as_ref().map(|(at, _)| rfc3339(*at)),
             watching: state.watching,
             last_error: state.last_error.clone(),
+            progress: state
+                .running
+                .as_ref()
+                .and(state.progress.as_ref())
+                .map(LoadStatus::of),
         }
     }
 
@@ -181,7 +238,8 @@ impl AppState {
                 let settled = previous.as_ref() == Some(&now);
                 previous = Some(now.clone());
                 let failed = server.inner.reloads.state().failed_inputs.clone();
-                if !settled || now == server.snapshot().inputs || failed == Some(now) {
+                let served = server.snapshot().is_some_and(|s| s.inputs == now);
+                if !settled || served || failed == Some(now) {
                     continue;
                 }
                 tracing::info!("watch: the sources changed; reloading");
@@ -194,7 +252,18 @@ impl AppState {
 
     /// Runs on the reload thread: loads on a runtime of its own, swaps on success, and
     /// records the outcome.
-    fn load_and_swap(&self, sources: &Sources, done: &watch::Sender<Option<Outcome>>) {
+    fn load_and_swap(
+        &self,
+        sources: &Sources,
+        observer: Option<Observer>,
+        done: &watch::Sender<Option<Outcome>>,
+    ) {
+        let on_slice = |p: &LoadProgress| {
+            self.inner.reloads.state().progress = Some(*p);
+            if let Some(observer) = &observer {
+                observer(p);
+            }
+        };
         let loaded = std::panic::catch_unwind(AssertUnwindSafe(|| {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
@@ -203,7 +272,7 @@ impl AppState {
                 .build()
                 .map_err(|e| Failed::plain(format!("cannot start a runtime to load on: {e}")))?;
             runtime
-                .block_on(Snapshot::load(sources))
+                .block_on(Snapshot::load_reporting(sources, &on_slice))
                 .map_err(|e| Failed {
                     full: e.to_string(),
                     summary: e.summary(),
@@ -215,6 +284,9 @@ impl AppState {
                 "loading panicked (a bug; the log has the message)".into(),
             ))
         });
+        // The observer is done before anyone hears the outcome (a progress bar is
+        // cleared before the server says it has loaded).
+        drop(observer);
         match loaded {
             Ok(snapshot) => {
                 tracing::info!(
@@ -237,7 +309,11 @@ impl AppState {
                 drop(old);
             }
             Err(failed) => {
-                tracing::error!(error = %failed.full, "reload failed; still serving the data loaded before");
+                if self.snapshot().is_some() {
+                    tracing::error!(error = %failed.full, "reload failed; still serving the data loaded before");
+                } else {
+                    tracing::error!(error = %failed.full, "the first load failed; no data to serve");
+                }
                 self.finish(Some(failed.summary), failed.inputs);
                 let _ = done.send(Some(Err(failed.full.into())));
             }
@@ -250,6 +326,7 @@ impl AppState {
     fn finish(&self, failure: Option<String>, refused_inputs: Option<String>) {
         let mut state = self.inner.reloads.state();
         state.running = None;
+        state.progress = None;
         state.last_error = failure.map(|message| ReloadFailure {
             at: rfc3339(Utc::now()),
             message,

@@ -59,6 +59,15 @@ async fn the_binary_logs_each_request_and_shuts_down_gracefully_on_sigterm() {
             break format!("http://{}", rest.split('/').next().unwrap_or_default());
         }
     };
+    // It listens while it loads, and says when the data is there.
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("server says it has loaded");
+        if line.starts_with("loaded ") {
+            break;
+        }
+    }
     let client = reqwest::Client::new();
     let get = |path: &str, token: Option<&str>| {
         let mut r = client.get(format!("{base}{path}"));

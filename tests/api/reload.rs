@@ -465,11 +465,11 @@ async fn the_old_snapshot_is_freed_after_the_swap() {
     let sources = sources(&deliveries.current());
     let snapshot = Snapshot::load(&sources).await.unwrap();
     let state = AppState::new(snapshot, Some(sources), None, Limits::default());
-    let held = state.snapshot(); // a request in flight
+    let held = state.snapshot().unwrap(); // a request in flight
     let old = Arc::downgrade(&held);
     deliveries.point_at("b");
     finished(state.reload().unwrap()).await.unwrap();
-    assert!(!Arc::ptr_eq(&held, &state.snapshot()), "swapped");
+    assert!(!Arc::ptr_eq(&held, &state.snapshot().unwrap()), "swapped");
     assert!(
         old.upgrade().is_some(),
         "the request still answers from the old data"
@@ -483,4 +483,58 @@ async fn the_old_snapshot_is_freed_after_the_swap() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("the old data is still held 5 s after the swap");
+}
+
+#[tokio::test]
+async fn a_server_listens_while_its_first_load_runs_and_health_reports_it() {
+    let data = invitations().written();
+    let mut from = sources(data.path());
+    from.budget.slices = Some(3);
+    let state = wirkung::api::AppState::loading(from, None, Limits::default());
+    let server = Server::run(state.clone()).await;
+
+    // Before the load is done: health answers and says so; every question is a 503
+    // `loading` problem, not an error and not an empty answer.
+    let h = health(&server).await;
+    assert_eq!(h["status"], "loading", "{h}");
+    assert!(h["data"].is_null(), "{h}");
+    let mut asked = vec!["/api/v1/indicators", "/api/v1/indicators/S6"];
+    asked.extend(QUESTIONS);
+    for path in &asked {
+        let p = server.get(path).await.problem(503, None);
+        assert_eq!(p["type"], "urn:wirkung:problem:loading", "{path}: {p}");
+    }
+
+    // The load, slice by slice: each slice is in `health`'s progress before the
+    // observer (the command line's progress bar) hears of it.
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let observed = {
+        let (state, seen) = (state.clone(), Arc::clone(&seen));
+        Box::new(move |p: &wirkung::engine::progress::LoadProgress| {
+            let status = state.reload_status();
+            let progress = status.progress.expect("health shows the running load");
+            assert!(status.running);
+            seen.lock()
+                .expect("lock")
+                .push((p.slices_done, progress.slices_done, progress.slices));
+        })
+    };
+    let pending = state.load_first(observed).expect("sources");
+    wirkung::api::reload::finished(pending)
+        .await
+        .expect("the fixture loads");
+    assert_eq!(
+        *seen.lock().expect("lock"),
+        [(1, 1, 3), (2, 2, 3), (3, 3, 3)]
+    );
+
+    let h = health(&server).await;
+    assert_eq!(h["status"], "ok", "{h}");
+    assert!(h["data"]["version"].is_string(), "{h}");
+    assert_eq!(h["reload"]["running"], false, "{h}");
+    assert!(h["reload"]["progress"].is_null(), "{h}");
+    for path in &asked {
+        assert_eq!(server.get(path).await.status, 200, "{path}");
+    }
+    server.stop().await;
 }
