@@ -577,7 +577,8 @@ async fn serve(args: ServeArgs) -> ExitCode {
     }
 }
 
-/// Says what the first load brought, and warns of auth scopes no unit of it matches.
+/// Says what the first load brought (auth scopes that match no unit of it are warned
+/// of in the log by the load itself, as for every reload).
 fn announce_loaded(state: &AppState, data: &std::path::Path) {
     let Some(snapshot) = state.snapshot() else {
         return;
@@ -589,13 +590,6 @@ fn announce_loaded(state: &AppState, data: &std::path::Path) {
         data.display(),
         engine.catalogue().all().len()
     );
-    for warning in state
-        .keys()
-        .iter()
-        .flat_map(|k| k.unknown_scopes(engine.units()))
-    {
-        eprintln!("warning: {warning}");
-    }
 }
 
 fn fail_open(e: OpenError) -> ExitCode {

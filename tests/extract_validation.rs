@@ -969,3 +969,33 @@ fn examples_across_slices_and_files_are_the_first_rows_of_the_table() {
         );
     }
 }
+
+#[test]
+fn a_load_reads_the_files_it_opened_even_when_a_delivery_replaces_them() {
+    // The next delivery renames its `persons.parquet` over this one between two slices;
+    // its p9 instead of p1 would leave p1's benefit rows without a person. The load
+    // keeps reading the files it opened, so it sees one delivery whole.
+    // p1 in the last slice, which is read after the rename.
+    let count = (2..64).find(|&n| slice_of("p1", n) == n - 1).unwrap();
+    let dir = valid().write();
+    let mut reading = Extract::open(dir.path(), LoadMode::Strict).unwrap();
+    for index in 0..count - 1 {
+        reading.slice(index, count).unwrap();
+    }
+    let next = valid().set("persons", 0, "person_id", S("p9"));
+    let staged = dir.path().join("persons.parquet.partial");
+    write(&staged, &next.batch("persons"));
+    std::fs::rename(&staged, dir.path().join("persons.parquet")).unwrap();
+    reading.slice(count - 1, count).unwrap();
+    let extract = reading.finish().unwrap();
+    assert!(!extract.report().has_violations(), "{}", extract.report());
+    assert_eq!(
+        extract.report().table("persons").map(|t| t.rows_read),
+        Some(4)
+    );
+    // Read again, the new delivery is refused: the test would notice a mixed load.
+    assert!(matches!(
+        Extract::load(dir.path(), LoadMode::Strict),
+        Err(ExtractError::RowRules(_))
+    ));
+}

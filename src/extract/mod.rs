@@ -52,8 +52,10 @@ pub enum LoadMode {
     Lenient,
 }
 
-/// A validated extract held in memory: every contract table with exactly its contract
-/// schema, plus the report of how it was loaded.
+/// A validated extract: the report of how it was loaded and, when read by
+/// [`Extract::load`] or [`Extract::load_in_slices`], every contract table's rows with
+/// exactly its contract schema (a load read slice by slice through [`Reading`] keeps
+/// the report only; its slices went to the engine one by one).
 #[derive(Debug)]
 pub struct Extract {
     dir: PathBuf,

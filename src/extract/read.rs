@@ -15,7 +15,10 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::error::ArrowError;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{ArrowPredicateFn, ParquetRecordBatchReaderBuilder, RowFilter};
+use parquet::arrow::arrow_reader::{
+    ArrowPredicateFn, ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+    RowFilter,
+};
 use parquet::errors::ParquetError;
 
 use super::error::StructuralError;
@@ -75,21 +78,34 @@ impl RawTable {
     }
 }
 
-/// A Parquet file whose footer was read and whose columns match the contract.
+/// A Parquet file whose footer was read and whose columns match the contract, kept open:
+/// every slice reads the file opened when its structure was checked, so a delivery that
+/// replaces files while a load runs cannot mix two versions into one load.
+#[derive(Debug)]
 pub(crate) struct OpenFile {
     path: PathBuf,
-    builder: ParquetRecordBatchReaderBuilder<File>,
+    file: File,
+    metadata: ArrowReaderMetadata,
 }
 
 impl OpenFile {
     /// The file's rows, from its footer.
     pub fn rows(&self) -> usize {
-        usize::try_from(self.builder.metadata().file_metadata().num_rows()).unwrap_or(0)
+        usize::try_from(self.metadata.metadata().file_metadata().num_rows()).unwrap_or(0)
     }
 
     /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// A reader of the file as it was opened, with the footer already read.
+    fn builder(&self) -> std::io::Result<ParquetRecordBatchReaderBuilder<File>> {
+        let file = self.file.try_clone()?;
+        Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(
+            file,
+            self.metadata.clone(),
+        ))
     }
 }
 
@@ -216,11 +232,15 @@ pub(crate) fn open_table(
 ) -> Vec<OpenFile> {
     let mut opened: Vec<OpenFile> = Vec::new();
     for path in files {
-        let builder = File::open(path)
+        let opened_file = File::open(path)
             .map_err(|e| e.to_string())
-            .and_then(|f| ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| e.to_string()));
-        let builder = match builder {
-            Ok(b) => b,
+            .and_then(|file| {
+                ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
+                    .map(|metadata| (file, metadata))
+                    .map_err(|e| e.to_string())
+            });
+        let (file, metadata) = match opened_file {
+            Ok(f) => f,
             Err(e) => {
                 errors.push(StructuralError::new(
                     Some(path.clone()),
@@ -232,13 +252,14 @@ pub(crate) fn open_table(
                 continue;
             }
         };
-        check_columns(table, path, builder.schema(), errors);
+        check_columns(table, path, metadata.schema(), errors);
         if let Some(first) = opened.first() {
-            compare_schemas(table, first, path, builder.schema(), errors);
+            compare_schemas(table, first, path, metadata.schema(), errors);
         }
         opened.push(OpenFile {
             path: path.clone(),
-            builder,
+            file,
+            metadata,
         });
     }
     opened
@@ -282,7 +303,7 @@ fn compare_schemas(
     schema: &Schema,
     errors: &mut Vec<StructuralError>,
 ) {
-    let reference = first.builder.schema();
+    let reference = first.metadata.schema();
     let as_in = format!("as in {}", first.path.display());
     let mut differ = |column: &str, expected: String, found: String| {
         errors.push(StructuralError::new(
@@ -319,11 +340,11 @@ fn compare_schemas(
     }
 }
 
-/// Decodes the picked columns of every file of a table, keeping the picked rows. Files
-/// are opened afresh, so that a table can be read once per person slice.
+/// Decodes the picked columns of every file of a table, keeping the picked rows; called
+/// once per person slice on the files [`open_table`] opened.
 pub(crate) fn read_table(
     table: &'static Table,
-    files: &[PathBuf],
+    files: &[OpenFile],
     pick: Pick,
 ) -> Result<RawTable, StructuralError> {
     let full = loose_schema(table);
@@ -339,7 +360,8 @@ pub(crate) fn read_table(
         files: Vec::new(),
         chunks: Vec::new(),
     };
-    for (file, path) in files.iter().enumerate() {
+    for (file, open) in files.iter().enumerate() {
+        let path = &open.path;
         let corrupt = |e: &dyn std::fmt::Display| {
             StructuralError::new(
                 Some(path.clone()),
@@ -349,18 +371,15 @@ pub(crate) fn read_table(
                 format!("a file whose data cannot be decoded ({e})"),
             )
         };
-        let builder = File::open(path)
-            .map_err(|e| e.to_string())
-            .and_then(|f| ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| e.to_string()))
-            .map_err(|e| {
-                StructuralError::new(
-                    Some(path.clone()),
-                    table.name,
-                    None,
-                    "a readable Parquet file",
-                    format!("a file that cannot be read as Parquet ({e})"),
-                )
-            })?;
+        let builder = open.builder().map_err(|e| {
+            StructuralError::new(
+                Some(path.clone()),
+                table.name,
+                None,
+                "a readable Parquet file",
+                format!("a file that cannot be read as Parquet ({e})"),
+            )
+        })?;
         // Only the picked contract columns are decoded; `open_table` made sure they exist.
         let roots: Vec<usize> = loose
             .fields()

@@ -61,8 +61,9 @@ pub struct Reading {
 #[derive(Debug)]
 struct Planned {
     table: &'static Table,
-    /// The table's files; `None` when an optional table is absent.
-    files: Option<Vec<PathBuf>>,
+    /// The table's files, open since their structure was checked; `None` when an
+    /// optional table is absent.
+    files: Option<Vec<read::OpenFile>>,
     /// Rows in the files' footers.
     rows: usize,
     report: TableReport,
@@ -84,8 +85,7 @@ impl Reading {
                 Ok(Some(files)) => {
                     let opened = read::open_table(table, &files, &mut errors);
                     let rows = opened.iter().map(read::OpenFile::rows).sum();
-                    let paths = opened.iter().map(|f| f.path().to_path_buf()).collect();
-                    (Some(paths), rows)
+                    (Some(opened), rows)
                 }
                 Ok(None) => (None, 0),
                 Err(e) => {
@@ -99,7 +99,11 @@ impl Reading {
                     table: table.name,
                     optional: table.optional,
                     present: files.is_some(),
-                    files: files.clone().unwrap_or_default(),
+                    files: files
+                        .iter()
+                        .flatten()
+                        .map(|f| f.path().to_path_buf())
+                        .collect(),
                     rows_read: 0,
                     rows_offending: 0,
                     rows_removed: 0,
