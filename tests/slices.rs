@@ -148,16 +148,22 @@ async fn the_sample_gives_the_same_cells_in_one_slice_and_in_many() {
     assert_slices_agree(Path::new(Project::DEFAULT_SAMPLE), &[2, 7], 3).await;
 }
 
-#[tokio::test]
-async fn a_generated_extract_of_many_jobcenters_gives_the_same_cells_in_any_slicing() {
-    let dir = tempfile::tempdir().unwrap();
+/// A generated extract of `persons` in `jobcenters`, in a new temporary folder.
+fn generated(persons: usize, jobcenters: usize, seed: u64) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
     let options = GenerateOptions {
-        persons: 4_000,
-        jobcenters: 12,
-        seed: 7,
+        persons,
+        jobcenters,
+        seed,
         ..GenerateOptions::sample(dir.path().to_path_buf())
     };
-    generate(&options).unwrap();
+    generate(&options).expect("the generator writes the extract");
+    dir
+}
+
+#[tokio::test]
+async fn a_generated_extract_of_many_jobcenters_gives_the_same_cells_in_any_slicing() {
+    let dir = generated(4_000, 12, 7);
     // With disclosure control: on this extract, 3 slices once withheld a district cell
     // of K2 (2016-11, 90008-08) that one slice published, because a mean window's count
     // was added as weighted rows in a HashMap's order (now divided once per cell).
@@ -166,14 +172,7 @@ async fn a_generated_extract_of_many_jobcenters_gives_the_same_cells_in_any_slic
 
 #[tokio::test]
 async fn a_load_reports_each_slice_with_its_rows_until_all_are_done() {
-    let dir = tempfile::tempdir().unwrap();
-    let options = GenerateOptions {
-        persons: 500,
-        jobcenters: 3,
-        seed: 11,
-        ..GenerateOptions::sample(dir.path().to_path_buf())
-    };
-    generate(&options).unwrap();
+    let dir = generated(500, 3, 11);
     let heard = std::sync::Mutex::new(Vec::new());
     let budget = MemoryBudget {
         slices: Some(4),

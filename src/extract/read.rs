@@ -416,7 +416,7 @@ pub(crate) fn read_table(
         })?;
         let mut first_row = 0;
         for batch in reader {
-            let batch = batch.map_err(|e| corrupt(&unwrapped(e)))?;
+            let batch = batch.map_err(|e| corrupt(&e))?;
             let rows = batch.num_rows();
             if rows > 0 {
                 let batch = conform(table, &loose, path, &batch)?;
@@ -437,15 +437,6 @@ pub(crate) fn read_table(
         raw.files.push(path.clone());
     }
     Ok(raw)
-}
-
-/// The message of a decoding error: Parquet's own, also when the row filter of a slice
-/// met it and Arrow wrapped it as an external error.
-fn unwrapped(e: ArrowError) -> String {
-    match e {
-        ArrowError::ExternalError(inner) => inner.to_string(),
-        other => other.to_string(),
-    }
 }
 
 /// The row filter of one person slice: keeps the rows whose `person_id` is in slice
