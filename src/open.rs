@@ -11,6 +11,8 @@ use crate::engine::progress::OnSlice;
 use crate::engine::{BlockSums, Engine, EngineError, MemoryBudget};
 use crate::extract::{Extract, ExtractError, LoadMode};
 
+mod pipeline;
+
 /// Why a project cannot be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -78,25 +80,23 @@ impl Project {
     ) -> Result<Project, OpenError> {
         let blocks = BlockCatalogue::load(queries)?;
         let catalogue = Catalogue::load(indicators, &blocks).map_err(OpenError::Definitions)?;
-        let mut reading = Extract::open(data, mode)?;
+        let reading = Extract::open(data, mode)?;
         let absent: BTreeSet<String> = contract::TABLES
             .iter()
             .filter(|t| !reading.is_present(t.name))
             .map(|t| t.name.to_string())
             .collect();
         let rows = reading.person_rows();
-        let count = budget.slices_for(rows);
-        tracing::info!(slices = count, rows, "computing the blocks");
-        let mut sums = BlockSums::new(budget, &blocks, reading.reference_tables(), count, rows)?;
-        for index in 0..count {
-            // Each slice is read, validated, computed and dropped before the next; once
-            // strict mode has found a violation the rest is only validated, so that the
-            // refusal lists everything.
-            let slice = reading.slice(index, count)?;
-            if !reading.refused() {
-                sums.add(&blocks, slice, on_slice).await?;
-            }
-        }
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let plan = budget.plan(rows, cores);
+        tracing::info!(
+            slices = plan.slices,
+            at_once = plan.workers,
+            rows,
+            "computing the blocks"
+        );
+        let sums = BlockSums::new(&blocks, reading.reference_tables(), plan.slices, rows)?;
+        let (reading, sums) = pipeline::run(reading, sums, budget, plan, &blocks, on_slice).await?;
         let extract = reading.finish()?;
         let span = extract.span().ok_or(EngineError::EmptyExtract)?;
         let engine = Engine::build(sums, span, absent, blocks, catalogue).await?;

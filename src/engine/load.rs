@@ -8,6 +8,10 @@ use arrow::array::{Array, StringArray};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use datafusion::datasource::MemTable;
+use datafusion::logical_expr::SortExpr;
+use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_plan::display::DisplayableExecutionPlan;
+use datafusion::physical_plan::{ExecutionPlan, collect_partitioned, displayable};
 use datafusion::prelude::{SessionContext, cast as cast_expr, ident};
 
 use super::EngineError;
@@ -42,6 +46,23 @@ pub(super) async fn materialize(
     ctx: &SessionContext,
     blocks: &BlockCatalogue,
 ) -> Result<(), EngineError> {
+    materialize_observed(ctx, blocks, |spec, plan| {
+        tracing::debug!(
+            block = %spec.name,
+            plan = %displayable(plan).indent(true),
+            "planned"
+        );
+    })
+    .await
+}
+
+/// [`materialize`], showing `observe` the physical plan of every table and block before
+/// it runs (the tests check that no window sorts again what is already in order).
+pub(super) async fn materialize_observed(
+    ctx: &SessionContext,
+    blocks: &BlockCatalogue,
+    mut observe: impl FnMut(&BlockSpec, &dyn ExecutionPlan),
+) -> Result<(), EngineError> {
     let specs = blocks.in_order();
     let mut registered: Vec<String> = ctx
         .catalog_names()
@@ -73,10 +94,20 @@ pub(super) async fn materialize(
                     df
                 };
                 let planned = Arc::new(df.schema().as_arrow().clone());
-                let partitions = df
-                    .collect_partitioned()
+                let plan = df
+                    .create_physical_plan()
                     .await
                     .map_err(|e| fail(e.to_string()))?;
+                observe(spec, plan.as_ref());
+                let order = kept_order(plan.as_ref());
+                let partitions = collect_partitioned(Arc::clone(&plan), ctx.task_ctx())
+                    .await
+                    .map_err(|e| fail(e.to_string()))?;
+                tracing::trace!(
+                    block = %spec.name,
+                    metrics = %DisplayableExecutionPlan::with_metrics(plan.as_ref()).indent(true),
+                    "ran"
+                );
                 // The batches' own schema: a plan's nullability can differ from what its
                 // operators produce (e.g. after a UNION), which MemTable refuses.
                 let schema = partitions
@@ -86,8 +117,9 @@ pub(super) async fn materialize(
                     .map(|b| b.schema())
                     .unwrap_or(planned);
                 let rows: usize = partitions.iter().flatten().map(|b| b.num_rows()).sum();
-                let table =
-                    MemTable::try_new(schema, partitions).map_err(|e| fail(e.to_string()))?;
+                let table = MemTable::try_new(schema, partitions)
+                    .map_err(|e| fail(e.to_string()))?
+                    .with_sort_order(order);
                 ctx.register_table(spec.name.as_str(), Arc::new(table))
                     .map_err(|e| fail(e.to_string()))?;
                 let ms = started.elapsed().as_millis() as u64;
@@ -112,6 +144,29 @@ pub(super) async fn materialize(
         }
     }
     Ok(())
+}
+
+/// The orders every partition of `plan`'s output is in, as far as they are by plain
+/// columns, so that the table made of it declares them and later queries over the table
+/// need not sort again (`flows` reads `person_months` in the order of each person's
+/// months). All equivalent orders are kept: `person_months` is in order of person and
+/// `month`, and so of person and `month_idx`, and a query may read only one of the two.
+fn kept_order(plan: &dyn ExecutionPlan) -> Vec<Vec<SortExpr>> {
+    plan.properties()
+        .equivalence_properties()
+        .oeq_class()
+        .iter()
+        .map(|ordering| {
+            ordering
+                .iter()
+                .map_while(|e| {
+                    let column = e.expr.downcast_ref::<Column>()?;
+                    Some(ident(column.name()).sort(!e.options.descending, e.options.nulls_first))
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|columns| !columns.is_empty())
+        .collect()
 }
 
 /// Every table or view the queries `rest` read, directly or through views.
@@ -274,4 +329,71 @@ pub(super) async fn units(ctx: &SessionContext) -> Result<Vec<Unit>, EngineError
         }
     }
     Ok(units)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{MemoryBudget, SlicePlan, udf};
+    use crate::extract::{Extract, LoadMode};
+    use crate::generate::{GenerateOptions, generate};
+
+    /// The plans of `person_months` and `flows` over a generated extract, in a slice's
+    /// session on `partitions` partitions.
+    async fn window_plans(partitions: usize) -> Vec<(String, String)> {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let options = GenerateOptions {
+            persons: 800,
+            ..GenerateOptions::sample(dir.path().to_path_buf())
+        };
+        generate(&options).expect("the generator writes the extract");
+        let mut extract = Extract::load(dir.path(), LoadMode::Strict).expect("a valid extract");
+        let plan = SlicePlan {
+            slices: 1,
+            workers: 1,
+            partitions,
+        };
+        let ctx = MemoryBudget::default()
+            .slice_session(&plan)
+            .expect("a session");
+        udf::register(&ctx);
+        extract.register(&ctx).expect("tables registered");
+        let blocks =
+            BlockCatalogue::load(std::path::Path::new(crate::open::Project::DEFAULT_QUERIES))
+                .expect("the project's blocks");
+        let mut plans = Vec::new();
+        materialize_observed(&ctx, &blocks, |spec, plan| {
+            if ["person_months", "flows"].contains(&spec.name.as_str()) {
+                plans.push((
+                    spec.name.clone(),
+                    displayable(plan).indent(true).to_string(),
+                ));
+            }
+        })
+        .await
+        .expect("the blocks compute");
+        plans
+    }
+
+    /// `benefit_months` is registered in person and month order and `person_months`
+    /// keeps the order its window produced, so neither window sorts: not on one
+    /// partition (slices side by side) nor on two (one slice on both cores, where rows
+    /// are spread by person with their order kept).
+    #[tokio::test]
+    async fn the_windows_over_a_persons_months_do_not_sort() {
+        for partitions in [1, 2] {
+            let plans = window_plans(partitions).await;
+            assert_eq!(plans.len(), 2, "{plans:?}");
+            for (name, plan) in &plans {
+                assert!(
+                    plan.contains("BoundedWindowAggExec"),
+                    "{name} on {partitions} partition(s) runs its window:\n{plan}"
+                );
+                assert!(
+                    !plan.contains("SortExec"),
+                    "{name} on {partitions} partition(s) sorts:\n{plan}"
+                );
+            }
+        }
+    }
 }

@@ -2,9 +2,10 @@
 //! into DataFusion plans, numbers out.
 //!
 //! A load reads the extract one person slice at a time (as many as the memory budget
-//! needs) and hands each to [`BlockSums::add`], which runs every query of `queries/` over
-//! it in dependency order (views stay views; tables live only while a slice is computed)
-//! and adds the slice's blocks to the sums. [`Engine::build`] keeps the sums in memory, so every indicator that uses a
+//! needs); [`slices::compute`] runs every query of `queries/` over a slice in dependency
+//! order in a session of its own (views stay views; tables live only while a slice is
+//! computed), several slices at once, and [`BlockSums::add`] adds each slice's blocks to
+//! the sums in slice order. [`Engine::build`] keeps the sums in memory, so every indicator that uses a
 //! block shares one computation; it then checks every definition against the blocks' real schemas, and collects
 //! the unit hierarchy. [`Engine::compute`] answers one `values` question: it plans each
 //! side of the quotient as *block → filters → join with a generated month map (target
@@ -23,7 +24,7 @@ pub mod progress;
 mod scope;
 mod session;
 mod side;
-mod slices;
+pub mod slices;
 pub mod udf;
 
 use std::collections::BTreeSet;
@@ -37,7 +38,7 @@ use crate::month::Month;
 use crate::values::Values;
 
 pub use load::Unit;
-pub use session::{DEFAULT_MEMORY_LIMIT, MemoryBudget, WORK_BYTES_PER_ROW, parse_size};
+pub use session::{DEFAULT_MEMORY_LIMIT, MemoryBudget, SlicePlan, WORK_BYTES_PER_ROW, parse_size};
 pub use slices::BlockSums;
 
 /// Why the engine cannot start or cannot answer.

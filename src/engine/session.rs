@@ -1,5 +1,6 @@
 //! The memory budget of a load and the DataFusion sessions it runs in: how many person
-//! slices an extract is cut into, and the settings every session relies on.
+//! slices an extract is cut into, how many of them run at once, and the settings every
+//! session relies on.
 
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -16,6 +17,18 @@ pub const DEFAULT_MEMORY_LIMIT: usize = 2 << 30;
 /// 26.7 M `benefit_months` and 5.8 M other rows of 1,000,000 persons (BENCHMARKS.md),
 /// about 220 bytes per row, rounded up.
 pub const WORK_BYTES_PER_ROW: usize = 256;
+
+/// How a load runs its person slices: how many there are, how many are computed at once,
+/// and how many partitions each one's session runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlicePlan {
+    /// Person slices the extract is cut into.
+    pub slices: usize,
+    /// Slices computed at the same time, each in its own session.
+    pub workers: usize,
+    /// Target partitions of each slice's session.
+    pub partitions: usize,
+}
 
 /// How much memory a load may use, and so how many person slices it is cut into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,17 +60,56 @@ impl MemoryBudget {
         work.div_ceil(self.limit.max(1)).max(1)
     }
 
+    /// How to run a load of `person_rows` rows on `cores` cores. Slices are independent,
+    /// so as many run at once as there are cores, each on one partition: that keeps
+    /// every core busy with no exchange of rows between partitions (a slice on two
+    /// partitions used 1.6 of two cores and spent the rest hashing rows from one
+    /// partition into the other, BENCHMARKS.md). The slices running at once share the
+    /// limit, so the extract is cut as if each had `limit / cores`; an extract that fits
+    /// one such share is one slice, computed on all cores.
+    pub fn plan(&self, person_rows: usize, cores: usize) -> SlicePlan {
+        let cores = cores.max(1);
+        let share = MemoryBudget {
+            limit: self.limit / cores,
+            ..*self
+        };
+        let slices = share.slices_for(person_rows);
+        let workers = cores.min(slices);
+        SlicePlan {
+            slices,
+            workers,
+            partitions: (cores / workers).max(1),
+        }
+    }
+
     /// A DataFusion session with the settings wirkung relies on and this budget as its
-    /// memory pool.
+    /// memory pool, on as many partitions as the machine has cores.
     pub fn session(&self) -> Result<SessionContext, EngineError> {
-        let mut config = SessionConfig::new();
+        self.configured(SessionConfig::new(), self.limit)
+    }
+
+    /// The session of one slice of `plan`: its share of the limit and its partitions.
+    pub fn slice_session(&self, plan: &SlicePlan) -> Result<SessionContext, EngineError> {
+        let config = SessionConfig::new().with_target_partitions(plan.partitions);
+        self.configured(config, self.limit / plan.workers.max(1))
+    }
+
+    fn configured(
+        &self,
+        mut config: SessionConfig,
+        limit: usize,
+    ) -> Result<SessionContext, EngineError> {
         // Dates only, but pin the zone so that no function depends on the machine's.
         config.options_mut().execution.time_zone = Some("UTC".into());
         // The extract is loaded as Utf8; SQL casts to VARCHAR should give the same type,
         // so that unions and joins in the building blocks need no coercion.
         config.options_mut().sql_parser.map_string_types_to_utf8view = false;
+        // Keep an order the data already has when spreading rows over partitions (merge
+        // instead of re-sort): a slice's rows are in person and month order
+        // (`extract::order`), which the windows over a person's months need.
+        config.options_mut().optimizer.prefer_existing_sort = true;
         let runtime = RuntimeEnvBuilder::new()
-            .with_memory_limit(self.limit, 1.0)
+            .with_memory_limit(limit, 1.0)
             .build_arc()?;
         Ok(SessionContext::new_with_config_rt(config, runtime))
     }
@@ -113,6 +165,33 @@ mod tests {
             ..budget
         };
         assert_eq!(fixed.slices_for(40 << 20), 1);
+    }
+
+    #[test]
+    fn slices_run_one_per_core_sharing_the_limit() {
+        let plan = |slices, workers, partitions| SlicePlan {
+            slices,
+            workers,
+            partitions,
+        };
+        let budget = MemoryBudget {
+            limit: 1 << 30,
+            slices: None,
+        };
+        // 2 Mi rows × 256 bytes = 512 MiB: one core's share of 1 GiB on two cores, one
+        // slice on both cores; one row more, two slices side by side on one core each.
+        assert_eq!(budget.plan(2 << 20, 2), plan(1, 1, 2));
+        assert_eq!(budget.plan((2 << 20) + 1, 2), plan(2, 2, 1));
+        // 40 Mi rows: 10 GiB of work in shares of 512 MiB.
+        assert_eq!(budget.plan(40 << 20, 2), plan(20, 2, 1));
+        // One core: the whole limit for one slice at a time.
+        assert_eq!(budget.plan(40 << 20, 1), plan(10, 1, 1));
+        // A fixed count: three slices on four cores run at once, one partition each.
+        let fixed = MemoryBudget {
+            slices: Some(3),
+            ..budget
+        };
+        assert_eq!(fixed.plan(40 << 20, 4), plan(3, 3, 1));
     }
 
     #[test]

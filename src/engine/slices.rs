@@ -18,6 +18,7 @@ use datafusion::functions_aggregate::expr_fn::sum;
 use datafusion::prelude::{SessionContext, ident};
 
 use super::progress::{LoadProgress, OnSlice};
+use super::session::SlicePlan;
 use super::{EngineError, MemoryBudget, load, udf};
 use crate::blocks::{BlockCatalogue, BlockKind, BlockSpec};
 use crate::extract::{TableSet, spread};
@@ -36,7 +37,6 @@ struct Total {
 pub struct BlockSums {
     /// The session the sums end up in, holding the reference tables.
     ctx: SessionContext,
-    budget: MemoryBudget,
     /// Per block in dependency order: its name and its sum so far.
     totals: Vec<(String, Option<Total>)>,
     slices: usize,
@@ -51,13 +51,12 @@ impl BlockSums {
     /// Sums of no slice yet, for a load of `slices` slices and `rows` person-keyed rows
     /// over `reference` (the tables without `person_id`).
     pub fn new(
-        budget: MemoryBudget,
         blocks: &BlockCatalogue,
         reference: TableSet,
         slices: usize,
         rows: usize,
     ) -> Result<BlockSums, EngineError> {
-        let ctx = budget.session()?;
+        let ctx = MemoryBudget::default().session()?;
         udf::register(&ctx);
         reference.register(&ctx)?;
         let totals = blocks
@@ -68,7 +67,6 @@ impl BlockSums {
             .collect();
         Ok(BlockSums {
             ctx,
-            budget,
             totals,
             slices,
             slices_done: 0,
@@ -83,41 +81,23 @@ impl BlockSums {
         self.slices
     }
 
-    /// Computes every block over one slice (every table of the extract, with only the
-    /// slice's persons in the person-keyed ones) in a session of its own, adds the
-    /// results to the sums and drops the rest; `on_slice` hears of it.
+    /// Adds one slice's block tables (from [`compute`]) to the sums; `on_slice` hears
+    /// of it. A load adds the slices in their order, whatever order they were computed
+    /// in, so that sums of amounts add up in the same order in every run.
     pub async fn add(
         &mut self,
         blocks: &BlockCatalogue,
-        slice: TableSet,
+        part: SliceBlocks,
         on_slice: OnSlice<'_>,
     ) -> Result<(), EngineError> {
-        let started = std::time::Instant::now();
-        let rows = slice.person_rows();
-        let slice_ctx = self.budget.session()?;
-        udf::register(&slice_ctx);
-        slice.register(&slice_ctx)?;
-        load::materialize(&slice_ctx, blocks).await?;
-        for (name, total) in self.totals.iter_mut() {
-            let spec = blocks.get(name).ok_or_else(|| {
+        for ((name, total), (block, schema, rows)) in self.totals.iter_mut().zip(part.blocks) {
+            let spec = blocks.get(name).filter(|_| *name == block).ok_or_else(|| {
                 EngineError::Query(DataFusionError::Plan(format!("no block {name}")))
             })?;
-            let df = slice_ctx.table(name.as_str()).await?;
-            let schema = nullable(df.schema().as_arrow());
-            let part = df.collect().await?;
-            *total = Some(add(&self.ctx, spec, schema, total.take(), part).await?);
+            *total = Some(add(&self.ctx, spec, schema, total.take(), rows).await?);
         }
-        drop(slice_ctx);
         self.slices_done += 1;
-        self.rows_done += rows;
-        let ms = started.elapsed().as_millis() as u64;
-        tracing::info!(
-            slice = self.slices_done,
-            of = self.slices,
-            rows,
-            ms,
-            "slice computed"
-        );
+        self.rows_done += part.rows;
         on_slice(&LoadProgress {
             slices_done: self.slices_done,
             slices: self.slices,
@@ -138,6 +118,46 @@ impl BlockSums {
         }
         Ok(self.ctx)
     }
+}
+
+/// One slice's block tables: every block's rows over the slice's persons, in the order
+/// of the blocks.
+pub struct SliceBlocks {
+    /// Person-keyed rows the slice held.
+    rows: usize,
+    /// Per block: its name, its schema with every column nullable, and its rows.
+    blocks: Vec<(String, SchemaRef, Vec<RecordBatch>)>,
+}
+
+/// Computes every block over one slice (every table of the extract, with only the
+/// slice's persons in the person-keyed ones) in a session of its own, which is dropped
+/// with everything the slice read and computed but the block tables. Shares nothing
+/// with other slices, so slices can be computed at the same time, or anywhere.
+pub async fn compute(
+    budget: MemoryBudget,
+    plan: SlicePlan,
+    blocks: Arc<BlockCatalogue>,
+    slice: TableSet,
+) -> Result<SliceBlocks, EngineError> {
+    let started = std::time::Instant::now();
+    let rows = slice.person_rows();
+    let ctx = budget.slice_session(&plan)?;
+    udf::register(&ctx);
+    slice.register(&ctx)?;
+    load::materialize(&ctx, &blocks).await?;
+    let mut out = Vec::new();
+    for spec in blocks
+        .in_order()
+        .iter()
+        .filter(|s| s.kind == BlockKind::Block)
+    {
+        let df = ctx.table(spec.name.as_str()).await?;
+        let schema = nullable(df.schema().as_arrow());
+        out.push((spec.name.clone(), schema, df.collect().await?));
+    }
+    let ms = started.elapsed().as_millis() as u64;
+    tracing::info!(rows, ms, "slice computed");
+    Ok(SliceBlocks { rows, blocks: out })
 }
 
 /// The running total plus one slice's rows of a block, summed by month and dimensions.

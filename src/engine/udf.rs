@@ -11,7 +11,10 @@ use arrow::array::{Array, ArrayRef, Date32Array, Int32Array, Int64Array};
 use arrow::datatypes::DataType;
 use datafusion::common::{ScalarValue, exec_err};
 use datafusion::error::Result;
-use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Volatility, create_udf};
+use datafusion::logical_expr::sort_properties::{ExprProperties, SortProperties};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, create_udf,
+};
 use datafusion::prelude::SessionContext;
 
 use crate::month::Month;
@@ -23,24 +26,57 @@ pub fn register(ctx: &SessionContext) {
 }
 
 fn month_idx() -> ScalarUDF {
-    create_udf(
-        "month_idx",
-        vec![DataType::Date32],
-        DataType::Int32,
-        Volatility::Immutable,
-        Arc::new(|args: &[ColumnarValue]| {
-            map_single(args, |array| {
-                let Some(dates) = array.as_any().downcast_ref::<Date32Array>() else {
-                    return exec_err!("month_idx expects a Date32, found {}", array.data_type());
-                };
-                let out: Int32Array = dates
-                    .iter()
-                    .map(|d| d.and_then(Month::of_date32).map(Month::index))
-                    .collect();
-                Ok(Arc::new(out))
-            })
-        }),
-    )
+    ScalarUDF::new_from_impl(MonthIdx {
+        signature: Signature::exact(vec![DataType::Date32], Volatility::Immutable),
+    })
+}
+
+/// `month_idx(date)`, declared monotone: data sorted by a date is sorted by its month
+/// index, so a window or join over `month_idx` can use an order the data already has
+/// (a slice's `benefit_months` is sorted by person and month, `extract::order`) instead
+/// of sorting again.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct MonthIdx {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for MonthIdx {
+    fn name(&self) -> &str {
+        "month_idx"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int32)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        map_single(&args.args, |array| {
+            let Some(dates) = array.as_any().downcast_ref::<Date32Array>() else {
+                return exec_err!("month_idx expects a Date32, found {}", array.data_type());
+            };
+            let out: Int32Array = dates
+                .iter()
+                .map(|d| d.and_then(Month::of_date32).map(Month::index))
+                .collect();
+            Ok(Arc::new(out))
+        })
+    }
+
+    /// Non-decreasing in the date: later dates never have a smaller index (nulls stay
+    /// null, and sort where the dates' nulls sorted).
+    fn output_ordering(&self, inputs: &[ExprProperties]) -> Result<SortProperties> {
+        Ok(inputs
+            .first()
+            .map_or(SortProperties::Unordered, |i| i.sort_properties))
+    }
+
+    fn preserves_lex_ordering(&self, _inputs: &[ExprProperties]) -> Result<bool> {
+        Ok(true)
+    }
 }
 
 fn month_date() -> ScalarUDF {

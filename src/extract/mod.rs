@@ -17,6 +17,7 @@
 mod attribution;
 mod error;
 mod keys;
+mod order;
 mod read;
 mod reading;
 mod report;

@@ -17,6 +17,7 @@ use arrow::array::RecordBatch;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
+use super::order;
 use crate::contract::Table;
 
 /// The column a table is sliced by.
@@ -70,10 +71,24 @@ impl TableSet {
     /// optional table is registered empty, so SQL over it still plans. Batches are spread
     /// over the session's target partitions so scans run in parallel. They are moved, not
     /// copied: the session holds the only reference, so deregistering a table frees it.
+    ///
+    /// A table with an order ([`order::order_of`]: `benefit_months` by person and month)
+    /// is sorted into it unless its rows already are in it, and the order is declared,
+    /// so that queries relying on it do not sort again. Dealing batches round-robin keeps
+    /// every partition in order.
     pub fn register(self, ctx: &SessionContext) -> datafusion::error::Result<()> {
         let partitions = ctx.copied_config().target_partitions();
         for t in self.tables {
-            let provider = MemTable::try_new(t.table.schema(), spread(t.batches, partitions))?;
+            let order = order::order_of(t.table);
+            let (batches, sort_order) = match &order {
+                Some(order) => (
+                    order::sorted(t.batches, order)?,
+                    vec![order::sort_exprs(order)],
+                ),
+                None => (t.batches, Vec::new()),
+            };
+            let provider = MemTable::try_new(t.table.schema(), spread(batches, partitions))?
+                .with_sort_order(sort_order);
             ctx.deregister_table(t.table.name)?;
             ctx.register_table(t.table.name, Arc::new(provider))?;
         }
