@@ -8,7 +8,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`contract`] | the extract contract (`EXTRACTS.md`) as data: tables, columns, domains, keys |
-//! | [`extract`] | reading and validating a Parquet extract; the data-quality report; person slices |
+//! | [`extract`] | reading and validating a Parquet extract; the data-quality report; person slices and their order |
 //! | [`blocks`] | the building blocks in `queries/*.sql` and their headers (no DataFusion) |
 //! | [`definition`] | the indicator definitions in `indicators/*.toml` and their checks (no DataFusion) |
 //! | [`engine`] | the memory budget; computing blocks once per load, slice by slice of persons (reporting each slice), compiling definitions into plans, the indicator's table where disclosure is decided, answers read from it |
@@ -18,7 +18,7 @@
 //! | [`compare`] | comparing districts or jobcenters: ranks, pooled value, funnel limits |
 //! | [`contrast`] | contrasting groups of a share indicator: difference, relative risk, tests |
 //! | [`api`] | the HTTP API (axum): routes, access, problem details, OpenAPI; a thin layer |
-//! | [`open`] | opening an extract with blocks and definitions: what every front end shares |
+//! | [`open`] | opening an extract with blocks and definitions: what every front end shares; the pipeline of a load's person slices (read in order, computed side by side, added in order) |
 //! | [`generate`] | the synthetic sample-data generator |
 //! | [`cli`] | the command line, a thin layer over the above, and its display of a load's progress |
 //! | [`month`] | calendar months, the time grain of everything |
