@@ -95,7 +95,13 @@ impl Project {
             rows,
             "computing the blocks"
         );
-        let sums = BlockSums::new(&blocks, reading.reference_tables(), plan.slices, rows)?;
+        let sums = BlockSums::new(
+            budget,
+            &blocks,
+            reading.reference_tables(),
+            plan.slices,
+            rows,
+        )?;
         let (reading, sums) = pipeline::run(reading, sums, budget, plan, &blocks, on_slice).await?;
         let extract = reading.finish()?;
         let span = extract.span().ok_or(EngineError::EmptyExtract)?;

@@ -32,8 +32,8 @@ struct Total {
 }
 
 /// The building blocks summed over the person slices computed so far. A load makes it
-/// with the reference tables, [`BlockSums::add`]s each slice as it is read (a slice is
-/// dropped once added), and hands it to [`super::Engine::build`].
+/// with the reference tables, [`BlockSums::add`]s each slice's blocks (from [`compute`])
+/// in slice order, and hands it to [`super::Engine::build`].
 pub struct BlockSums {
     /// The session the sums end up in, holding the reference tables.
     ctx: SessionContext,
@@ -49,14 +49,16 @@ pub struct BlockSums {
 
 impl BlockSums {
     /// Sums of no slice yet, for a load of `slices` slices and `rows` person-keyed rows
-    /// over `reference` (the tables without `person_id`).
+    /// over `reference` (the tables without `person_id`), in a session within `budget`
+    /// (the session questions are answered in).
     pub fn new(
+        budget: MemoryBudget,
         blocks: &BlockCatalogue,
         reference: TableSet,
         slices: usize,
         rows: usize,
     ) -> Result<BlockSums, EngineError> {
-        let ctx = MemoryBudget::default().session()?;
+        let ctx = budget.session()?;
         udf::register(&ctx);
         reference.register(&ctx)?;
         let totals = blocks
