@@ -63,8 +63,8 @@ impl MemoryBudget {
     /// How to run a load of `person_rows` rows on `cores` cores. Slices are independent,
     /// so as many run at once as there are cores, each on one partition: that keeps
     /// every core busy with no exchange of rows between partitions (a slice on two
-    /// partitions used 1.6 of two cores and spent the rest hashing rows from one
-    /// partition into the other, BENCHMARKS.md). The slices running at once share the
+    /// partitions kept 1.6 of two cores busy and took a sixth more CPU time than on
+    /// one, BENCHMARKS.md). The slices running at once share the
     /// limit, so the extract is cut as if each had `limit / cores`; an extract that fits
     /// one such share is one slice, computed on all cores.
     pub fn plan(&self, person_rows: usize, cores: usize) -> SlicePlan {

@@ -5,7 +5,7 @@
 //! Every contract table with a `person_id` column is sliced as it is read
 //! (`read::read_table` keeps the rows whose person [`slice_of`] picks); the tables
 //! without one (the reference tables `jobcenters` and `districts`) go to every slice
-//! //! whole, which is cheap because Arrow arrays are reference-counted. A slice therefore
+//! whole, which is cheap because Arrow arrays are reference-counted. A slice therefore
 //! holds everything the building blocks read about its persons and nothing about anyone
 //! else's: it is an independent job, and the blocks it yields are sums over its persons
 //! that add up across slices (`engine::slices`). No state is shared between slices, so they could as
