@@ -2,8 +2,8 @@
 -- kind = "table"
 -- description = """
 -- Every benefit_months row (eLb and NEF) with its month index and the attributes that
--- breakdowns use: jobcenter, district, comparison type, sex, citizenship, single parent,
--- and the age group by age on the reference day (the 15th) of the row's month, and the
+-- breakdowns use: jobcenter, district, comparison type, sex (f or m: d by birth month),
+-- citizenship, single parent, and the age group by age on the reference day (the 15th) of the row's month, and the
 -- row's LZB status: an eLb row whose person has eLb rows in at least 21 of the 24 months
 -- m-23 … m, counted across all jobcenters (a move does not reset it). LZB is only valid
 -- for months whose look-back lies inside the data span; measures built on it declare
@@ -53,7 +53,14 @@ FROM (
         b.llu_eur,
         b.luh_eur,
         j.comparison_type,
-        p.sex,
+        -- Breakdowns by sex publish f and m only, adding up to the total: a person recorded
+        -- as d is counted under m if born in an odd month, under f if born in an even one
+        -- (the rule of German official statistics; docs/indicators.md, "Sex").
+        CASE
+            WHEN p.sex = 'd' AND CAST(date_part('month', p.birth_date) AS INT) % 2 = 1 THEN 'm'
+            WHEN p.sex = 'd' THEN 'f'
+            ELSE p.sex
+        END AS sex,
         p.citizenship,
         -- completed years on the 15th of the row's month
         CAST(date_part('year', b.month) AS INT) - CAST(date_part('year', p.birth_date) AS INT)

@@ -10,8 +10,8 @@
 //! changes.
 //!
 //! Lines include their total (the engine's table holds totals and parts alike). Cells
-//! that are never published (the sex `d`, which enters totals only) still belong to
-//! their lines: if such a hidden cell holds a small count, it is protected like a
+//! that are never published (a row without an age group, which enters totals only)
+//! still belong to their lines: if such a hidden cell holds a small count, it is protected like a
 //! primary suppression. A hidden cell with a large count protects nothing by itself,
 //! since its count may be derivable elsewhere; when a line offers no published cover, a
 //! hidden one is marked withheld so that its own lines get covers in turn.
@@ -241,9 +241,9 @@ fn cover(cells: &[Cell], out: &[Option<Suppression>], line: &[usize], min: f64) 
             })
     };
     // A published cell if there is one; else a hidden one, which is never shown but,
-    // marked withheld, makes its own lines cover it with published cells (the sex d
-    // cells of a line across units are all hidden, but each is a jobcenter's total minus
-    // its f and m cells).
+    // marked withheld, makes its own lines cover it with published cells (the cells
+    // without an age group of a line across units are all hidden, but each is a
+    // jobcenter's total minus its published age groups).
     pick(false).or_else(|| pick(true))
 }
 
@@ -404,7 +404,8 @@ mod tests {
 
     #[test]
     fn hidden_small_cell_is_protected_hidden_large_cell_does_not_protect() {
-        // sex d with 2 persons is hidden; f and m are published: the smaller is withheld.
+        // A hidden part with 2 persons (no age group); the published parts: the smaller is
+        // withheld.
         let d_small = Cell {
             hidden: true,
             ..cell(1.0, 2.0)

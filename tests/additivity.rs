@@ -1,6 +1,8 @@
 //! Property: for every indicator, the numerator and denominator of a jobcenter are the
-//! sums over its districts, and those of the whole extract the sums over jobcenters and
-//! over comparison types — on random synthetic extracts (seed and size drawn by proptest).
+//! sums over its districts, and those of the whole extract the sums over jobcenters, over
+//! comparison types and over the two sexes (persons recorded as `d` are counted under `m`
+//! or `f` by birth month) — on random synthetic extracts (seed and size drawn by
+//! proptest).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -82,6 +84,7 @@ async fn check(seed: u64, persons: usize) -> Result<(), TestCaseError> {
                 .await
                 .expect("types"),
         );
+        let by_sex = sums(&p.engine.compute(&ask(&["sex"])).await.expect("sexes"));
         let add = |parts: &HashMap<(Month, String), (f64, f64)>,
                    parent: &dyn Fn(&str) -> Option<String>| {
             let mut out: HashMap<(Month, String), (f64, f64)> = HashMap::new();
@@ -110,6 +113,11 @@ async fn check(seed: u64, persons: usize) -> Result<(), TestCaseError> {
             (
                 "comparison types → whole",
                 add(&by_type, &|_| Some(String::new())),
+                &total,
+            ),
+            (
+                "f and m → whole",
+                add(&by_sex, &|_| Some(String::new())),
                 &total,
             ),
             (

@@ -7,7 +7,7 @@
 //! cover chosen for a small jobcenter among the jobcenters can be published among the
 //! districts, and the small count follows by subtraction. Here a line is a total
 //! *together with* its parts (a jobcenter and its districts; a cell over all sexes and
-//! its f, m and d cells; …), decided once; every answer — any breakdown, filter or unit
+//! its f and m cells; …), decided once; every answer — any breakdown, filter or unit
 //! level, and `compare` and `contrast`, which are built from answers — shows cells of
 //! this one pattern.
 //!
@@ -71,7 +71,7 @@ pub(super) struct Axis {
     pub name: String,
     /// Its values (`None`: a missing value).
     pub values: Vec<Option<String>>,
-    /// Whether each value is published as a row (sex `d` and missing values are not).
+    /// Whether each value is published as a row (missing values and values outside a fixed domain are not).
     pub published: Vec<bool>,
 }
 

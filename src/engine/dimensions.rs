@@ -2,9 +2,10 @@
 //! order, and the hierarchy of units used by disclosure control.
 //!
 //! Units nest district → jobcenter → comparison type → everything. The person
-//! attributes (`sex`, `age_group`, `citizenship`, `single_parent`) have fixed domains;
-//! `sex = d` enters totals only (KENNZAHLEN.md): it is never a published row, and a
-//! filter may only name a published value. The coded indicator-specific dimensions
+//! attributes (`sex`, `age_group`, `citizenship`, `single_parent`) have fixed domains.
+//! `sex` publishes `f` and `m`, which add up to the total: `person_months` counts a
+//! person recorded as `d` under `m` or `f` by birth month, so `d` never reaches a
+//! breakdown, and a filter may only name a published value. The coded indicator-specific dimensions
 //! (`service`, `format`) publish their contract domain, so a service or format nobody
 //! used in a unit is a zero row, as for the person attributes; free ones (`programme`,
 //! `topic`) take the values found in the data.

@@ -334,8 +334,8 @@ pub fn invitations() -> Fixture {
 
 /// [`invitations`] made harder for disclosure control: a fourth jobcenter J4 (type IIa,
 /// one district J4-A) with a single person invited twice (1 attended), so that a whole
-/// jobcenter is small, and a person of sex `d` in J2-A with one attended letter, whose
-/// cells are never published but count in every total.
+/// jobcenter is small, and a person of sex `d` in J2-A with one attended letter, born in
+/// May and so counted under `m` (an odd birth month).
 pub fn tempting() -> Fixture {
     let mut f = invitations();
     f.row(
