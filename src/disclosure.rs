@@ -112,6 +112,29 @@ pub fn suppress(cells: &[Cell], lines: &[Vec<usize>], min_count: u32) -> Vec<Opt
 /// as visiting every line in every pass; the visits grow with the withheld cells, not
 /// with the table.
 pub fn suppress_on(cells: &[Cell], lines: &impl Lines, min_count: u32) -> Vec<Option<Suppression>> {
+    suppress_traced(cells, lines, min_count, None)
+}
+
+/// [`suppress_on`], and for every secondary suppression the withheld cell whose line it
+/// covers (`forced_by[cover] = that cell`; `None` for every other cell): following the
+/// chain back from a cover reaches the primary (or small hidden) cell that set it off.
+/// For diagnosis: which small cells cost which published ones.
+pub fn suppress_explained(
+    cells: &[Cell],
+    lines: &impl Lines,
+    min_count: u32,
+) -> (Vec<Option<Suppression>>, Vec<Option<usize>>) {
+    let mut forced_by = vec![None; cells.len()];
+    let out = suppress_traced(cells, lines, min_count, Some(&mut forced_by));
+    (out, forced_by)
+}
+
+fn suppress_traced(
+    cells: &[Cell],
+    lines: &impl Lines,
+    min_count: u32,
+    mut forced_by: Option<&mut Vec<Option<usize>>>,
+) -> Vec<Option<Suppression>> {
     let min = f64::from(min_count);
     let mut out = primaries(cells, min);
     if min_count == 0 {
@@ -131,8 +154,11 @@ pub fn suppress_on(cells: &[Cell], lines: &impl Lines, min_count: u32) -> Vec<Op
         cursor = next + 1;
         line.clear();
         lines.members(next, &mut line);
-        if let Some(cover) = cover(cells, &out, &line, min) {
+        if let Some((cover, only)) = cover(cells, &out, &line, min) {
             out[cover] = Some(Suppression::Secondary);
+            if let Some(forced_by) = forced_by.as_deref_mut() {
+                forced_by[cover] = Some(only);
+            }
             through.clear();
             lines.through(cover, &mut through);
             through.iter().for_each(|&l| pending.insert(l));
@@ -205,8 +231,13 @@ fn withheld(cells: &[Cell], out: &[Option<Suppression>], i: usize, min: f64) -> 
 
 /// The cell that must be withheld to protect `line`, if it holds exactly one withheld
 /// cell (alone, it is recoverable by subtraction, and a recovered secondary cell would
-/// unravel the primary it protects).
-fn cover(cells: &[Cell], out: &[Option<Suppression>], line: &[usize], min: f64) -> Option<usize> {
+/// unravel the primary it protects), with that withheld cell.
+fn cover(
+    cells: &[Cell],
+    out: &[Option<Suppression>],
+    line: &[usize],
+    min: f64,
+) -> Option<(usize, usize)> {
     let mut held = line
         .iter()
         .copied()
@@ -244,7 +275,7 @@ fn cover(cells: &[Cell], out: &[Option<Suppression>], line: &[usize], min: f64) 
     // marked withheld, makes its own lines cover it with published cells (the cells
     // without an age group of a line across units are all hidden, but each is a
     // jobcenter's total minus its published age groups).
-    pick(false).or_else(|| pick(true))
+    pick(false).or_else(|| pick(true)).map(|c| (c, only))
 }
 
 /// The rule as first written: every line in every pass until a pass changes
@@ -264,7 +295,7 @@ pub(crate) fn suppress_by_full_passes(
     loop {
         let mut changed = false;
         for line in lines {
-            if let Some(i) = cover(cells, &out, line, min) {
+            if let Some((i, _)) = cover(cells, &out, line, min) {
                 out[i] = Some(Suppression::Secondary);
                 changed = true;
             }
@@ -400,6 +431,23 @@ mod tests {
                 Some(Secondary)
             ]
         );
+    }
+
+    #[test]
+    fn each_cover_names_the_withheld_cell_whose_line_it_protects() {
+        // The 2×2 table of `crossing_lines_propagate`: row a (line 0) covers ax with ay,
+        // column x (line 2) covers ax with bx, then column y (line 3, the next line after
+        // 2 that ay's cover made pending) covers ay with by.
+        let cells = [
+            cell(1.0, 10.0),
+            cell(5.0, 20.0),
+            cell(6.0, 30.0),
+            cell(7.0, 40.0),
+        ];
+        let lines = [vec![0, 1], vec![2, 3], vec![0, 2], vec![1, 3]];
+        let (out, forced_by) = suppress_explained(&cells, &Listed::new(&lines, 4), 3);
+        assert_eq!(out, suppress(&cells, &lines, 3));
+        assert_eq!(forced_by, [None, Some(0), Some(0), Some(1)]);
     }
 
     #[test]

@@ -127,6 +127,12 @@ impl From<EngineError> for Problem {
                 "Answer too large",
                 e.to_string(),
             ),
+            e @ EngineError::BeyondProfile { .. } => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "beyond-publication-profile",
+                "Finer than the publication profile",
+                e.to_string(),
+            ),
             e @ EngineError::Unscoped(_) => Problem::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",

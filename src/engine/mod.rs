@@ -20,6 +20,7 @@ pub mod availability;
 mod cube;
 pub mod dimensions;
 mod load;
+pub mod profile;
 pub mod progress;
 mod scope;
 mod session;
@@ -81,6 +82,18 @@ pub enum EngineError {
         rows: usize,
         /// The limit.
         limit: usize,
+    },
+    /// The question is finer than the publication profile (`profile`).
+    #[error(
+        "this question uses {} attributes ({}); at the public disclosure threshold this server publishes units by at most {max} (its publication profile): ask for fewer, or use --min-count 0 for internal use",
+        .attributes.len(),
+        .attributes.join(", ")
+    )]
+    BeyondProfile {
+        /// The attributes the question uses.
+        attributes: Vec<String>,
+        /// The most the profile publishes.
+        max: usize,
     },
     /// The asker's scope cannot be applied to this indicator.
     #[error(
@@ -322,7 +335,8 @@ impl Engine {
             tokio::try_join!(num, den)?
         };
         let sides_took = started.elapsed();
-        let axes = cube::Axes::new(&self.units, &dims, [&numerator, &denominator], &ask.filters);
+        let axes = cube::Axes::new(&self.units, &dims, [&numerator, &denominator], &ask.filters)
+            .with_profile(profile::for_threshold(req.min_count));
         if axes.size() > cube::MAX_CELLS {
             return Err(EngineError::TooManyRows {
                 rows: axes.size(),
@@ -440,7 +454,7 @@ impl Engine {
                 return Err(bad(dim, format!("unknown value '{value}'{hint}")));
             }
         }
-        Ok(())
+        profile::check(&req.by, &req.filters, req.min_count)
     }
 }
 

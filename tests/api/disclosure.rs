@@ -106,7 +106,16 @@ fn lines_of(key: &Key) -> Vec<(Key, Vec<Key>)> {
     }
     for t in &types {
         let total = with(&rest, "comparison_type", &[t]).remove(0);
-        lines.push((total, with(&rest, "jobcenter_id", &jobcenters_of(t))));
+        lines.push((
+            total.clone(),
+            with(&rest, "jobcenter_id", &jobcenters_of(t)),
+        ));
+        let districts: Vec<&str> = DISTRICTS
+            .iter()
+            .filter(|d| d.2 == *t)
+            .map(|d| d.0)
+            .collect();
+        lines.push((total, with(&rest, "district_id", &districts)));
     }
     lines
 }
@@ -419,4 +428,47 @@ async fn the_same_attack_without_disclosure_control_finds_the_small_counts() {
         assert_eq!(parts, total["rows"][0][field].as_f64().unwrap(), "{field}");
     }
     server.stop().await;
+}
+
+#[tokio::test]
+async fn a_question_beyond_the_publication_profile_is_refused_at_the_public_threshold() {
+    // Three attributes (sex, age group, format), over the breakdown and the filters
+    // together: beyond the profile of units × at most two attributes, for values,
+    // compare and contrast alike. Without disclosure control the same questions are
+    // answered.
+    let questions = [
+        "/api/v1/indicators/S6/values?from=2017-12&by=district_id,sex,age_group,format",
+        "/api/v1/indicators/S6/values?from=2017-12&by=sex,format&age_group=25_54",
+        "/api/v1/indicators/S6/compare?month=2017-12&across=district_id&sex=f&age_group=25_54&format=standard",
+        "/api/v1/indicators/S6/contrast?month=2017-12&dimension=format&groups=standard,contact_cafe&sex=f&age_group=25_54",
+    ];
+    let public = Server::start(tempting().written(), None, Limits::default()).await;
+    for q in questions {
+        let a = public.get(q).await;
+        assert_eq!(a.status, 400, "{q}: {}", a.body);
+        let problem = a.json();
+        assert_eq!(
+            problem["type"], "urn:wirkung:problem:beyond-publication-profile",
+            "{q}"
+        );
+        let detail = problem["detail"].as_str().unwrap();
+        for named in ["sex", "age_group", "format", "at most 2", "--min-count 0"] {
+            assert!(detail.contains(named), "{q}: {detail}");
+        }
+    }
+    // Two attributes are inside the profile.
+    public
+        .ok("/api/v1/indicators/S6/values?from=2017-12&by=district_id,sex,format")
+        .await;
+    public.stop().await;
+
+    let internal = Limits {
+        min_count: 0,
+        ..Limits::default()
+    };
+    let internal = Server::start(tempting().written(), None, internal).await;
+    for q in questions {
+        internal.ok(q).await;
+    }
+    internal.stop().await;
 }
