@@ -17,3 +17,4 @@ mod foundation_indicators;
 mod official_indicators;
 mod sample_data;
 mod slices;
+mod window_differences;
