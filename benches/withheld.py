@@ -6,7 +6,7 @@ Asks a fixed set of ordinary questions of `wirkung serve` at the public threshol
 `suppressed`; `unavailable` months are left out), the share that is withheld, overall and
 by kind of question. The questions are those of `benches/cold_questions.txt` (200
 questions: one jobcenter's districts over twelve months, by district alone, with a second
-breakdown, or with a filter; see cold.py) and the README's two examples:
+breakdown, or with a filter; see cold.py) and the two examples of docs/disclosure.md:
 
 - K2 by district and sex for Münster (05515) over 2017;
 - K1E3 by district and age group for 2018-12 (every jobcenter).

@@ -3,7 +3,7 @@
 -- description = """
 -- The attribution row of every person and month in which the person has an event of any
 -- kind: the person's benefit_months row of the month before if it exists, otherwise the
--- row of the month itself (EXTRACTS.md, "Attribution row"). Events of a person with
+-- row of the month itself (docs/extracts.md, "Attribution row"). Events of a person with
 -- neither row belong to no unit and find no row here. Computed once and shared by every
 -- event block."""
 -- requires = ["person_months", "employment_starts", "measures"]

@@ -3,7 +3,7 @@
 -- description = """
 -- Person-months with an event, counted in the unit and with the attributes of the
 -- attribution row, which must have elb = true; at most one per person, month and event
--- (KENNZAHLEN.md, "Integration" and "Event counts"). Events:
+-- (docs/kennzahlen.md, "Integration" and "Event counts"). Events:
 --   integration        employment_starts of kind svb, training or self_employed; `kind`
 --                      is the counted start's kind: svb if the person has one that month,
 --                      else training, else self_employed

@@ -3,7 +3,7 @@
 -- description = """
 -- Exits to pension (S4) and to SGB XII (S5) by the month of the last day of receipt,
 -- at most one per person, month and reason, attributed to the person's row of the month
--- before, which must have elb = true (KENNZAHLEN.md, S4: "attribution: row of m-1")."""
+-- before, which must have elb = true (docs/kennzahlen.md, S4: "attribution: row of m-1")."""
 -- requires = ["exits", "person_months"]
 -- dimensions = ["jobcenter_id", "district_id", "comparison_type", "sex", "age_group", "citizenship", "single_parent"]
 -- [measures]

@@ -62,8 +62,9 @@ struct SourceArgs {
     /// Quarantine rows that break a row rule instead of refusing the extract.
     #[arg(long)]
     lenient: bool,
-    /// Memory one person slice's computation may use (e.g. 4G, 512M): the extract is cut
-    /// into as many slices by person as this needs (README, "Memory").
+    /// Memory the load's computations may use together (e.g. 4G, 512M), shared by the
+    /// person slices computed at once: the extract is cut into as many slices as this
+    /// needs (docs/memory.md).
     #[arg(long, default_value = "2G", value_parser = crate::engine::parse_size)]
     memory_limit: usize,
     /// Cut the extract into exactly this many person slices instead (results do not
@@ -411,6 +412,7 @@ fn fail_question(e: EngineError) -> ExitCode {
     match e {
         EngineError::UnknownIndicator(_)
         | EngineError::BadParameter { .. }
+        | EngineError::BeyondProfile { .. }
         | EngineError::TooManyRows { .. } => ExitCode::from(2),
         _ => ExitCode::from(1),
     }

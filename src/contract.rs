@@ -1,4 +1,4 @@
-//! The extract contract (`EXTRACTS.md`, version 1) as data.
+//! The extract contract (`docs/extracts.md`, version 1) as data.
 //!
 //! Every table, column, Arrow type, domain and key rule of the contract lives here and
 //! nowhere else: the loader validates against it, the generator writes to it and the
@@ -162,7 +162,8 @@ const fn person_ref() -> Reference {
 
 use ColumnType::{Boolean, Date32, Float64, Utf8};
 
-/// Sex codes; `d` (divers) enters totals only.
+/// Sex codes; breakdowns publish `f` and `m`, counting `d` (divers) under `m` or `f` by
+/// birth month (`queries/person_months.sql`).
 pub const SEX: &[&str] = &["f", "m", "d"];
 /// Citizenship codes.
 pub const CITIZENSHIP: &[&str] = &["de", "foreign"];

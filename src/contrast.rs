@@ -5,7 +5,7 @@
 //! difference (percentage points) with Newcombe's hybrid score interval, the relative
 //! risk, and a two-sided test: the two-proportion z-test, or Fisher's exact test when an
 //! expected count is below 5. More than two groups get the chi-square test of
-//! homogeneity instead (KENNZAHLEN.md, "Comparisons").
+//! homogeneity instead (docs/kennzahlen.md, "Comparisons").
 //!
 //! The groups are the rows of a `values` answer broken down by the contrasted dimension,
 //! so disclosure control has already run: when a group is withheld or unavailable, no

@@ -1,6 +1,6 @@
 //! Disclosure control: which cells of an answer must be withheld. Pure, no I/O.
 //!
-//! KENNZAHLEN.md: no published cell may reveal a count of 1 or 2 (by default; the
+//! docs/disclosure.md: no published cell may reveal a count of 1 or 2 (by default; the
 //! threshold is configurable). *Primary* suppression withholds a cell whose numerator or
 //! denominator count is below the threshold. *Secondary* suppression: in every breakdown
 //! that sits under a published total (a "line" of cells that add up to that total), if

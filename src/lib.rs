@@ -7,7 +7,7 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`contract`] | the extract contract (`EXTRACTS.md`) as data: tables, columns, domains, keys |
+//! | [`contract`] | the extract contract (`docs/extracts.md`) as data: tables, columns, domains, keys |
 //! | [`extract`] | reading and validating a Parquet extract; the data-quality report; person slices and their order |
 //! | [`blocks`] | the building blocks in `queries/*.sql` and their headers (no DataFusion) |
 //! | [`definition`] | the indicator definitions in `indicators/*.toml` and their checks (no DataFusion) |
@@ -22,6 +22,7 @@
 //! | [`generate`] | the synthetic sample-data generator |
 //! | [`cli`] | the command line, a thin layer over the above, and its display of a load's progress |
 //! | [`month`] | calendar months, the time grain of everything |
+//! | [`reference`] | the generated reference documents (`docs/indicators.md`) |
 
 pub mod api;
 pub mod blocks;
@@ -37,5 +38,6 @@ pub mod extract;
 pub mod generate;
 pub mod month;
 pub mod open;
+pub mod reference;
 pub mod stats;
 pub mod values;

@@ -1,7 +1,7 @@
 //! The answer to a `values` question: rows of numerator, denominator, value, interval
 //! and status per month and breakdown cell, and its JSON and CSV renderings.
 //!
-//! The JSON shape is the `values` body of API.md; the command line prints the same.
+//! The JSON shape is the `values` body of docs/api.md; the command line prints the same.
 
 use serde::Serialize;
 use serde::ser::SerializeMap;

@@ -9,6 +9,7 @@ mod additivity;
 mod api;
 mod cli;
 mod definitions;
+mod docs;
 mod extension_indicators;
 mod extract_corpus;
 mod extract_edges;

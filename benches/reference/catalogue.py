@@ -1,10 +1,9 @@
 #!/usr/bin/env python3
 """Reference implementation of the indicator catalogue in plain DuckDB SQL.
 
-A second, independent computation of every indicator as the README ("Indicators") defines it
+A second, independent computation of every indicator as docs/kennzahlen.md defines it
 (K1–K3E4, S1–S6, P1–P4, no breakdowns) for every jobcenter and district, written from
-the specification (and the README's "Decisions where the specification is silent"),
-not from queries/*.sql. It is the yardstick for wirkung: `crosscheck.py` compares the
+the definitions (and docs/decisions.md), not from queries/*.sql. It is the yardstick for wirkung: `crosscheck.py` compares the
 two, and the SQL wall time printed here is a baseline for benchmarks.
 
     python3 benches/reference/catalogue.py --data sample-data --months 12 --out ref.csv
@@ -119,7 +118,7 @@ WHERE r.elb;
 
 -- K2E3: svb integrations of month m (the person's counted integration comes from an
 -- svb start when one of the month's qualifying starts is svb) after which an svb spell
--- covers the 15th of each of m+1 … m+6 (README: a chain of spells counts).
+-- covers the 15th of each of m+1 … m+6 (docs/decisions.md: a chain of spells counts).
 CREATE TABLE svb_integration AS
 SELECT person_id, emi, any_value(district_id) AS district_id
 FROM ev_attr WHERE ev = 'integration' GROUP BY person_id, emi HAVING bool_or(svb);
@@ -226,7 +225,7 @@ UNION ALL SELECT 'cohort_pension_or_sgb_xii', district_id, emi, count(*) FROM co
 
 # Months a measure of month m reads around m: (look-back, look-ahead). The value of m is
 # available only when m - look-back and m + look-ahead lie in the data span.
-# Event measures look back one month: README "Attribution in the first month".
+# Event measures look back one month: docs/decisions.md, "Attribution in the first month".
 REACH = {
     "llu": (0, 0), "luh": (0, 0), "elb": (0, 0), "elb_single_parent": (0, 0),
     "lzb": (23, 0), "lzb_activated": (23, 0), "lzb_16a": (23, 0),
@@ -254,7 +253,7 @@ def window(measure: str, lag: int = 0, months: int = 1, mean: bool = False) -> t
     return (measure, lag, months, mean)
 
 
-# KENNZAHLEN.md, one line each: code -> (numerator, denominator).
+# docs/kennzahlen.md, one line each: code -> (numerator, denominator).
 SUM_W = dict(lag=0, months=12)            # Σ over W(t) = t-11 … t
 PREV_W = dict(lag=1, months=12)           # Σ over m ∈ W(t) of X(m-1)
 ELB_MEAN = window("elb", mean=True, **PREV_W)  # ØELB⁻(t)

@@ -12,7 +12,7 @@ instead (one load instead of fifty; cells with a numerator and a denominator cou
 whatever their status), which is what the benchmark harness (benches/run.py) does by
 importing the functions below.
 
-wirkung rounds numerators and denominators to four decimals (README, "Rounding"), so the
+wirkung rounds numerators and denominators to four decimals (docs/decisions.md, "Rounding"), so the
 reference is rounded the same way before the comparison (relative tolerance 1e-9,
 absolute 1e-6). A cell present on one side only (one says unavailable, the other has a
 value) is a mismatch too. Prints indicator × (cells compared, mismatches), the first

@@ -1,7 +1,7 @@
 //! Access: the `--auth` file of token hashes, roles and jobcenter scopes, the bearer
 //! check, and the rule that a question may not reach outside its asker's scope.
 //!
-//! The file holds the SHA-256 of each token, never the token (API.md). A presented token
+//! The file holds the SHA-256 of each token, never the token (docs/operations.md). A presented token
 //! is hashed and looked up; comparing hashes leaks nothing useful through timing, since
 //! an attacker does not choose the hash. Scopes are enforced in two ways: a filter (or a
 //! contrasted unit) that names or covers a jobcenter outside the scope is refused with

@@ -1,4 +1,4 @@
-//! One function per endpoint of API.md: extract the parameters, check access, ask the
+//! One function per endpoint of docs/api.md: extract the parameters, check access, ask the
 //! engine, encode. The `#[utoipa::path]` attributes are the source of the OpenAPI
 //! document.
 

@@ -1,4 +1,4 @@
-//! The HTTP API of `API.md` (axum): a thin layer that parses parameters, checks access,
+//! The HTTP API of `docs/api.md` (axum): a thin layer that parses parameters, checks access,
 //! calls the engine and encodes — no SQL and no statistics in here.
 //!
 //! Every answer passes through the engine's `values` computation, where disclosure

@@ -3,7 +3,7 @@
 //!
 //! Each endpoint has its own parameters; every other name must be a dimension and becomes
 //! a filter `dimension = value`. A name may appear once. One clash is resolved here:
-//! `format` is both the CSV switch of API.md (`format=csv`) and S6's dimension
+//! `format` is both the CSV switch of the API (docs/api.md) (`format=csv`) and S6's dimension
 //! (`format=contact_cafe`); the values `csv` and `json` choose the rendering, any other
 //! value is a filter (the contract's invitation formats never take those two values).
 

@@ -27,7 +27,7 @@ pub struct InvalidParam {
 /// An RFC 9457 problem.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Problem {
-    /// Identifies the kind of problem: `urn:wirkung:problem:<slug>` (listed in the README).
+    /// Identifies the kind of problem: `urn:wirkung:problem:<slug>` (listed in docs/api.md).
     #[serde(rename = "type")]
     pub kind: String,
     /// Short summary of the kind.

@@ -1,7 +1,7 @@
 //! Running the API: the router with its layers, binding under the loopback rule, and
 //! graceful shutdown on Ctrl-C or SIGTERM.
 //!
-//! API.md: without `--auth` the server runs open, so it binds only to a loopback address
+//! docs/operations.md: without `--auth` the server runs open, so it binds only to a loopback address
 //! and says so; asked to bind elsewhere without `--auth`, it refuses to start.
 
 use std::future::Future;

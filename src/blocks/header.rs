@@ -51,7 +51,7 @@ pub struct BlockSpec {
     pub name: String,
     /// View, intermediate table or block.
     pub kind: BlockKind,
-    /// What the query holds, for the catalogue and the README.
+    /// What the query holds, for the catalogue and the generated reference.
     pub description: String,
     /// Extract tables and other queries it needs: an indicator built on it is unavailable
     /// when one of these (or of their own requirements) is an absent optional table.

@@ -295,7 +295,7 @@ impl Axes {
     /// longer line holding one withheld cell holds two. Deciding on the longer lines as
     /// well only let a cover jump to the smallest district of another jobcenter of the
     /// same type, and from there on through that jobcenter's tables (measured on the
-    /// sample: README, "Disclosure control").
+    /// sample: docs/disclosure.md).
     fn unit_groups(&self) -> Vec<(usize, Vec<usize>)> {
         let mut below: HashMap<(usize, Level), Vec<usize>> = HashMap::new();
         for (n, node) in self.nodes.iter().enumerate() {

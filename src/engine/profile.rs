@@ -11,7 +11,7 @@
 //! Why: suppression decided over the full cross-product of every dimension let a count
 //! of 1 deep in district × sex × age × citizenship × single parent force covers into the
 //! ordinary one- and two-way tables (measured with `WIRKUNG_LOG=wirkung::engine=debug`,
-//! which logs the cause of every secondary suppression; README, "Disclosure control").
+//! which logs the cause of every secondary suppression; docs/disclosure.md).
 
 use super::EngineError;
 use super::dimensions;

@@ -1,4 +1,4 @@
-//! Counting events that belong to no unit (EXTRACTS.md, "Attribution row").
+//! Counting events that belong to no unit (docs/extracts.md, "Attribution row").
 //!
 //! An event in month `m` is attributed through its person's `benefit_months` row of
 //! `m-1`, else of `m`. Events without either row enter no indicator; the loader counts

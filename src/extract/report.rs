@@ -143,7 +143,7 @@ pub struct ColumnValue {
 }
 
 /// Events of one table and date column whose person has no `benefit_months` row in the
-/// event month or the month before (EXTRACTS.md, "Attribution row"). They are kept but
+/// event month or the month before (docs/extracts.md, "Attribution row"). They are kept but
 /// enter no indicator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnattributedEvents {

@@ -1,6 +1,6 @@
 //! Confidence intervals: Wilson and exact Poisson for one value, Newcombe for a difference.
 //!
-//! Every value carries a 95 % interval (KENNZAHLEN.md, "Statistics that every value
+//! Every value carries a 95 % interval (docs/kennzahlen.md, "Statistics that every value
 //! carries"): the Wilson score interval for shares and the exact (Garwood) Poisson
 //! interval on the numerator count, divided by the denominator, for rates. Comparing
 //! two shares adds Newcombe's hybrid score interval for their difference, built from
