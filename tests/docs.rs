@@ -42,8 +42,17 @@ fn the_indicator_reference_is_what_the_definitions_render() {
 
 #[test]
 fn the_openapi_document_in_docs_is_what_the_server_serves() {
-    let document = wirkung::api::openapi::document();
-    let text = serde_json::to_string_pretty(document).expect("serialize") + "\n";
+    // A server with --auth over the repository's definitions; a loaded server also
+    // lists its extract's unit ids.
+    let blocks = BlockCatalogue::load(Path::new(Project::DEFAULT_QUERIES)).expect("blocks");
+    let catalogue =
+        Catalogue::load(Path::new(Project::DEFAULT_INDICATORS), &blocks).expect("catalogue");
+    let document = wirkung::api::openapi::document_for(&wirkung::api::openapi::Served {
+        auth: true,
+        catalogue: Some(&catalogue),
+        units: &[],
+    });
+    let text = serde_json::to_string_pretty(&document).expect("serialize") + "\n";
     assert!(text.contains("/api/v1/indicators/{code}/values"));
     assert_current("docs/openapi.json", &text);
 }

@@ -477,12 +477,19 @@ pub async fn contrast(
     Ok(versioned(answer.await?, &snapshot))
 }
 
-/// This document.
+/// This document, as this server answers: its security requirements, the catalogue's
+/// codes and dimensions, the extract's units.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "server",
     security(("bearer" = [])),
     responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
-pub async fn openapi() -> Json<&'static utoipa::openapi::OpenApi> {
-    Json(super::openapi::document())
+pub async fn openapi(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let snapshot = state.snapshot();
+    let engine = snapshot.as_ref().map(|s| &s.project.engine);
+    Json(super::openapi::document_for(&super::openapi::Served {
+        auth: state.checks_tokens(),
+        catalogue: engine.map(|e| e.catalogue()),
+        units: engine.map(|e| e.units()).unwrap_or_default(),
+    }))
 }
 
 /// The filters that name units, as `(parameter, dimension, value)`.

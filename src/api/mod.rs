@@ -120,6 +120,11 @@ impl AppState {
         }
     }
 
+    /// Whether the server checks bearer tokens (started with `--auth`).
+    pub fn checks_tokens(&self) -> bool {
+        self.inner.keys.is_some()
+    }
+
     /// The data being served now, `None` while the first load runs. A request takes it
     /// once and answers from it to the end, even if a reload swaps in other data
     /// meanwhile.

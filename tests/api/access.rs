@@ -355,3 +355,37 @@ async fn kept_answers_are_per_scope() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_openapi_document_declares_security_only_when_tokens_are_checked() {
+    let operations = |doc: &serde_json::Value| -> Vec<(String, serde_json::Value)> {
+        let mut out = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                out.push((format!("{method} {path}"), op.clone()));
+            }
+        }
+        out
+    };
+    let open = Server::start(invitations().written(), None, Limits::default()).await;
+    let doc = open.ok("/api/v1/openapi.json").await;
+    for (name, op) in operations(&doc) {
+        assert!(
+            op.get("security").is_none(),
+            "{name} wants a token on an open server"
+        );
+    }
+    assert!(doc["components"].get("securitySchemes").is_none());
+    open.stop().await;
+
+    let guarded = server().await;
+    let doc = guarded
+        .get_with("/api/v1/openapi.json", Some(ONLY_J1), &[])
+        .await
+        .json();
+    for (name, op) in operations(&doc) {
+        let wants = op["security"][0].get("bearer").is_some();
+        assert_eq!(wants, name != "get /api/v1/health", "{name}");
+    }
+    guarded.stop().await;
+}

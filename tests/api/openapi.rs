@@ -142,3 +142,75 @@ async fn every_answer_fits_the_schema_the_document_gives_for_it() {
     assert!(violations.is_empty(), "{violations:#?}");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_document_states_what_this_server_accepts() {
+    let server = Server::fixture().await;
+    let doc = server.ok("/api/v1/openapi.json").await;
+    let param = |path: &str, name: &str| -> Value {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{path} has no parameter {name}"))
+    };
+    let values = "/api/v1/indicators/{code}/values";
+    let contrast = "/api/v1/indicators/{code}/contrast";
+    let compare = "/api/v1/indicators/{code}/compare";
+    // Months with their pattern (an empty month is not valid by the schema).
+    for (path, name) in [
+        (values, "from"),
+        (values, "to"),
+        (compare, "month"),
+        (contrast, "month"),
+    ] {
+        assert_eq!(
+            param(path, name)["schema"]["pattern"],
+            "^[0-9]{4}-(0[1-9]|1[0-2])$",
+            "{path} {name}"
+        );
+    }
+    // The catalogue's codes; contrast takes share indicators only.
+    let codes = |path: &str| -> Vec<String> {
+        param(path, "code")["schema"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(codes(values).len(), 25);
+    assert!(codes(values).contains(&"K2".to_string()));
+    assert!(codes(contrast).contains(&"S6".to_string()));
+    assert!(!codes(contrast).contains(&"K2".to_string()), "K2 is a rate");
+    // Every dimension is a filter with its values: fixed domains and the extract's units.
+    assert_eq!(
+        param(values, "sex")["schema"]["enum"],
+        serde_json::json!(["f", "m"])
+    );
+    assert_eq!(
+        param(values, "district_id")["schema"]["enum"],
+        serde_json::json!(["J1-A", "J1-B", "J2-A", "J3-A"])
+    );
+    assert_eq!(param(values, "programme")["schema"]["type"], "string");
+    assert!(
+        param(values, "by")["schema"]["uniqueItems"]
+            .as_bool()
+            .unwrap()
+    );
+    assert_eq!(
+        param(compare, "across")["schema"]["enum"],
+        serde_json::json!(["district_id", "jobcenter_id"])
+    );
+    // The free-form filters object is gone.
+    assert!(
+        doc["paths"][values]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["name"] != "filters")
+    );
+    server.stop().await;
+}
