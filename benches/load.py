@@ -54,7 +54,7 @@ def questions(catalogue: list[str], last: str) -> list[str]:
             paths.append(f"/api/v1/indicators/{code}/values?{year}&by={by}")
         for across in ("district_id", "jobcenter_id"):
             paths.append(f"/api/v1/indicators/{code}/compare?month={last}&across={across}")
-    paths.append(f"/api/v1/indicators/S6/contrast?month={last}&dimension=format"
+    paths.append(f"/api/v1/indicators/S6/contrast?month={last}&dimension=invitation_format"
                  "&groups=standard,contact_cafe")
     return paths
 

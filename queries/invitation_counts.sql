@@ -3,9 +3,9 @@
 -- description = """
 -- Invitations by the month of the appointment, every invitation counted (no cap per
 -- person and month), in the unit and with the attributes of the attribution row, which
--- must have elb = true; broken down by format and topic (a null topic enters totals only)."""
+-- must have elb = true; broken down by invitation format (the extract's `format`) and topic (a null topic enters totals only)."""
 -- requires = ["invitations", "attribution"]
--- dimensions = ["jobcenter_id", "district_id", "comparison_type", "sex", "age_group", "citizenship", "single_parent", "format", "topic"]
+-- dimensions = ["jobcenter_id", "district_id", "comparison_type", "sex", "age_group", "citizenship", "single_parent", "invitation_format", "topic"]
 -- [measures]
 -- invitations = { description = "invitations", lookback = 1 }
 -- attended = { description = "invitations with attended = true", lookback = 1 }
@@ -13,7 +13,7 @@ SELECT
     month_date(month_idx(i.date)) AS month,
     a.jobcenter_id, a.district_id, a.comparison_type, a.sex, a.age_group, a.citizenship,
     a.single_parent,
-    i.format,
+    i.format AS invitation_format,
     i.topic,
     CAST(COUNT(*) AS DOUBLE) AS invitations,
     CAST(SUM(CASE WHEN i.attended THEN 1 ELSE 0 END) AS DOUBLE) AS attended

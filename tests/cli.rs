@@ -286,7 +286,7 @@ fn compare_and_contrast_print_the_api_bodies() {
         "--month",
         "2017-12",
         "--dimension",
-        "format",
+        "invitation_format",
         "--groups",
         "standard,contact_cafe",
         "--min-count",

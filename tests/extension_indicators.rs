@@ -247,7 +247,11 @@ async fn s6_counts_every_invitation_by_format_and_topic() {
     let p = open(dir.path()).await;
     let v = compute(&p, &request("S6", "2016-12", "2016-12", &[])).await;
     assert_available(&v.rows[0], 3.0, 5.0, 60.0);
-    let v = compute(&p, &request("S6", "2016-12", "2016-12", &["format"])).await;
+    let v = compute(
+        &p,
+        &request("S6", "2016-12", "2016-12", &["invitation_format"]),
+    )
+    .await;
     assert_available(row(&v, "2016-12", &["standard"]), 1.0, 2.0, 50.0);
     assert_available(row(&v, "2016-12", &["contact_cafe"]), 1.0, 2.0, 50.0);
     assert_available(row(&v, "2016-12", &["group_info"]), 1.0, 1.0, 100.0);

@@ -34,7 +34,7 @@ async fn contrasts_formats_inside_rhein_berg(p: &Project) {
     let req = ContrastRequest {
         indicator: "S6".into(),
         month: m("2017-12"),
-        dimension: "format".into(),
+        dimension: "invitation_format".into(),
         groups: vec!["standard".into(), "contact_cafe".into()],
         filters: vec![("jobcenter_id".into(), "05378".into())],
         min_count: 0,
@@ -130,7 +130,7 @@ async fn answers_management_and_evaluators_over_http(p: Project) {
 
     // Evaluators, at the public threshold. Münster: letters 29.1 %, contact cafés 65.2 %.
     let c = server
-        .ok("/api/v1/indicators/S6/contrast?month=2017-12&dimension=format&groups=standard,contact_cafe&jobcenter_id=05515")
+        .ok("/api/v1/indicators/S6/contrast?month=2017-12&dimension=invitation_format&groups=standard,contact_cafe&jobcenter_id=05515")
         .await;
     assert_eq!(c["groups"][0]["value"], 29.059);
     assert_eq!(c["groups"][1]["value"], 65.249);
@@ -141,7 +141,7 @@ async fn answers_management_and_evaluators_over_http(p: Project) {
     // has two stray contact-café invitations (persons who moved); with Rhein-Berg's and
     // Münster's published, they would follow from the total. No test is computed then.
     let c = server
-        .ok("/api/v1/indicators/S6/contrast?month=2017-12&dimension=format&groups=standard,contact_cafe&jobcenter_id=05378")
+        .ok("/api/v1/indicators/S6/contrast?month=2017-12&dimension=invitation_format&groups=standard,contact_cafe&jobcenter_id=05378")
         .await;
     assert_eq!(c["groups"][0]["value"], 29.476);
     assert_eq!(c["groups"][1]["suppressed"], "secondary");
@@ -161,7 +161,7 @@ async fn serves_the_extension_with_its_breakdowns(p: &Project) {
         ("S3", &["district_id"]),
         ("S4", &["jobcenter_id"]),
         ("S5", &["jobcenter_id"]),
-        ("S6", &["format", "topic"]),
+        ("S6", &["invitation_format", "topic"]),
         ("P1", &["programme"]),
         ("P2", &["jobcenter_id", "programme"]),
         ("P3", &["programme"]),
@@ -332,7 +332,7 @@ async fn reproduces_the_practice_reports(p: &Project) {
     );
 
     // Invitations in Rhein-Berg, 2017: letters about 30 %, contact cafés 60–70 %.
-    let mut req = request("S6", "2017-12", "2017-12", &["format"]);
+    let mut req = request("S6", "2017-12", "2017-12", &["invitation_format"]);
     req.filters = vec![("jobcenter_id".into(), "05378".into())];
     let v = compute(p, &req).await;
     let standard = row_value(&v, "standard");

@@ -286,7 +286,7 @@ pub async fn indicator(
         ("from" = String, Query, description = "First month, YYYY-MM"),
         ("to" = Option<String>, Query, description = "Last month, YYYY-MM (default: from)"),
         ("by" = Option<String>, Query, description = "Breakdown dimensions, comma-separated"),
-        ("format" = Option<String>, Query, description = "`csv` or `json` (or, for S6, a filter on the invitation format)"),
+        ("format" = Option<String>, Query, description = "`csv` or `json` (default: `json`, or CSV when `Accept: text/csv`)"),
         ("filters" = Option<Object>, Query, style = Form, explode, description = "Filters `dimension=value` for any accepted dimension")),
     responses((status = 200, description = "The values (as CSV with `format=csv` or `Accept: text/csv`)",
             content((Values = "application/json"), (String = "text/csv"))),
@@ -306,11 +306,11 @@ pub async fn values(
     let engine = &snapshot.project.engine;
     let mut params = Params::parse(query.as_deref())?;
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let rendering = params.rendering(accept);
+    let rendering = params.rendering(accept)?;
     let from = params.month("from")?;
     let to = params.optional_month("to")?.unwrap_or(from);
     let by = params.list("by")?;
-    let filters = params.filters()?;
+    let filters = params.filters(&engine.catalogue().dimensions())?;
     check_reach(
         caller.scope.as_ref(),
         engine.units(),
@@ -401,7 +401,7 @@ pub async fn compare(
     params.json_only()?;
     let month = params.month("month")?;
     let across = params.text("across")?;
-    let filters = params.filters()?;
+    let filters = params.filters(&engine.catalogue().dimensions())?;
     check_reach(
         caller.scope.as_ref(),
         engine.units(),
@@ -428,7 +428,7 @@ pub async fn compare(
     security(("bearer" = [])),
     params(("code" = String, Path, description = "Indicator code (a share indicator)"),
         ("month" = String, Query, description = "Reporting month, YYYY-MM"),
-        ("dimension" = String, Query, description = "The dimension whose values are the groups, e.g. `format`"),
+        ("dimension" = String, Query, description = "The dimension whose values are the groups, e.g. `invitation_format`"),
         ("groups" = String, Query, description = "At least two values, comma-separated, e.g. `standard,contact_cafe`"),
         ("filters" = Option<Object>, Query, style = Form, explode, description = "Filters `dimension=value` on other dimensions")),
     responses((status = 200, description = "The contrast", body = Contrast),
@@ -450,7 +450,7 @@ pub async fn contrast(
     let month = params.month("month")?;
     let dimension = params.text("dimension")?;
     let groups = params.list("groups")?;
-    let filters = params.filters()?;
+    let filters = params.filters(&engine.catalogue().dimensions())?;
     let contrasted = groups
         .iter()
         .filter(|_| is_unit(&dimension))

@@ -95,7 +95,10 @@ pub fn document_for(served: &Served) -> Value {
     if !served.auth {
         strip_security(&mut doc);
     }
-    let dims = dimensions(served.catalogue);
+    let dims = served
+        .catalogue
+        .map(Catalogue::dimensions)
+        .unwrap_or_default();
     if let Some(paths) = doc["paths"].as_object_mut() {
         for (path, item) in paths.iter_mut() {
             let Some(item) = item.as_object_mut() else {
@@ -109,19 +112,6 @@ pub fn document_for(served: &Served) -> Value {
         }
     }
     doc
-}
-
-/// Every dimension of the catalogue, in the order of first appearance.
-fn dimensions(catalogue: Option<&Catalogue>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for def in catalogue.map(Catalogue::all).unwrap_or_default() {
-        for d in &def.dimensions {
-            if !out.contains(d) {
-                out.push(d.clone());
-            }
-        }
-    }
-    out
 }
 
 fn strip_security(doc: &mut Value) {
@@ -202,11 +192,7 @@ fn complete(path: &str, params: &mut Vec<Value>, served: &Served, dims: &[String
                 p["explode"] = json!(false);
             }
             "format" => {
-                let mut formats = vec!["csv".to_string(), "json".to_string()];
-                if dims.iter().any(|d| d == "format") {
-                    formats.extend(values_of("format", served.units).unwrap_or_default());
-                }
-                p["schema"] = json!({"type": "string", "enum": formats});
+                p["schema"] = json!({"type": "string", "enum": ["csv", "json"]});
             }
             "filters" => {
                 had_filters = true;
@@ -219,7 +205,7 @@ fn complete(path: &str, params: &mut Vec<Value>, served: &Served, dims: &[String
     if !had_filters || served.catalogue.is_none() {
         return;
     }
-    for dim in dims.iter().filter(|d| d.as_str() != "format") {
+    for dim in dims {
         if params.iter().any(|p| p["name"] == dim.as_str()) {
             continue;
         }

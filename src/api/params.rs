@@ -2,30 +2,15 @@
 //! problem naming the parameter (a generic extractor would answer in its own words).
 //!
 //! Each endpoint has its own parameters; every other name must be a dimension and becomes
-//! a filter `dimension = value`. A name may appear once. One clash is resolved here:
-//! `format` is both the CSV switch of the API (docs/api.md) (`format=csv`) and S6's dimension
-//! (`format=contact_cafe`); the values `csv` and `json` choose the rendering, any other
-//! value is a filter (the contract's invitation formats never take those two values).
+//! a filter `dimension = value`. A name may appear once. `format` chooses the rendering
+//! (`csv` or `json`) and nothing else: no building block may declare a dimension named
+//! like a parameter (`blocks::RESERVED`), so S6's breakdown by invitation format is
+//! `invitation_format`.
 
 use std::collections::BTreeSet;
 
 use super::problem::Problem;
 use crate::month::Month;
-
-/// Every dimension the API knows (an indicator accepts a subset).
-pub const DIMENSIONS: [&str; 11] = [
-    "jobcenter_id",
-    "district_id",
-    "comparison_type",
-    "sex",
-    "age_group",
-    "citizenship",
-    "single_parent",
-    "programme",
-    "service",
-    "format",
-    "topic",
-];
 
 /// How a `values` answer is rendered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,33 +90,27 @@ impl Params {
         Ok(items)
     }
 
-    /// The rendering asked for by `format=csv|json` (see the module doc), else by the
-    /// `Accept` header.
-    pub fn rendering(&mut self, accept: Option<&str>) -> Rendering {
-        match self.pairs.iter().find(|(n, _)| n == "format") {
-            Some((_, v)) if v == "csv" || v == "json" => {
-                let csv = v == "csv";
-                self.taken.insert("format".into());
-                if csv { Rendering::Csv } else { Rendering::Json }
-            }
-            _ if accept.is_some_and(|a| a.contains("text/csv")) => Rendering::Csv,
-            _ => Rendering::Json,
+    /// The rendering asked for by `format=csv|json`, else by the `Accept` header.
+    pub fn rendering(&mut self, accept: Option<&str>) -> Result<Rendering, Problem> {
+        match self.get("format").as_deref() {
+            Some("csv") => Ok(Rendering::Csv),
+            Some("json") => Ok(Rendering::Json),
+            Some(other) => Err(not_a_rendering(other)),
+            None if accept.is_some_and(|a| a.contains("text/csv")) => Ok(Rendering::Csv),
+            None => Ok(Rendering::Json),
         }
     }
 
     /// For endpoints that answer JSON only: `format=json` is accepted, `format=csv`
-    /// refused (any other `format` value stays a filter, see the module doc).
+    /// refused.
     pub fn json_only(&mut self) -> Result<(), Problem> {
-        match self.pairs.iter().find(|(n, _)| n == "format") {
-            Some((_, v)) if v == "csv" => Err(Problem::bad_parameter(
+        match self.get("format").as_deref() {
+            Some("csv") => Err(Problem::bad_parameter(
                 "format",
                 "this endpoint answers JSON only; CSV is offered for values",
             )),
-            Some((_, v)) if v == "json" => {
-                self.taken.insert("format".into());
-                Ok(())
-            }
-            _ => Ok(()),
+            Some("json") | None => Ok(()),
+            Some(other) => Err(not_a_rendering(other)),
         }
     }
 
@@ -156,19 +135,20 @@ impl Params {
         }
     }
 
-    /// The remaining parameters as filters; a name that is no dimension is refused.
-    pub fn filters(self) -> Result<Vec<(String, String)>, Problem> {
+    /// The remaining parameters as filters; a name that is none of `dimensions` (those
+    /// of the catalogue served) is refused.
+    pub fn filters(self, dimensions: &[String]) -> Result<Vec<(String, String)>, Problem> {
         let mut filters = Vec::new();
         for (name, value) in self.pairs {
             if self.taken.contains(&name) {
                 continue;
             }
-            if !DIMENSIONS.contains(&name.as_str()) {
+            if !dimensions.contains(&name) {
                 return Err(Problem::bad_parameter(
                     &name,
                     format!(
                         "unknown parameter or dimension (dimensions: {})",
-                        DIMENSIONS.join(", ")
+                        dimensions.join(", ")
                     ),
                 ));
             }
@@ -181,6 +161,15 @@ impl Params {
     }
 }
 
+fn not_a_rendering(value: &str) -> Problem {
+    Problem::bad_parameter(
+        "format",
+        format!(
+            "'{value}' is not a rendering (csv or json); S6's invitation formats are the dimension invitation_format"
+        ),
+    )
+}
+
 fn parse_month(name: &str, value: &str) -> Result<Month, Problem> {
     value
         .parse()
@@ -191,29 +180,51 @@ fn parse_month(name: &str, value: &str) -> Result<Month, Problem> {
 mod tests {
     use super::*;
 
+    /// The dimensions of the project's catalogue.
+    fn dims() -> Vec<String> {
+        [
+            "jobcenter_id",
+            "district_id",
+            "sex",
+            "invitation_format",
+            "programme",
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+
     #[test]
-    fn parameters_filters_and_the_format_clash() {
+    fn parameters_filters_and_the_rendering() {
         let mut p = Params::parse(Some(
-            "from=2017-01&by=sex,district_id&format=contact_cafe&sex=f",
+            "from=2017-01&by=sex,district_id&invitation_format=contact_cafe&sex=f",
         ))
         .unwrap();
         assert_eq!(p.month("from").unwrap().to_string(), "2017-01");
         assert_eq!(p.optional_month("to").unwrap(), None);
         assert_eq!(p.list("by").unwrap(), ["sex", "district_id"]);
-        assert_eq!(p.rendering(None), Rendering::Json);
-        let filters = p.filters().unwrap();
+        assert_eq!(p.rendering(None).unwrap(), Rendering::Json);
+        let filters = p.filters(&dims()).unwrap();
         assert_eq!(
             filters,
             [
-                ("format".to_string(), "contact_cafe".to_string()),
+                ("invitation_format".to_string(), "contact_cafe".to_string()),
                 ("sex".into(), "f".into())
             ]
         );
         let mut p = Params::parse(Some("format=csv")).unwrap();
-        assert_eq!(p.rendering(None), Rendering::Csv);
-        assert!(p.filters().unwrap().is_empty());
+        assert_eq!(p.rendering(None).unwrap(), Rendering::Csv);
+        assert!(p.filters(&dims()).unwrap().is_empty());
         let mut p = Params::parse(None).unwrap();
-        assert_eq!(p.rendering(Some("text/csv")), Rendering::Csv);
+        assert_eq!(p.rendering(Some("text/csv")).unwrap(), Rendering::Csv);
+        // `format` is the rendering only: an invitation format there is refused.
+        let mut p = Params::parse(Some("format=contact_cafe")).unwrap();
+        let refused = p.rendering(None).unwrap_err();
+        assert_eq!(refused.invalid_params[0].name, "format");
+        assert!(
+            refused.detail.contains("invitation_format"),
+            "{}",
+            refused.detail
+        );
     }
 
     #[test]
@@ -229,6 +240,6 @@ mod tests {
         let mut p = Params::parse(Some("by=sex,,age_group")).unwrap();
         assert_eq!(name(p.list("by").unwrap_err()), "by");
         let p = Params::parse(Some("colour=red")).unwrap();
-        assert_eq!(name(p.filters().unwrap_err()), "colour");
+        assert_eq!(name(p.filters(&dims()).unwrap_err()), "colour");
     }
 }

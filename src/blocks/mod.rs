@@ -15,6 +15,27 @@ use std::path::{Path, PathBuf};
 
 pub use header::{BlockKind, BlockSpec, MeasureSpec};
 
+/// The names of the questions' own parameters (API and command line). Every dimension is
+/// also a filter parameter (`sex=f`), so no block may declare a dimension so named.
+pub const RESERVED: &[&str] = &[
+    "from",
+    "to",
+    "by",
+    "month",
+    "months",
+    "across",
+    "dimension",
+    "groups",
+    "format",
+    "locale",
+    "adjust",
+    "reference",
+    "overdispersion",
+    "target",
+    "code",
+    "wait",
+];
+
 /// Why the building blocks cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum BlockError {
@@ -77,6 +98,19 @@ impl BlockCatalogue {
                     reason: format!(
                         "name '{}' is an extract table's; a query may not shadow it",
                         spec.name
+                    ),
+                });
+            }
+            if let Some(dim) = spec
+                .dimensions
+                .iter()
+                .find(|d| RESERVED.contains(&d.as_str()))
+            {
+                return Err(BlockError::Invalid {
+                    file: spec.file.clone(),
+                    reason: format!(
+                        "dimension '{dim}' is named like a parameter of the questions; rename it (reserved: {})",
+                        RESERVED.join(", ")
                     ),
                 });
             }
@@ -200,6 +234,22 @@ mod tests {
                 .join(", ")
         );
         BlockSpec::parse(Path::new(&format!("{name}.sql")), &header).unwrap()
+    }
+
+    #[test]
+    fn a_dimension_named_like_a_parameter_is_refused_with_its_file() {
+        let block = |dim: &str| {
+            let sql = format!(
+                "-- name = \"b\"\n-- kind = \"block\"\n-- description = \"t\"\n-- requires = [\"persons\"]\n-- dimensions = [\"sex\", \"{dim}\"]\n-- [measures]\n-- n = {{ description = \"n\" }}\nSELECT 1"
+            );
+            BlockCatalogue::from_specs(vec![BlockSpec::parse(Path::new("b.sql"), &sql).unwrap()])
+        };
+        for reserved in ["format", "from", "groups", "adjust"] {
+            let e = block(reserved).unwrap_err().to_string();
+            assert!(e.contains("b.sql"), "{e}");
+            assert!(e.contains(&format!("dimension '{reserved}'")), "{e}");
+        }
+        assert!(block("invitation_format").is_ok());
     }
 
     #[test]

@@ -308,6 +308,18 @@ impl Catalogue {
         &self.definitions
     }
 
+    /// Every dimension some indicator accepts, in the order of first appearance (by
+    /// goal and code): the names a question may use in `by` and as filters.
+    pub fn dimensions(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for d in self.definitions.iter().flat_map(|def| &def.dimensions) {
+            if !out.contains(d) {
+                out.push(d.clone());
+            }
+        }
+        out
+    }
+
     /// The definition of that code.
     pub fn get(&self, code: &str) -> Option<&Definition> {
         self.definitions.iter().find(|d| d.code == code)

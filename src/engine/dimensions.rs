@@ -6,7 +6,7 @@
 //! `sex` publishes `f` and `m`, which add up to the total: `person_months` counts a
 //! person recorded as `d` under `m` or `f` by birth month, so `d` never reaches a
 //! breakdown, and a filter may only name a published value. The coded indicator-specific dimensions
-//! (`service`, `format`) publish their contract domain, so a service or format nobody
+//! (`service`, `invitation_format`) publish their contract domain, so a service or format nobody
 //! used in a unit is a zero row, as for the person attributes; free ones (`programme`,
 //! `topic`) take the values found in the data.
 
@@ -21,7 +21,7 @@ pub fn published_domain(dim: &str) -> Option<&'static [&'static str]> {
         "citizenship" => Some(contract::CITIZENSHIP),
         "single_parent" => Some(&["false", "true"]),
         "service" => Some(contract::SERVICE),
-        "format" => Some(contract::INVITATION_FORMAT),
+        "invitation_format" => Some(contract::INVITATION_FORMAT),
         _ => None,
     }
 }

@@ -46,7 +46,7 @@ const PROTECTED: [&str; 6] = [
     "/api/v1/indicators/S6",
     "/api/v1/indicators/S6/values?from=2017-12",
     "/api/v1/indicators/S6/compare?month=2017-12&across=district_id",
-    "/api/v1/indicators/S6/contrast?month=2017-12&dimension=format&groups=standard,contact_cafe",
+    "/api/v1/indicators/S6/contrast?month=2017-12&dimension=invitation_format&groups=standard,contact_cafe",
     "/api/v1/openapi.json",
 ];
 
@@ -110,7 +110,7 @@ async fn a_filter_or_compared_unit_outside_the_scope_is_forbidden() {
         ),
         (
             format!(
-                "{base}/contrast?month=2017-12&dimension=format&groups=standard,contact_cafe&district_id=J3-A"
+                "{base}/contrast?month=2017-12&dimension=invitation_format&groups=standard,contact_cafe&district_id=J3-A"
             ),
             "district_id",
         ),
@@ -167,7 +167,11 @@ fn suppression_pattern(v: &Value) -> Vec<(String, String, String)> {
         .iter()
         .map(|r| {
             let text = |k: &str| r[k].as_str().unwrap_or("-").to_string();
-            (text("jobcenter_id"), text("format"), text("suppressed"))
+            (
+                text("jobcenter_id"),
+                text("invitation_format"),
+                text("suppressed"),
+            )
         })
         .collect()
 }
@@ -228,7 +232,7 @@ async fn unfiltered_questions_see_only_the_callers_scope() {
     // is published only when both parts are. Primary are exactly the counts of 1 and 2
     // (J1's 2 attended group sessions, J2's 2 attended letters and 1 group session).
     let admin_cells = get(
-        format!("{base}/values?from=2017-12&by=jobcenter_id,format"),
+        format!("{base}/values?from=2017-12&by=jobcenter_id,invitation_format"),
         ADMIN,
     )
     .await;
@@ -237,7 +241,7 @@ async fn unfiltered_questions_see_only_the_callers_scope() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|r| r["jobcenter_id"] == j && r["format"] == f)
+            .find(|r| r["jobcenter_id"] == j && r["invitation_format"] == f)
             .cloned()
             .unwrap()
     };
@@ -249,7 +253,7 @@ async fn unfiltered_questions_see_only_the_callers_scope() {
         .map(|r| {
             (
                 r["jobcenter_id"].as_str().unwrap().into(),
-                r["format"].as_str().unwrap().into(),
+                r["invitation_format"].as_str().unwrap().into(),
             )
         })
         .collect();
@@ -261,7 +265,11 @@ async fn unfiltered_questions_see_only_the_callers_scope() {
             ("J2".into(), "group_info".into())
         ]
     );
-    let by_format = get(format!("{base}/values?from=2017-12&by=format"), J1_AND_J3).await;
+    let by_format = get(
+        format!("{base}/values?from=2017-12&by=invitation_format"),
+        J1_AND_J3,
+    )
+    .await;
     for (i, format) in ["standard", "contact_cafe", "group_info"]
         .into_iter()
         .enumerate()
@@ -282,21 +290,23 @@ async fn unfiltered_questions_see_only_the_callers_scope() {
     let pattern = suppression_pattern(&admin_cells);
     // The breakdown asked in the other order is suppressed alike (one table).
     let reversed = get(
-        format!("{base}/values?from=2017-12&by=format,jobcenter_id"),
+        format!("{base}/values?from=2017-12&by=invitation_format,jobcenter_id"),
         ADMIN,
     )
     .await;
     let mut pattern_reversed = suppression_pattern(&reversed);
-    assert_eq!(reversed["rows"][0]["format"], "standard");
+    assert_eq!(reversed["rows"][0]["invitation_format"], "standard");
     pattern_reversed.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(pattern_reversed, pattern);
     // A contrast without filters is J1's, suppressed as for everyone.
     let mine = get(
-        format!("{base}/contrast?month=2017-12&dimension=format&groups=standard,contact_cafe"),
+        format!(
+            "{base}/contrast?month=2017-12&dimension=invitation_format&groups=standard,contact_cafe"
+        ),
         ONLY_J1,
     )
     .await;
-    let admin = get(format!("{base}/contrast?month=2017-12&dimension=format&groups=standard,contact_cafe&jobcenter_id=J1"), ADMIN).await;
+    let admin = get(format!("{base}/contrast?month=2017-12&dimension=invitation_format&groups=standard,contact_cafe&jobcenter_id=J1"), ADMIN).await;
     assert_eq!(mine["groups"], admin["groups"]);
     assert_eq!(mine["groups"].as_array().map(Vec::len), Some(2));
     // Across jobcenters the region key compares its own two.

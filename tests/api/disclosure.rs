@@ -63,7 +63,7 @@ fn lines_of(key: &Key) -> Vec<(Key, Vec<Key>)> {
             })
             .collect()
     };
-    for (dim, domain) in [("format", &FORMATS[..]), ("sex", &SEXES[..])] {
+    for (dim, domain) in [("invitation_format", &FORMATS[..]), ("sex", &SEXES[..])] {
         if key.contains_key(dim) {
             let mut total = key.clone();
             total.remove(dim);
@@ -215,7 +215,7 @@ fn filters(query: &str) -> Key {
         .split('&')
         .filter_map(|p| p.split_once('='))
         .filter(|(n, _)| !["from", "by", "month", "across", "dimension", "groups"].contains(n))
-        .filter(|(n, v)| !(*n == "format" && (*v == "csv" || *v == "json")))
+        .filter(|(n, _)| *n != "format") // the rendering
         .map(|(n, v)| (n.to_string(), v.to_string()))
         .collect()
 }
@@ -229,28 +229,28 @@ async fn attack(server: &Server) -> Knowledge {
         "jobcenter_id",
         "district_id",
         "comparison_type",
-        "format",
+        "invitation_format",
         "sex",
-        "district_id,format",
-        "jobcenter_id,format",
-        "comparison_type,format",
-        "format,sex",
+        "district_id,invitation_format",
+        "jobcenter_id,invitation_format",
+        "comparison_type,invitation_format",
+        "invitation_format,sex",
         "district_id,sex",
-        "jobcenter_id,sex,format",
-        "district_id,format,sex",
+        "jobcenter_id,sex,invitation_format",
+        "district_id,invitation_format,sex",
     ];
     let filtered = [
-        "jobcenter_id=J1&by=format",
-        "jobcenter_id=J2&by=format",
-        "district_id=J1-A&by=format",
-        "format=contact_cafe&by=district_id",
-        "format=group_info&by=jobcenter_id",
-        "comparison_type=IIa&by=format",
-        "sex=f&by=format",
-        "format=standard",
-        "format=contact_cafe&jobcenter_id=J1",
-        "format=group_info&comparison_type=IIIb",
-        "sex=m&format=contact_cafe&by=district_id",
+        "jobcenter_id=J1&by=invitation_format",
+        "jobcenter_id=J2&by=invitation_format",
+        "district_id=J1-A&by=invitation_format",
+        "invitation_format=contact_cafe&by=district_id",
+        "invitation_format=group_info&by=jobcenter_id",
+        "comparison_type=IIa&by=invitation_format",
+        "sex=f&by=invitation_format",
+        "invitation_format=standard",
+        "invitation_format=contact_cafe&jobcenter_id=J1",
+        "invitation_format=group_info&comparison_type=IIIb",
+        "sex=m&invitation_format=contact_cafe&by=district_id",
     ];
     let mut questions: Vec<String> = breakdowns
         .iter()
@@ -277,13 +277,13 @@ async fn attack(server: &Server) -> Knowledge {
     // CSV of the finest breakdown: the same numbers, withheld cells empty.
     let csv = server
         .get(&format!(
-            "{base}/values?from=2017-12&by=district_id,format&format=csv"
+            "{base}/values?from=2017-12&by=district_id,invitation_format&format=csv"
         ))
         .await;
     for line in csv.body.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
         let num = |s: &str| s.parse::<f64>().ok();
-        let key: Key = [("district_id", f[1]), ("format", f[2])]
+        let key: Key = [("district_id", f[1]), ("invitation_format", f[2])]
             .into_iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect();
@@ -291,13 +291,13 @@ async fn attack(server: &Server) -> Knowledge {
     }
     for q in [
         "across=district_id",
-        "across=district_id&format=contact_cafe",
-        "across=jobcenter_id&format=group_info",
+        "across=district_id&invitation_format=contact_cafe",
+        "across=jobcenter_id&invitation_format=group_info",
         "across=district_id&jobcenter_id=J1",
         "across=jobcenter_id&sex=m",
         "across=jobcenter_id",
         "across=jobcenter_id&comparison_type=IIa",
-        "across=district_id&format=standard",
+        "across=district_id&invitation_format=standard",
     ] {
         let c = server
             .ok(&format!("{base}/compare?month=2017-12&{q}"))
@@ -318,12 +318,12 @@ async fn attack(server: &Server) -> Knowledge {
         }
     }
     for q in [
-        "dimension=format&groups=standard,contact_cafe,group_info",
-        "dimension=format&groups=standard,contact_cafe&jobcenter_id=J1",
-        "dimension=format&groups=standard,contact_cafe,group_info&district_id=J1-A",
-        "dimension=format&groups=standard,group_info&jobcenter_id=J2",
-        "dimension=sex&groups=f,m&format=contact_cafe",
-        "dimension=district_id&groups=J1-A,J1-B&format=contact_cafe",
+        "dimension=invitation_format&groups=standard,contact_cafe,group_info",
+        "dimension=invitation_format&groups=standard,contact_cafe&jobcenter_id=J1",
+        "dimension=invitation_format&groups=standard,contact_cafe,group_info&district_id=J1-A",
+        "dimension=invitation_format&groups=standard,group_info&jobcenter_id=J2",
+        "dimension=sex&groups=f,m&invitation_format=contact_cafe",
+        "dimension=district_id&groups=J1-A,J1-B&invitation_format=contact_cafe",
     ] {
         let c = server
             .ok(&format!("{base}/contrast?month=2017-12&{q}"))
@@ -355,14 +355,14 @@ async fn no_count_of_1_or_2_can_be_read_or_derived_from_any_answer() {
     assert!(!k.derived.is_empty());
     // The tempting cells were withheld, not simply absent.
     let a = server
-        .ok("/api/v1/indicators/S6/values?from=2017-12&by=district_id,format")
+        .ok("/api/v1/indicators/S6/values?from=2017-12&by=district_id,invitation_format")
         .await;
     let cell = |d: &str, f: &str| {
         a["rows"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|r| r["district_id"] == d && r["format"] == f)
+            .find(|r| r["district_id"] == d && r["invitation_format"] == f)
             .cloned()
             .unwrap()
     };
@@ -391,8 +391,11 @@ async fn the_same_attack_without_disclosure_control_finds_the_small_counts() {
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect()
     };
-    let j1a_cafe = key(&[("district_id", "J1-A"), ("format", "contact_cafe")]);
-    let j2a_group = key(&[("district_id", "J2-A"), ("format", "group_info")]);
+    let j1a_cafe = key(&[
+        ("district_id", "J1-A"),
+        ("invitation_format", "contact_cafe"),
+    ]);
+    let j2a_group = key(&[("district_id", "J2-A"), ("invitation_format", "group_info")]);
     assert!(
         revealed
             .iter()
@@ -437,10 +440,10 @@ async fn a_question_beyond_the_publication_profile_is_refused_at_the_public_thre
     // compare and contrast alike. Without disclosure control the same questions are
     // answered.
     let questions = [
-        "/api/v1/indicators/S6/values?from=2017-12&by=district_id,sex,age_group,format",
-        "/api/v1/indicators/S6/values?from=2017-12&by=sex,format&age_group=25_54",
-        "/api/v1/indicators/S6/compare?month=2017-12&across=district_id&sex=f&age_group=25_54&format=standard",
-        "/api/v1/indicators/S6/contrast?month=2017-12&dimension=format&groups=standard,contact_cafe&sex=f&age_group=25_54",
+        "/api/v1/indicators/S6/values?from=2017-12&by=district_id,sex,age_group,invitation_format",
+        "/api/v1/indicators/S6/values?from=2017-12&by=sex,invitation_format&age_group=25_54",
+        "/api/v1/indicators/S6/compare?month=2017-12&across=district_id&sex=f&age_group=25_54&invitation_format=standard",
+        "/api/v1/indicators/S6/contrast?month=2017-12&dimension=invitation_format&groups=standard,contact_cafe&sex=f&age_group=25_54",
     ];
     let public = Server::start(tempting().written(), None, Limits::default()).await;
     for q in questions {
@@ -452,13 +455,19 @@ async fn a_question_beyond_the_publication_profile_is_refused_at_the_public_thre
             "{q}"
         );
         let detail = problem["detail"].as_str().unwrap();
-        for named in ["sex", "age_group", "format", "at most 2", "--min-count 0"] {
+        for named in [
+            "sex",
+            "age_group",
+            "invitation_format",
+            "at most 2",
+            "--min-count 0",
+        ] {
             assert!(detail.contains(named), "{q}: {detail}");
         }
     }
     // Two attributes are inside the profile.
     public
-        .ok("/api/v1/indicators/S6/values?from=2017-12&by=district_id,sex,format")
+        .ok("/api/v1/indicators/S6/values?from=2017-12&by=district_id,sex,invitation_format")
         .await;
     public.stop().await;
 

@@ -55,7 +55,7 @@ async fn the_catalogue_lists_every_indicator_with_its_definition() {
         s6["dimensions"]
             .as_array()
             .unwrap()
-            .contains(&json!("format"))
+            .contains(&json!("invitation_format"))
     );
     assert_eq!(s6["definition"]["numerator"]["block"], "invitation_counts");
     assert_eq!(s6["definition"]["denominator"]["window"]["months"], 12);
@@ -108,7 +108,7 @@ async fn values_by_district_match_the_hand_counts() {
     };
     let server = Server::start(invitations().written(), None, limits).await;
     let cafe = server
-        .ok("/api/v1/indicators/S6/values?from=2017-12&format=contact_cafe&by=jobcenter_id")
+        .ok("/api/v1/indicators/S6/values?from=2017-12&invitation_format=contact_cafe&by=jobcenter_id")
         .await;
     let cells: Vec<(String, f64, f64)> = cafe["rows"]
         .as_array()
@@ -257,9 +257,9 @@ async fn contrast_two_formats_with_z_test_and_newcombe_interval() {
     };
     let server = Server::start(invitations().written(), None, limits).await;
     let c = server
-        .ok("/api/v1/indicators/S6/contrast?month=2017-12&dimension=format&groups=standard,contact_cafe")
+        .ok("/api/v1/indicators/S6/contrast?month=2017-12&dimension=invitation_format&groups=standard,contact_cafe")
         .await;
-    assert_eq!(c["dimension"], "format");
+    assert_eq!(c["dimension"], "invitation_format");
     assert_eq!(c["disclosure"]["min_count"], 0);
     // standard 15 of 34, contact café 13 of 19 (sums of the fixture's columns).
     assert_eq!(c["groups"][0]["group"], "standard");
@@ -284,7 +284,7 @@ async fn contrast_two_formats_with_z_test_and_newcombe_interval() {
 
     // Jobcenter J1 only: standard 7 of 16, contact café 5 of 6; expected 6·12/22 = 3.3 < 5.
     let c = server
-        .ok("/api/v1/indicators/S6/contrast?month=2017-12&dimension=format&groups=standard,contact_cafe&jobcenter_id=J1")
+        .ok("/api/v1/indicators/S6/contrast?month=2017-12&dimension=invitation_format&groups=standard,contact_cafe&jobcenter_id=J1")
         .await;
     assert_eq!(c["groups"][0]["numerator"], 7.0);
     assert_eq!(c["groups"][1]["denominator"], 6.0);
@@ -300,7 +300,7 @@ async fn contrast_two_formats_with_z_test_and_newcombe_interval() {
     // chi2_contingency([[15, 19], [13, 6], [6, 4]], correction=False)
     //   = (3.072060550493282, 0.21523382681468362, dof 2)
     let c = server
-        .ok("/api/v1/indicators/S6/contrast?month=2017-12&dimension=format&groups=standard,contact_cafe,group_info")
+        .ok("/api/v1/indicators/S6/contrast?month=2017-12&dimension=invitation_format&groups=standard,contact_cafe,group_info")
         .await;
     assert_eq!(c["groups"].as_array().unwrap().len(), 3);
     assert_eq!(c["difference"], Value::Null);

@@ -27,7 +27,8 @@ async fn bad_parameters_are_problems_that_name_them() {
             None,
         ),
         (
-            "/api/v1/indicators/K99/contrast?month=2017-12&dimension=format&groups=a,b".into(),
+            "/api/v1/indicators/K99/contrast?month=2017-12&dimension=invitation_format&groups=a,b"
+                .into(),
             404,
             None,
         ),
@@ -43,7 +44,7 @@ async fn bad_parameters_are_problems_that_name_them() {
             Some("month"),
         ),
         (
-            format!("{k}?dimension=format&groups=standard,contact_cafe"),
+            format!("{k}?dimension=invitation_format&groups=standard,contact_cafe"),
             400,
             Some("month"),
         ),
@@ -58,7 +59,7 @@ async fn bad_parameters_are_problems_that_name_them() {
         (format!("{v}?from=2017-12&from=2017-11"), 400, Some("from")),
         // dimensions this indicator does not accept
         (
-            "/api/v1/indicators/K2/values?from=2017-12&by=format".into(),
+            "/api/v1/indicators/K2/values?from=2017-12&by=invitation_format".into(),
             400,
             Some("by"),
         ),
@@ -77,27 +78,27 @@ async fn bad_parameters_are_problems_that_name_them() {
         (format!("{c}?month=2017-12&across=sex"), 400, Some("across")),
         // contrast: bad group lists, dimensions, and non-share indicators
         (
-            format!("{k}?month=2017-12&dimension=format&groups=standard"),
+            format!("{k}?month=2017-12&dimension=invitation_format&groups=standard"),
             400,
             Some("groups"),
         ),
         (
-            format!("{k}?month=2017-12&dimension=format"),
+            format!("{k}?month=2017-12&dimension=invitation_format"),
             400,
             Some("groups"),
         ),
         (
-            format!("{k}?month=2017-12&dimension=format&groups=standard,,contact_cafe"),
+            format!("{k}?month=2017-12&dimension=invitation_format&groups=standard,,contact_cafe"),
             400,
             Some("groups"),
         ),
         (
-            format!("{k}?month=2017-12&dimension=format&groups=standard,standard"),
+            format!("{k}?month=2017-12&dimension=invitation_format&groups=standard,standard"),
             400,
             Some("groups"),
         ),
         (
-            format!("{k}?month=2017-12&dimension=format&groups=standard,letter"),
+            format!("{k}?month=2017-12&dimension=invitation_format&groups=standard,letter"),
             400,
             Some("groups"),
         ),
@@ -113,8 +114,14 @@ async fn bad_parameters_are_problems_that_name_them() {
         ),
         (
             format!(
-                "{k}?month=2017-12&dimension=format&groups=standard,contact_cafe&format=standard"
+                "{k}?month=2017-12&dimension=invitation_format&groups=standard,contact_cafe&invitation_format=standard"
             ),
+            400,
+            Some("invitation_format"),
+        ),
+        // `format` is the rendering only
+        (
+            format!("{v}?from=2017-12&format=contact_cafe"),
             400,
             Some("format"),
         ),

@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod access;
+mod derived_dimension;
 mod disclosure;
 mod endpoints;
 mod errors;

@@ -90,7 +90,7 @@ async fn every_answer_fits_the_schema_the_document_gives_for_it() {
         ("/api/v1/indicators/{code}", "/api/v1/indicators/S6", "200"),
         (
             "/api/v1/indicators/{code}/values",
-            "/api/v1/indicators/S6/values?from=2017-11&to=2017-12&by=district_id,format",
+            "/api/v1/indicators/S6/values?from=2017-11&to=2017-12&by=district_id,invitation_format",
             "200",
         ),
         (
@@ -105,12 +105,12 @@ async fn every_answer_fits_the_schema_the_document_gives_for_it() {
         ),
         (
             "/api/v1/indicators/{code}/contrast",
-            "/api/v1/indicators/S6/contrast?month=2017-12&dimension=format&groups=standard,contact_cafe",
+            "/api/v1/indicators/S6/contrast?month=2017-12&dimension=invitation_format&groups=standard,contact_cafe",
             "200",
         ),
         (
             "/api/v1/indicators/{code}/contrast",
-            "/api/v1/indicators/S6/contrast?month=2017-12&dimension=format&groups=standard",
+            "/api/v1/indicators/S6/contrast?month=2017-12&dimension=invitation_format&groups=standard",
             "400",
         ),
         ("/api/v1/indicators/{code}", "/api/v1/indicators/K99", "404"),

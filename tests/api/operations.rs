@@ -138,7 +138,8 @@ async fn the_binary_logs_each_request_and_shuts_down_gracefully_on_sigterm() {
 #[tokio::test]
 async fn answers_are_compressed_when_the_client_accepts_gzip() {
     let server = Server::fixture().await;
-    let path = "/api/v1/indicators/S6/values?from=2017-01&to=2017-12&by=district_id,format";
+    let path =
+        "/api/v1/indicators/S6/values?from=2017-01&to=2017-12&by=district_id,invitation_format";
     let plain = server.get(path).await;
     assert_eq!(plain.status, 200);
     assert!(plain.headers.get("content-encoding").is_none());

@@ -17,7 +17,7 @@ fn word() -> impl Strategy<Value = String> {
         4 => prop::sample::select(vec![
             "2017-12", "2017-01", "2018-12", "2014-12", "2099-01", "2017-13", "17-12", "2017-1",
             "0000-00", "J1", "J2", "J3", "J9", "J1-A", "J2-A", "X-A", "district_id",
-            "jobcenter_id", "comparison_type", "sex", "format", "topic", "age_group", "f",
+            "jobcenter_id", "comparison_type", "sex", "format", "invitation_format", "topic", "age_group", "f",
             "m", "d", "standard", "contact_cafe", "group_info", "csv", "json", "true",
             "false", "null", "-1", "0", "1e308", "NaN", "", " ", ",", ",,", "sex,sex",
             "standard,contact_cafe", "a,b,c", "IIa", "IIIb",
@@ -31,7 +31,7 @@ fn word() -> impl Strategy<Value = String> {
 fn key() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => prop::sample::select(vec![
-            "from", "to", "by", "month", "across", "dimension", "groups", "format",
+            "from", "to", "by", "month", "across", "dimension", "groups", "format", "invitation_format",
             "jobcenter_id", "district_id", "comparison_type", "sex", "age_group",
             "citizenship", "single_parent", "topic", "programme", "min_count", "scope",
         ]).prop_map(str::to_string),

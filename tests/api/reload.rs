@@ -24,7 +24,7 @@ const QUESTIONS: [&str; 4] = [
     "/api/v1/indicators/S6/values?from=2017-06&to=2017-12&by=jobcenter_id",
     "/api/v1/indicators/S6/values?from=2017-12&by=district_id&format=csv",
     "/api/v1/indicators/S6/compare?month=2017-12&across=district_id",
-    "/api/v1/indicators/S6/contrast?month=2017-12&dimension=format&groups=standard,contact_cafe",
+    "/api/v1/indicators/S6/contrast?month=2017-12&dimension=invitation_format&groups=standard,contact_cafe",
 ];
 
 /// Delivery folders `a` ([`invitations`]) and `b` ([`tempting`]), and the link
