@@ -180,7 +180,9 @@ pub struct Definition {
     /// What the indicator means, in English.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description_en: Option<String>,
-    /// Dimensions accepted in `by` and as filters.
+    /// Dimensions accepted in `by` and as filters. Omitted in the file: every dimension
+    /// both sides' blocks carry, less those a side fixes with a filter.
+    #[serde(default)]
     pub dimensions: Vec<String>,
     /// Interval method; by default Wilson for shares, Poisson for rates, none for changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,6 +1,6 @@
 //! Checks a parsed definition against the building blocks.
 
-use super::{Definition, DefinitionError, Display, IntervalMethod};
+use super::{Definition, DefinitionError, Display, IntervalMethod, Side};
 use crate::blocks::{BlockCatalogue, BlockKind};
 
 /// Longest window or lag a definition may use, in months: ten years is far beyond any
@@ -8,7 +8,7 @@ use crate::blocks::{BlockCatalogue, BlockKind};
 const MAX_MONTHS: u32 = 120;
 
 pub(super) fn check(
-    def: Definition,
+    mut def: Definition,
     blocks: &BlockCatalogue,
 ) -> Result<Definition, DefinitionError> {
     let fail = |field: &str, reason: String| DefinitionError {
@@ -89,6 +89,9 @@ pub(super) fn check(
             ));
         }
     }
+    if def.dimensions.is_empty() {
+        def.dimensions = shared_dimensions(&def, blocks);
+    }
     for dim in &def.dimensions {
         let on_some_side = def.sides().iter().any(|(_, s)| {
             blocks
@@ -105,6 +108,25 @@ pub(super) fn check(
         }
     }
     Ok(def)
+}
+
+/// The dimensions a definition accepts when it lists none: those both sides' blocks
+/// carry, in the numerator block's order, less those a side fixes with a filter (K2's
+/// `event`). A definition that also splits one side alone (S1 by `service`) or keeps a
+/// fixed dimension (K2E4's `single_parent`) lists its dimensions.
+fn shared_dimensions(def: &Definition, blocks: &BlockCatalogue) -> Vec<String> {
+    let dims = |side: &Side| {
+        blocks
+            .get(&side.block)
+            .map(|b| b.dimensions.clone())
+            .unwrap_or_default()
+    };
+    let fixed = |d: &String| def.sides().iter().any(|(_, s)| s.filter.contains_key(d));
+    let denominator = dims(&def.denominator);
+    dims(&def.numerator)
+        .into_iter()
+        .filter(|d| denominator.contains(d) && !fixed(d))
+        .collect()
 }
 
 #[cfg(test)]
@@ -147,6 +169,21 @@ window = { lag = 12 }
 
     fn check_text(text: &str) -> Result<Definition, DefinitionError> {
         check(parse(Path::new("indicators/K1E2.toml"), text)?, &blocks())
+    }
+
+    #[test]
+    fn without_a_list_a_definition_takes_the_dimensions_both_sides_carry_less_fixed_ones() {
+        let without = K1E2.replace("dimensions = [\"jobcenter_id\"]\n", "");
+        let d = check_text(&without).unwrap();
+        assert_eq!(d.dimensions, ["jobcenter_id", "single_parent"]);
+        // A side fixing single_parent (as K2E4 does) leaves it out.
+        let fixed = without.replace(
+            "[denominator]\nblock",
+            "[denominator]\nfilter = { single_parent = true }\nblock",
+        );
+        assert_eq!(check_text(&fixed).unwrap().dimensions, ["jobcenter_id"]);
+        // A list is taken as written.
+        assert_eq!(check_text(K1E2).unwrap().dimensions, ["jobcenter_id"]);
     }
 
     #[test]

@@ -92,10 +92,10 @@ pub(super) fn select(axes: &Axes, req: &Request) -> Selection {
                             .map_or(DimValue::Null, DimValue::Text)
                     } else {
                         let i = axes.dims.iter().position(|a| a.name == *d);
-                        match i.and_then(|i| axes.dims[i].values[coords[i]].clone()) {
-                            None => DimValue::Null,
-                            Some(b) if d == "single_parent" => DimValue::Bool(b == "true"),
-                            Some(s) => DimValue::Text(s),
+                        match i.map(|i| (&axes.dims[i], axes.dims[i].values[coords[i]].clone())) {
+                            Some((axis, Some(b))) if axis.boolean => DimValue::Bool(b == "true"),
+                            Some((_, Some(s))) => DimValue::Text(s),
+                            _ => DimValue::Null,
                         }
                     };
                     (d.clone(), value)

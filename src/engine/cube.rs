@@ -73,6 +73,8 @@ pub(super) struct Axis {
     pub values: Vec<Option<String>>,
     /// Whether each value is published as a row (missing values and values outside a fixed domain are not).
     pub published: Vec<bool>,
+    /// Whether the dimension is Boolean in its block (answered as `true`/`false`).
+    pub boolean: bool,
 }
 
 impl Axis {
@@ -147,10 +149,12 @@ impl Axes {
                     (Some(_), None) => true,
                 })
                 .collect();
+            let boolean = sides.iter().any(|s| s.boolean.contains(name));
             axes.push(Axis {
                 name: name.clone(),
                 values,
                 published,
+                boolean,
             });
         }
         let mut strides = vec![1usize; axes.len()];
@@ -804,6 +808,7 @@ mod tests {
     /// One side by district only: `(district, sum over the window)` for month `t`.
     fn side(t: Month, rows: &[(&str, f64)], divisor: f64) -> SideSums {
         SideSums {
+            boolean: Vec::new(),
             dims: vec!["district_id".into()],
             sums: rows
                 .iter()
@@ -895,6 +900,7 @@ mod tests {
             }
         }
         let side = |sums| SideSums {
+            boolean: Vec::new(),
             dims: dims.clone(),
             sums,
             divisor: 1.0,
@@ -942,6 +948,7 @@ mod tests {
             }
         }
         let side = SideSums {
+            boolean: Vec::new(),
             dims: dims.clone(),
             sums,
             divisor: 1.0,
@@ -1150,6 +1157,7 @@ mod tests {
             .unwrap_or_default();
         sums.insert((other, key), (1000.0, 1000.0));
         SideSums {
+            boolean: Vec::new(),
             dims: keep.iter().map(|k| k.to_string()).collect(),
             sums,
             divisor: 1.0,

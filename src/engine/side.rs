@@ -42,6 +42,9 @@ pub(super) type CellSums = std::collections::HashMap<CellKey, (f64, f64), ahash:
 pub(super) struct SideSums {
     /// Which of the requested dimensions the side's block has (others are totals).
     pub dims: Vec<String>,
+    /// The dimensions (of `dims`) whose block column is Boolean: answered as JSON
+    /// Booleans, whatever their name.
+    pub boolean: Vec<String>,
     /// The sums over the window's months, not yet divided.
     pub sums: CellSums,
     /// What a cell's sums are divided by: the months of a mean window, else 1.
@@ -52,6 +55,7 @@ impl Default for SideSums {
     fn default() -> SideSums {
         SideSums {
             dims: Vec::new(),
+            boolean: Vec::new(),
             sums: CellSums::default(),
             divisor: 1.0,
         }
@@ -91,6 +95,15 @@ pub(super) async fn run(
     let map = ctx.read_batch(month_map(side, months)?)?;
     df = df.join(map, JoinType::Inner, &["month"], &["source_month"], None)?;
     let dims: Vec<String> = req.by.iter().filter(|d| has(d)).cloned().collect();
+    let boolean: Vec<String> = dims
+        .iter()
+        .filter(|d| {
+            schema
+                .field_with_name(d)
+                .is_ok_and(|f| f.data_type() == &DataType::Boolean)
+        })
+        .cloned()
+        .collect();
     let mut group: Vec<Expr> = vec![ident("target_month")];
     group.extend(dims.iter().map(ident));
     let aggregates = vec![
@@ -130,6 +143,7 @@ pub(super) async fn run(
     }
     Ok(SideSums {
         dims,
+        boolean,
         sums,
         divisor: side.window.divisor(),
     })

@@ -1,5 +1,6 @@
 //! A new breakdown from files alone: a building block that derives a dimension in SQL
-//! (`lzb_status`, from the LZB flag of `person_months`) and a definition that uses it,
+//! (`lzb_status`, from the LZB flag of `person_months`, and the flag itself as the
+//! Boolean `long_term`) and a definition that uses them,
 //! added beside the project's own `queries/` and `indicators/` with no Rust change, are
 //! asked for by `by=`, as a filter, as CSV and through `compare`, at the public
 //! threshold; the served OpenAPI document lists the dimension.
@@ -15,18 +16,19 @@ const BLOCK: &str = r#"-- name = "stock_by_lzb_status"
 -- kind = "block"
 -- description = """eLb rows by unit and LZB status, a breakdown derived in SQL."""
 -- requires = ["person_months"]
--- dimensions = ["jobcenter_id", "district_id", "comparison_type", "lzb_status"]
+-- dimensions = ["jobcenter_id", "district_id", "comparison_type", "lzb_status", "long_term"]
 -- [measures]
 -- elb = { description = "eLb rows", lookback = 23 }
 -- elb_women = { description = "eLb rows of women", lookback = 23 }
 SELECT
     month, jobcenter_id, district_id, comparison_type,
     CASE WHEN lzb THEN 'long_term' ELSE 'short_term' END AS lzb_status,
+    lzb AS long_term,
     CAST(SUM(CASE WHEN elb THEN 1 ELSE 0 END) AS DOUBLE) AS elb,
     CAST(SUM(CASE WHEN elb AND sex = 'f' THEN 1 ELSE 0 END) AS DOUBLE) AS elb_women
 FROM person_months
 GROUP BY month, jobcenter_id, district_id, comparison_type,
-    CASE WHEN lzb THEN 'long_term' ELSE 'short_term' END
+    CASE WHEN lzb THEN 'long_term' ELSE 'short_term' END, lzb
 "#;
 
 const DEFINITION: &str = r#"code = "X1"
@@ -38,7 +40,6 @@ display = "share"
 polarity = "neutral"
 legal_basis = "Beispiel einer abgeleiteten Aufteilung"
 description_de = "Anteil der Frauen an den eLb des Berichtsmonats, nach LZB-Status aufteilbar."
-dimensions = ["jobcenter_id", "district_id", "comparison_type", "lzb_status"]
 
 [numerator]
 block = "stock_by_lzb_status"
@@ -100,6 +101,16 @@ async fn a_breakdown_derived_in_sql_is_asked_for_with_no_rust_change() {
         (4.0.into(), 6.0.into())
     );
     assert_eq!(j1["status"], "available");
+
+    // A Boolean column of the block is a Boolean dimension, whatever its name: JSON
+    // Booleans in answers, `true`/`false` as a filter.
+    let v = server
+        .ok(&format!(
+            "{x1}/values?from=2017-12&by=long_term&long_term=true"
+        ))
+        .await;
+    assert_eq!(v["rows"][0]["long_term"], true, "{v}");
+    assert_eq!(v["rows"][0]["denominator"], 12.0, "{v}");
 
     // As a filter, and as CSV.
     let filtered = server
