@@ -9,6 +9,8 @@
 -- [measures]
 -- invitations = { description = "invitations", lookback = 1 }
 -- attended = { description = "invitations with attended = true", lookback = 1 }
+-- [domains]
+-- invitation_format = ["standard", "contact_cafe", "group_info"]
 SELECT
     month_date(month_idx(i.date)) AS month,
     a.jobcenter_id, a.district_id, a.comparison_type, a.sex, a.age_group, a.citizenship,

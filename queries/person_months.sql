@@ -18,6 +18,11 @@
 -- Kept as a table: five blocks read it, and computing it once is faster and uses less
 -- memory than inlining it."""
 -- requires = ["benefit_months", "persons", "jobcenters"]
+-- [domains]
+-- sex = ["f", "m"]
+-- age_group = ["u25", "25_54", "55plus"]
+-- citizenship = ["de", "foreign"]
+-- single_parent = ["false", "true"]
 SELECT
     r.month,
     r.month_idx,

@@ -12,6 +12,8 @@
 -- [measures]
 -- service_starts = { description = "person-months with at least one services_16a start", lookback = 1, requires = ["services_16a"] }
 -- therapy_starts = { description = "person-months with a health_events therapy_start", lookback = 1, requires = ["health_events"] }
+-- [domains]
+-- service = ["childcare", "home_care", "debt_counselling", "psychosocial", "addiction_counselling"]
 WITH first_service AS (
     SELECT
         person_id,

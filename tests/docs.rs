@@ -49,6 +49,7 @@ fn the_openapi_document_in_docs_is_what_the_server_serves() {
         Catalogue::load(Path::new(Project::DEFAULT_INDICATORS), &blocks).expect("catalogue");
     let document = wirkung::api::openapi::document_for(&wirkung::api::openapi::Served {
         auth: true,
+        domains: Some(blocks.domains()),
         catalogue: Some(&catalogue),
         units: &[],
     });

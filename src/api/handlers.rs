@@ -487,6 +487,7 @@ pub async fn openapi(State(state): State<AppState>) -> Json<serde_json::Value> {
     let engine = snapshot.as_ref().map(|s| &s.project.engine);
     Json(super::openapi::document_for(&super::openapi::Served {
         auth: state.checks_tokens(),
+        domains: engine.map(|e| e.blocks().domains()),
         catalogue: engine.map(|e| e.catalogue()),
         units: engine.map(|e| e.units()).unwrap_or_default(),
     }))

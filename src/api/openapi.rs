@@ -10,10 +10,10 @@ use utoipa::{Modify, OpenApi};
 use serde_json::{Value, json};
 
 use super::handlers;
+use crate::blocks::Domains;
 use crate::compare::ACROSS;
 use crate::definition::{Catalogue, Display};
 use crate::engine::Unit;
-use crate::engine::dimensions::published_domain;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -70,6 +70,8 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
 pub struct Served<'a> {
     /// Whether the server checks bearer tokens (`--auth`).
     pub auth: bool,
+    /// The published values the building blocks declare.
+    pub domains: Option<&'a Domains>,
     /// The catalogue served (`None` while the first load runs).
     pub catalogue: Option<&'a Catalogue>,
     /// The units of the extract served (empty: unit ids are not listed).
@@ -128,7 +130,7 @@ fn strip_security(doc: &mut Value) {
 }
 
 /// The values a dimension's filter accepts, when they are known.
-fn values_of(dim: &str, units: &[Unit]) -> Option<Vec<String>> {
+fn values_of(dim: &str, units: &[Unit], domains: Option<&Domains>) -> Option<Vec<String>> {
     let mut values: Vec<String> = match dim {
         "jobcenter_id" => units.iter().map(|u| u.jobcenter_id.clone()).collect(),
         "district_id" => units.iter().map(|u| u.district_id.clone()).collect(),
@@ -136,7 +138,7 @@ fn values_of(dim: &str, units: &[Unit]) -> Option<Vec<String>> {
             .iter()
             .filter_map(|u| u.comparison_type.clone())
             .collect(),
-        other => return published_domain(other).map(|d| d.iter().map(|v| v.to_string()).collect()),
+        other => return domains.and_then(|d| d.get(other)).cloned(),
     };
     values.sort();
     values.dedup();
@@ -214,7 +216,7 @@ fn complete(path: &str, params: &mut Vec<Value>, served: &Served, dims: &[String
             "in": "query",
             "required": false,
             "description": format!("Filter: only `{dim}` = this value (indicators that accept `{dim}`)"),
-            "schema": text_schema(values_of(dim, served.units)),
+            "schema": text_schema(values_of(dim, served.units, served.domains)),
         }));
     }
 }

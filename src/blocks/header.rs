@@ -69,6 +69,12 @@ pub struct BlockSpec {
     /// Measure columns of a block.
     #[serde(default)]
     pub measures: BTreeMap<String, MeasureSpec>,
+    /// The published values of dimensions this query derives, in display order
+    /// (`[domains]`, e.g. `sex = ["f", "m"]`): a breakdown shows each of them (a value
+    /// nobody has is a zero row) and a filter may name only them. A dimension without
+    /// one takes the values found in the data.
+    #[serde(default)]
+    pub domains: BTreeMap<String, Vec<String>>,
     /// The file it came from.
     #[serde(skip)]
     pub file: PathBuf,

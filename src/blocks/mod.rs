@@ -57,11 +57,15 @@ pub enum BlockError {
     },
 }
 
+/// Dimension → its published values, in display order, as the queries declare them.
+pub type Domains = BTreeMap<String, Vec<String>>;
+
 /// All building blocks of a `queries/` folder, in an order where every query comes after
 /// the queries it reads.
 #[derive(Debug, Clone)]
 pub struct BlockCatalogue {
     ordered: Vec<BlockSpec>,
+    domains: Domains,
 }
 
 impl BlockCatalogue {
@@ -146,7 +150,35 @@ impl BlockCatalogue {
         for name in by_name.keys() {
             visit(name, &by_name, &mut done, &mut open, &mut ordered)?;
         }
-        Ok(BlockCatalogue { ordered })
+        let mut domains = Domains::new();
+        for spec in &ordered {
+            for (dim, values) in &spec.domains {
+                match domains.get(dim) {
+                    Some(other) if other != values => {
+                        return Err(BlockError::Invalid {
+                            file: spec.file.clone(),
+                            reason: format!(
+                                "declares the values of '{dim}' as {values:?}, another query as {other:?}"
+                            ),
+                        });
+                    }
+                    _ => {
+                        domains.insert(dim.clone(), values.clone());
+                    }
+                }
+            }
+        }
+        Ok(BlockCatalogue { ordered, domains })
+    }
+
+    /// The published values of every dimension whose values a query declares.
+    pub fn domains(&self) -> &Domains {
+        &self.domains
+    }
+
+    /// The published values of `dim`, when declared; `None`: the values in the data.
+    pub fn domain(&self, dim: &str) -> Option<&[String]> {
+        self.domains.get(dim).map(Vec::as_slice)
     }
 
     /// Every query in execution order.
@@ -250,6 +282,33 @@ mod tests {
             assert!(e.contains(&format!("dimension '{reserved}'")), "{e}");
         }
         assert!(block("invitation_format").is_ok());
+    }
+
+    #[test]
+    fn declared_values_are_collected_and_must_agree() {
+        let with = |name: &str, values: &str| {
+            let sql = format!(
+                "-- name = \"{name}\"\n-- kind = \"view\"\n-- description = \"t\"\n-- requires = [\"persons\"]\n-- [domains]\n-- sex = {values}\nSELECT 1"
+            );
+            BlockSpec::parse(Path::new(&format!("{name}.sql")), &sql).unwrap()
+        };
+        let cat = BlockCatalogue::from_specs(vec![
+            with("a", r#"["f", "m"]"#),
+            with("b", r#"["f", "m"]"#),
+        ])
+        .unwrap();
+        assert_eq!(cat.domain("sex").unwrap(), ["f", "m"]);
+        assert!(
+            cat.domain("topic").is_none(),
+            "undeclared: values from the data"
+        );
+        let e = BlockCatalogue::from_specs(vec![
+            with("a", r#"["f", "m"]"#),
+            with("b", r#"["f", "m", "d"]"#),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("b.sql") && e.contains("'sex'"), "{e}");
     }
 
     #[test]

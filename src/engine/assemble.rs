@@ -106,10 +106,13 @@ pub(super) fn select(axes: &Axes, req: &Request) -> Selection {
     }
     cells.sort_by_cached_key(|(_, cell)| {
         cell.iter()
-            .map(|(d, v)| match v {
-                DimValue::Text(t) => sort_key(d, Some(t)),
-                DimValue::Bool(b) => sort_key(d, Some(&b.to_string())),
-                DimValue::Null => sort_key(d, None),
+            .map(|(d, v)| {
+                let domain = axes.domains.get(d).map(Vec::as_slice);
+                match v {
+                    DimValue::Text(t) => sort_key(domain, Some(t)),
+                    DimValue::Bool(b) => sort_key(domain, Some(&b.to_string())),
+                    DimValue::Null => sort_key(domain, None),
+                }
             })
             .collect::<Vec<_>>()
     });

@@ -17,9 +17,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::dimensions::{published_domain, sort_key};
+use super::dimensions::sort_key;
 use super::load::Unit;
 use super::side::SideSums;
+use crate::blocks::Domains;
 use crate::disclosure::{self, Cell, Suppression};
 use crate::month::Month;
 
@@ -96,6 +97,8 @@ pub(super) struct Axes {
     pub nodes: Vec<Node>,
     /// Non-unit dimensions in canonical order.
     pub dims: Vec<Axis>,
+    /// The declared published values of those dimensions that have them.
+    pub domains: Domains,
     /// The publication profile: the most attributes (dimensions at a value rather than at
     /// their margin) a published cell may have; `None` publishes every cell. Cells beyond
     /// it are never published and take no part in disclosure control, so a small count
@@ -106,19 +109,25 @@ pub(super) struct Axes {
 }
 
 impl Axes {
-    /// Builds the axes from the units, the indicator's dimensions, the values found in
-    /// the sums and any value a filter names.
+    /// Builds the axes from the units, the indicator's dimensions, their declared
+    /// published values, the values found in the sums and any value a filter names.
     pub fn new(
         units: &[Unit],
         dims: &[String],
+        declared: &Domains,
         sides: [&SideSums; 2],
         filters: &[(String, String)],
     ) -> Axes {
         let nodes = unit_nodes(units);
         let mut axes = Vec::new();
+        let mut domains = Domains::new();
         for name in dims {
-            let mut values: Vec<Option<String>> = published_domain(name)
-                .map(|d| d.iter().map(|v| Some(v.to_string())).collect())
+            let domain = declared.get(name);
+            if let Some(d) = domain {
+                domains.insert(name.clone(), d.clone());
+            }
+            let mut values: Vec<Option<String>> = domain
+                .map(|d| d.iter().map(|v| Some(v.clone())).collect())
                 .unwrap_or_default();
             // Borrowed while collecting: a side has a key per cell and month, its
             // distinct values are few.
@@ -139,13 +148,14 @@ impl Axes {
                 .map(|v| v.map(str::to_string))
                 .filter(|v| !values.contains(v))
                 .collect();
-            extra.sort_by_key(|v| sort_key(name, v.as_deref()));
+            let domain = domain.map(Vec::as_slice);
+            extra.sort_by_key(|v| sort_key(domain, v.as_deref()));
             values.extend(extra);
             let published = values
                 .iter()
-                .map(|v| match (v, published_domain(name)) {
+                .map(|v| match (v, domain) {
                     (None, _) => false,
-                    (Some(v), Some(domain)) => domain.contains(&v.as_str()),
+                    (Some(v), Some(domain)) => domain.contains(v),
                     (Some(_), None) => true,
                 })
                 .collect();
@@ -167,6 +177,7 @@ impl Axes {
         Axes {
             nodes,
             dims: axes,
+            domains,
             profile: None,
             strides,
             node_stride,
@@ -795,6 +806,17 @@ mod tests {
     use super::super::side::CellSums;
     use super::*;
 
+    /// The published values the project's `person_months` declares for sex and age.
+    fn declared() -> Domains {
+        [
+            ("sex", &["f", "m"][..]),
+            ("age_group", &["u25", "25_54", "55plus"][..]),
+        ]
+        .into_iter()
+        .map(|(d, v)| (d.to_string(), v.iter().map(|x| x.to_string()).collect()))
+        .collect()
+    }
+
     fn district(id: &str) -> Unit {
         Unit {
             district_id: id.into(),
@@ -828,7 +850,7 @@ mod tests {
         let units = [district("D1"), district("D2"), district("D3")];
         let num = side(t, &[("D1", 12.0), ("D2", 13.0), ("D3", 11.0)], 12.0);
         let den = side(t, &[("D1", 120.0), ("D2", 130.0), ("D3", 110.0)], 12.0);
-        let axes = Axes::new(&units, &[], [&num, &den], &[]);
+        let axes = Axes::new(&units, &[], &declared(), [&num, &den], &[]);
         let table = build(
             &axes,
             &TableLines::new(&axes),
@@ -906,7 +928,13 @@ mod tests {
             divisor: 1.0,
         };
         let (num, den) = (side(num), side(den));
-        let axes = Axes::new(&units, &dims[1..1 + breakdowns], [&num, &den], &[]);
+        let axes = Axes::new(
+            &units,
+            &dims[1..1 + breakdowns],
+            &declared(),
+            [&num, &den],
+            &[],
+        );
         (axes, num, den, t)
     }
 
@@ -954,7 +982,8 @@ mod tests {
             divisor: 1.0,
         };
         let decide = |profile: Option<usize>| {
-            let axes = Axes::new(&units, &dims[1..], [&side, &side], &[]).with_profile(profile);
+            let axes = Axes::new(&units, &dims[1..], &declared(), [&side, &side], &[])
+                .with_profile(profile);
             let table = build(
                 &axes,
                 &TableLines::new(&axes),

@@ -1,30 +1,16 @@
-//! What the engine knows about breakdown dimensions: their published values, their
-//! order, and the hierarchy of units used by disclosure control.
+//! What the engine knows about breakdown dimensions beyond the blocks' declarations:
+//! the hierarchy of units used by disclosure control, and the order of dimensions and
+//! values.
 //!
-//! Units nest district → jobcenter → comparison type → everything. The person
-//! attributes (`sex`, `age_group`, `citizenship`, `single_parent`) have fixed domains.
-//! `sex` publishes `f` and `m`, which add up to the total: `person_months` counts a
-//! person recorded as `d` under `m` or `f` by birth month, so `d` never reaches a
-//! breakdown, and a filter may only name a published value. The coded indicator-specific dimensions
-//! (`service`, `invitation_format`) publish their contract domain, so a service or format nobody
-//! used in a unit is a zero row, as for the person attributes; free ones (`programme`,
-//! `topic`) take the values found in the data.
-
-use crate::contract;
-
-/// The values a dimension publishes as rows of a breakdown, in display order, when the
-/// domain is fixed; `None` for unit dimensions and data-driven ones.
-pub fn published_domain(dim: &str) -> Option<&'static [&'static str]> {
-    match dim {
-        "sex" => Some(&["f", "m"]),
-        "age_group" => Some(&["u25", "25_54", "55plus"]),
-        "citizenship" => Some(contract::CITIZENSHIP),
-        "single_parent" => Some(&["false", "true"]),
-        "service" => Some(contract::SERVICE),
-        "invitation_format" => Some(contract::INVITATION_FORMAT),
-        _ => None,
-    }
-}
+//! Units nest district → jobcenter → comparison type → everything (the contract's
+//! reference tables). Every other dimension is whatever the building blocks carry: its
+//! published values are those a query declares (`[domains]` in its header: the person
+//! attributes in `person_months`, `service` and `invitation_format` in their blocks), so
+//! a value nobody has is a zero row and a filter may only name a published one; a
+//! dimension without a declaration (`programme`, `topic`, a breakdown a new block
+//! derives) takes the values found in the data. `sex` publishes `f` and `m`, which add
+//! up to the total: `person_months` counts a person recorded as `d` under `m` or `f` by
+//! birth month.
 
 /// Unit dimensions from the finest to the coarsest.
 pub const UNIT_LEVELS: [&str; 3] = ["district_id", "jobcenter_id", "comparison_type"];
@@ -58,10 +44,10 @@ pub fn canonical_rank(dim: &str) -> (usize, String) {
     (pos, dim.to_string())
 }
 
-/// Sort key of a value within its dimension: fixed domains in their own order, other
+/// Sort key of a value within its dimension: a declared domain in its own order, other
 /// values alphabetically after them.
-pub fn sort_key(dim: &str, value: Option<&str>) -> (usize, String) {
+pub fn sort_key(domain: Option<&[String]>, value: Option<&str>) -> (usize, String) {
     let v = value.unwrap_or_default();
-    let pos = published_domain(dim).and_then(|d| d.iter().position(|x| *x == v));
+    let pos = domain.and_then(|d| d.iter().position(|x| x == v));
     (pos.unwrap_or(usize::MAX), v.to_string())
 }

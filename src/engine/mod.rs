@@ -335,8 +335,14 @@ impl Engine {
             tokio::try_join!(num, den)?
         };
         let sides_took = started.elapsed();
-        let axes = cube::Axes::new(&self.units, &dims, [&numerator, &denominator], &ask.filters)
-            .with_profile(profile::for_threshold(req.min_count));
+        let axes = cube::Axes::new(
+            &self.units,
+            &dims,
+            self.blocks.domains(),
+            [&numerator, &denominator],
+            &ask.filters,
+        )
+        .with_profile(profile::for_threshold(req.min_count));
         if axes.size() > cube::MAX_CELLS {
             return Err(EngineError::TooManyRows {
                 rows: axes.size(),
@@ -408,7 +414,7 @@ impl Engine {
         req.by
             .iter()
             .filter(|d| !dimensions::is_unit(d))
-            .map(|d| dimensions::published_domain(d).map_or(1, <[_]>::len))
+            .map(|d| self.blocks.domain(d).map_or(1, <[_]>::len))
             .fold(combos.len().max(1), usize::saturating_mul)
     }
 
@@ -443,12 +449,12 @@ impl Engine {
                     .units
                     .iter()
                     .any(|u| u.comparison_type.as_ref() == Some(value)),
-                other => {
-                    dimensions::published_domain(other).is_none_or(|d| d.contains(&value.as_str()))
-                }
+                other => self.blocks.domain(other).is_none_or(|d| d.contains(value)),
             };
             if !known {
-                let hint = dimensions::published_domain(dim)
+                let hint = self
+                    .blocks
+                    .domain(dim)
                     .map(|d| format!(" (one of: {})", d.join(", ")))
                     .unwrap_or_default();
                 return Err(bad(dim, format!("unknown value '{value}'{hint}")));
