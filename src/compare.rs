@@ -45,6 +45,20 @@ pub struct CompareRequest {
     pub scope: Option<BTreeSet<String>>,
 }
 
+impl CompareRequest {
+    /// The key of this question for kept answers (filters in canonical order).
+    pub fn key(&self) -> String {
+        format!(
+            "{}|{}|{}|{}|{}",
+            self.indicator,
+            self.month,
+            self.across,
+            crate::engine::filters_and_scope_key(&self.filters, &self.scope),
+            self.min_count
+        )
+    }
+}
+
 /// Where a unit lies relative to its funnel limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -44,6 +44,22 @@ pub struct ContrastRequest {
     pub scope: Option<BTreeSet<String>>,
 }
 
+impl ContrastRequest {
+    /// The key of this question for kept answers (filters in canonical order; the
+    /// groups keep theirs, which orders the answer).
+    pub fn key(&self) -> String {
+        format!(
+            "{}|{}|{}|{:?}|{}|{}",
+            self.indicator,
+            self.month,
+            self.dimension,
+            self.groups,
+            crate::engine::filters_and_scope_key(&self.filters, &self.scope),
+            self.min_count
+        )
+    }
+}
+
 /// One group of a contrast.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Group {

@@ -326,7 +326,7 @@ pub async fn values(
         max_rows: Some(limits.max_rows),
         ..Request::new(code, from, to)
     };
-    let question = format!("values|{request:?}|{rendering:?}");
+    let question = format!("values|{}|{rendering:?}", request.key());
     let answer = state.answer(&snapshot, question, async {
         let values = state.bounded(engine.compute(&request)).await?;
         match rendering {
@@ -416,7 +416,7 @@ pub async fn compare(
         min_count: state.limits().min_count,
         scope: caller.scope.clone(),
     };
-    let question = format!("compare|{request:?}");
+    let question = format!("compare|{}", request.key());
     let answer = state.answer(&snapshot, question, async {
         json(&state.bounded(run_compare(engine, &request)).await?)
     });
@@ -470,7 +470,7 @@ pub async fn contrast(
         min_count: state.limits().min_count,
         scope: caller.scope.clone(),
     };
-    let question = format!("contrast|{request:?}");
+    let question = format!("contrast|{}", request.key());
     let answer = state.answer(&snapshot, question, async {
         json(&state.bounded(run_contrast(engine, &request)).await?)
     });

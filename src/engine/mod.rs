@@ -127,7 +127,33 @@ pub struct Request {
     pub max_rows: Option<usize>,
 }
 
+/// The canonical text of a question's filters and scope, for keys: filters sorted (the
+/// order they were named in does not change the answer), the scope as its sorted set.
+pub fn filters_and_scope_key(
+    filters: &[(String, String)],
+    scope: &Option<BTreeSet<String>>,
+) -> String {
+    let mut sorted: Vec<&(String, String)> = filters.iter().collect();
+    sorted.sort();
+    format!("{sorted:?}|{scope:?}")
+}
+
 impl Request {
+    /// The key of this question for kept answers: equal for questions that differ only
+    /// in the order of their filters. `by` keeps its order (it orders the answer's rows).
+    pub fn key(&self) -> String {
+        format!(
+            "{}|{}|{}|{:?}|{}|{}|{:?}",
+            self.indicator,
+            self.from,
+            self.to,
+            self.by,
+            filters_and_scope_key(&self.filters, &self.scope),
+            self.min_count,
+            self.max_rows
+        )
+    }
+
     /// A question for `indicator` over `from … to`: no breakdown, no filter, the default
     /// disclosure threshold of the spec (3), every jobcenter, no row limit.
     pub fn new(indicator: impl Into<String>, from: Month, to: Month) -> Request {
@@ -470,4 +496,34 @@ fn not_accepted(def: &Definition, dim: &str) -> String {
         def.code,
         def.dimensions.join(", ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_questions_key_does_not_depend_on_the_order_of_its_filters() {
+        let month = |m: &str| m.parse::<Month>().expect("a month");
+        let ask = |filters: &[(&str, &str)], by: &[&str]| Request {
+            by: by.iter().map(|s| s.to_string()).collect(),
+            filters: filters
+                .iter()
+                .map(|(d, v)| (d.to_string(), v.to_string()))
+                .collect(),
+            scope: Some(["J2".to_string(), "J1".to_string()].into()),
+            ..Request::new("K2", month("2017-01"), month("2017-12"))
+        };
+        let a = ask(&[("sex", "f"), ("jobcenter_id", "J1")], &["district_id"]);
+        let b = ask(&[("jobcenter_id", "J1"), ("sex", "f")], &["district_id"]);
+        assert_eq!(a.key(), b.key());
+        // The breakdown's order orders the rows: a different answer.
+        let c = ask(&[("sex", "f")], &["district_id", "age_group"]);
+        let d = ask(&[("sex", "f")], &["age_group", "district_id"]);
+        assert_ne!(c.key(), d.key());
+        // A different threshold, another answer.
+        let mut e = a.clone();
+        e.min_count = 0;
+        assert_ne!(a.key(), e.key());
+    }
 }
