@@ -16,7 +16,7 @@ use crate::api::auth::Keys;
 use crate::api::{AppState, Limits, reload, server};
 use crate::compare::CompareRequest;
 use crate::contrast::ContrastRequest;
-use crate::engine::{EngineError, MemoryBudget, Request};
+use crate::engine::{MemoryBudget, QuestionError, Request};
 use crate::export;
 use crate::extract::{ExtractError, LoadMode};
 use crate::generate::{GenerateOptions, generate};
@@ -395,7 +395,7 @@ async fn export_catalogue(args: CatalogueArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn print_json<T: serde::Serialize>(answer: Result<T, EngineError>) -> ExitCode {
+fn print_json<T: serde::Serialize>(answer: Result<T, QuestionError>) -> ExitCode {
     match answer {
         // Cannot fail: the answer types hold only strings, numbers and options.
         Ok(a) => {
@@ -406,15 +406,16 @@ fn print_json<T: serde::Serialize>(answer: Result<T, EngineError>) -> ExitCode {
     }
 }
 
-/// Exit 2 for a question the user can fix, 1 otherwise.
-fn fail_question(e: EngineError) -> ExitCode {
+/// Exit 2 for a question the user can fix, 1 otherwise (each kind named, so a new one
+/// must be placed).
+fn fail_question(e: QuestionError) -> ExitCode {
     eprintln!("error: {e}");
     match e {
-        EngineError::UnknownIndicator(_)
-        | EngineError::BadParameter { .. }
-        | EngineError::BeyondProfile { .. }
-        | EngineError::TooManyRows { .. } => ExitCode::from(2),
-        _ => ExitCode::from(1),
+        QuestionError::UnknownIndicator(_)
+        | QuestionError::BadParameter { .. }
+        | QuestionError::BeyondProfile { .. }
+        | QuestionError::TooManyRows { .. } => ExitCode::from(2),
+        QuestionError::Unscoped(_) | QuestionError::Query(_) => ExitCode::from(1),
     }
 }
 

@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 
 use crate::definition::{Display, Polarity};
 use crate::disclosure::Suppression;
-use crate::engine::{Engine, EngineError, Request};
+use crate::engine::{Engine, QuestionError, Request};
 use crate::month::Month;
 use crate::stats;
 use crate::values::{DimValue, DisclosureNote, Status, ValueRow};
@@ -143,13 +143,13 @@ pub struct Comparison {
 }
 
 /// Answers a comparison question.
-pub async fn compare(engine: &Engine, req: &CompareRequest) -> Result<Comparison, EngineError> {
+pub async fn compare(engine: &Engine, req: &CompareRequest) -> Result<Comparison, QuestionError> {
     let def = engine
         .catalogue()
         .get(&req.indicator)
-        .ok_or_else(|| EngineError::UnknownIndicator(req.indicator.clone()))?;
+        .ok_or_else(|| QuestionError::UnknownIndicator(req.indicator.clone()))?;
     if !ACROSS.contains(&req.across.as_str()) {
-        return Err(EngineError::BadParameter {
+        return Err(QuestionError::BadParameter {
             name: "across".into(),
             reason: format!("'{}' is not one of: {}", req.across, ACROSS.join(", ")),
         });

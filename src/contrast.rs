@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 
 use crate::definition::Display;
 use crate::disclosure::Suppression;
-use crate::engine::{Engine, EngineError, Request};
+use crate::engine::{Engine, QuestionError, Request};
 use crate::month::Month;
 use crate::stats::{self, hypothesis};
 use crate::values::{DimValue, DisclosureNote, Status, ValueRow};
@@ -133,15 +133,15 @@ pub struct Contrast {
 }
 
 /// Answers a contrast question.
-pub async fn contrast(engine: &Engine, req: &ContrastRequest) -> Result<Contrast, EngineError> {
-    let bad = |name: &str, reason: String| EngineError::BadParameter {
+pub async fn contrast(engine: &Engine, req: &ContrastRequest) -> Result<Contrast, QuestionError> {
+    let bad = |name: &str, reason: String| QuestionError::BadParameter {
         name: name.into(),
         reason,
     };
     let def = engine
         .catalogue()
         .get(&req.indicator)
-        .ok_or_else(|| EngineError::UnknownIndicator(req.indicator.clone()))?;
+        .ok_or_else(|| QuestionError::UnknownIndicator(req.indicator.clone()))?;
     if def.display != Display::Share {
         return Err(bad(
             "code",
@@ -180,8 +180,8 @@ pub async fn contrast(engine: &Engine, req: &ContrastRequest) -> Result<Contrast
         })
         .await
         .map_err(|e| match e {
-            EngineError::BadParameter { name, reason } if name == "by" => {
-                EngineError::BadParameter {
+            QuestionError::BadParameter { name, reason } if name == "by" => {
+                QuestionError::BadParameter {
                     name: "dimension".into(),
                     reason,
                 }

@@ -9,7 +9,7 @@
 
 use std::io::Write;
 
-use crate::engine::{Engine, EngineError, Request};
+use crate::engine::{Engine, QuestionError, Request};
 use crate::values::{Status, ValueRow, serde_plain};
 
 /// The unit levels exported, with the dimension each is asked by.
@@ -45,7 +45,7 @@ pub async fn catalogue(
     engine: &Engine,
     months: u32,
     min_count: u32,
-) -> Result<Vec<CatalogueRow>, EngineError> {
+) -> Result<Vec<CatalogueRow>, QuestionError> {
     let (first, last) = engine.span();
     let from = last.plus(1 - i32::try_from(months.max(1)).unwrap_or(i32::MAX));
     let from = from.max(first);

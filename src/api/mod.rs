@@ -37,7 +37,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use tokio::sync::Semaphore;
 
-use crate::engine::EngineError;
+use crate::engine::QuestionError;
 use crate::open::Sources;
 use auth::Keys;
 use problem::Problem;
@@ -191,7 +191,7 @@ impl AppState {
     /// Runs one question under the concurrency bound and the time limit.
     pub async fn bounded<T>(
         &self,
-        question: impl Future<Output = Result<T, EngineError>>,
+        question: impl Future<Output = Result<T, QuestionError>>,
     ) -> Result<T, Problem> {
         let limit = self.inner.limits.query_timeout;
         let deadline = tokio::time::Instant::now() + limit;

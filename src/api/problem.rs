@@ -1,6 +1,6 @@
 //! Problem details (RFC 9457): the one shape of every error the API returns.
 //!
-//! Each engine error maps to a status explicitly: unknown indicator 404, bad parameter
+//! Each question error maps to a status explicitly (no catch-all): unknown indicator 404, bad parameter
 //! 400, access 401/403, limits 400/503 (rows, time, memory), anything internal 500. An internal error is
 //! logged with its cause and answered with a generic detail, never a stack trace or a
 //! query plan.
@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::engine::EngineError;
+use crate::engine::QuestionError;
 
 /// The media type of problem details.
 pub const MEDIA_TYPE: &str = "application/problem+json";
@@ -116,30 +116,32 @@ impl Problem {
     }
 }
 
-impl From<EngineError> for Problem {
-    fn from(e: EngineError) -> Problem {
+impl From<QuestionError> for Problem {
+    /// Each kind of question error to its problem, named one by one: a new kind does not
+    /// compile until it is placed here.
+    fn from(e: QuestionError) -> Problem {
         match e {
-            EngineError::UnknownIndicator(code) => Problem::unknown_indicator(&code),
-            EngineError::BadParameter { name, reason } => Problem::bad_parameter(&name, reason),
-            e @ EngineError::TooManyRows { .. } => Problem::new(
+            QuestionError::UnknownIndicator(code) => Problem::unknown_indicator(&code),
+            QuestionError::BadParameter { name, reason } => Problem::bad_parameter(&name, reason),
+            e @ QuestionError::TooManyRows { .. } => Problem::new(
                 StatusCode::BAD_REQUEST,
                 "too-many-rows",
                 "Answer too large",
                 e.to_string(),
             ),
-            e @ EngineError::BeyondProfile { .. } => Problem::new(
+            e @ QuestionError::BeyondProfile { .. } => Problem::new(
                 StatusCode::BAD_REQUEST,
                 "beyond-publication-profile",
                 "Finer than the publication profile",
                 e.to_string(),
             ),
-            e @ EngineError::Unscoped(_) => Problem::new(
+            e @ QuestionError::Unscoped(_) => Problem::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 "Outside your scope",
                 e.to_string(),
             ),
-            EngineError::Query(datafusion::error::DataFusionError::ResourcesExhausted(why)) => {
+            QuestionError::Query(datafusion::error::DataFusionError::ResourcesExhausted(why)) => {
                 tracing::warn!(reason = %why, "query refused: memory limit");
                 Problem::new(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -148,8 +150,8 @@ impl From<EngineError> for Problem {
                     "the question needs more memory than the server may use now; retry later or ask for less",
                 )
             }
-            other => {
-                tracing::error!(error = %chain(&other), "request failed");
+            e @ QuestionError::Query(_) => {
+                tracing::error!(error = %chain(&e), "request failed");
                 Problem::internal()
             }
         }

@@ -162,7 +162,9 @@ impl LoadError {
             | OpenError::Extract(_)
             | OpenError::Blocks(_)
             | OpenError::Definitions(_) => source.to_string(),
-            OpenError::Engine(_) => format!("computing the building blocks failed ({see})"),
+            OpenError::Engine(EngineError::Query(_)) => {
+                format!("computing the building blocks failed ({see})")
+            }
         }
     }
 }

@@ -42,7 +42,8 @@ pub use load::Unit;
 pub use session::{DEFAULT_MEMORY_LIMIT, MemoryBudget, SlicePlan, WORK_BYTES_PER_ROW, parse_size};
 pub use slices::BlockSums;
 
-/// Why the engine cannot start or cannot answer.
+/// Why the engine cannot start: the blocks, the definitions or the extract cannot be
+/// used (load time).
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// A building block is malformed.
@@ -62,6 +63,15 @@ pub enum EngineError {
     /// The extract has no benefit months, so there is no data span.
     #[error("the extract has no benefit_months rows, so it has no data span")]
     EmptyExtract,
+    /// A query of the load failed.
+    #[error("query failed: {0}")]
+    Query(#[from] DataFusionError),
+}
+
+/// Why a question cannot be answered (question time). Every front end maps each variant
+/// explicitly: the API to a problem and status, the command line to an exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum QuestionError {
     /// No indicator with that code.
     #[error("unknown indicator '{0}'")]
     UnknownIndicator(String),
@@ -100,7 +110,7 @@ pub enum EngineError {
         "indicator {0} has no jobcenter_id dimension, so it cannot be restricted to a scope of jobcenters"
     )]
     Unscoped(String),
-    /// An internal query failed.
+    /// A query of the answer failed (`ResourcesExhausted`: the memory limit).
     #[error("query failed: {0}")]
     Query(#[from] DataFusionError),
 }
@@ -273,11 +283,11 @@ impl Engine {
     }
 
     /// Answers a `values` question.
-    pub async fn compute(&self, req: &Request) -> Result<Values, EngineError> {
+    pub async fn compute(&self, req: &Request) -> Result<Values, QuestionError> {
         let def = self
             .catalogue
             .get(&req.indicator)
-            .ok_or_else(|| EngineError::UnknownIndicator(req.indicator.clone()))?;
+            .ok_or_else(|| QuestionError::UnknownIndicator(req.indicator.clone()))?;
         self.check_request(def, req)?;
         // A scope restricts the rows after suppression; an answer without a unit
         // breakdown is then read by jobcenter and summed over the scope.
@@ -285,7 +295,7 @@ impl Engine {
         let scope = scope::effective(req.scope.as_ref(), &self.units);
         let summed = match scope {
             Some(_) if !def.dimensions.iter().any(|d| d == "jobcenter_id") => {
-                return Err(EngineError::Unscoped(def.code.clone()));
+                return Err(QuestionError::Unscoped(def.code.clone()));
             }
             Some(_) => scope::widen(&mut ask.by),
             None => false,
@@ -294,7 +304,7 @@ impl Engine {
         if let Some(limit) = req.max_rows {
             let rows = months.len().saturating_mul(self.grid_estimate(&ask));
             if rows > limit {
-                return Err(EngineError::TooManyRows { rows, limit });
+                return Err(QuestionError::TooManyRows { rows, limit });
             }
         }
         let months: Vec<(Month, Option<String>)> = months
@@ -370,7 +380,7 @@ impl Engine {
         )
         .with_profile(profile::for_threshold(req.min_count));
         if axes.size() > cube::MAX_CELLS {
-            return Err(EngineError::TooManyRows {
+            return Err(QuestionError::TooManyRows {
                 rows: axes.size(),
                 limit: cube::MAX_CELLS,
             });
@@ -379,7 +389,7 @@ impl Engine {
         if let Some(limit) = req.max_rows {
             let rows = months.len().saturating_mul(selection.len());
             if rows > limit {
-                return Err(EngineError::TooManyRows { rows, limit });
+                return Err(QuestionError::TooManyRows { rows, limit });
             }
         }
         // Building the tables and deciding suppression is CPU work without await points:
@@ -398,7 +408,7 @@ impl Engine {
             frame.assemble(&months, &numerator, &denominator)
         })
         .await
-        .map_err(|e| EngineError::Query(DataFusionError::External(Box::new(e))))?;
+        .map_err(|e| QuestionError::Query(DataFusionError::External(Box::new(e))))?;
         tracing::debug!(
             indicator = %def.code,
             months = computable.len(),
@@ -444,8 +454,8 @@ impl Engine {
             .fold(combos.len().max(1), usize::saturating_mul)
     }
 
-    fn check_request(&self, def: &Definition, req: &Request) -> Result<(), EngineError> {
-        let bad = |name: &str, reason: String| EngineError::BadParameter {
+    fn check_request(&self, def: &Definition, req: &Request) -> Result<(), QuestionError> {
+        let bad = |name: &str, reason: String| QuestionError::BadParameter {
             name: name.into(),
             reason,
         };

@@ -13,7 +13,7 @@
 //! ordinary one- and two-way tables (measured with `WIRKUNG_LOG=wirkung::engine=debug`,
 //! which logs the cause of every secondary suppression; docs/disclosure.md).
 
-use super::EngineError;
+use super::QuestionError;
 use super::dimensions;
 
 /// The most attributes a published cell has at the public threshold.
@@ -46,7 +46,7 @@ pub fn check(
     by: &[String],
     filters: &[(String, String)],
     min_count: u32,
-) -> Result<(), EngineError> {
+) -> Result<(), QuestionError> {
     let Some(max) = for_threshold(min_count) else {
         return Ok(());
     };
@@ -54,7 +54,7 @@ pub fn check(
     if used.len() <= max {
         return Ok(());
     }
-    Err(EngineError::BeyondProfile {
+    Err(QuestionError::BeyondProfile {
         attributes: used.iter().map(|d| d.to_string()).collect(),
         max,
     })
@@ -79,7 +79,7 @@ mod tests {
         );
         let filters = vec![("citizenship".to_string(), "foreign".to_string())];
         match check(&by, &filters, 3) {
-            Err(EngineError::BeyondProfile { attributes, max }) => {
+            Err(QuestionError::BeyondProfile { attributes, max }) => {
                 assert_eq!(attributes, ["sex", "age_group", "citizenship"]);
                 assert_eq!(max, 2);
             }

@@ -23,7 +23,7 @@ use datafusion::error::DataFusionError;
 use datafusion::functions_aggregate::expr_fn::sum;
 use datafusion::prelude::{Expr, SessionContext, ident, lit};
 
-use super::EngineError;
+use super::QuestionError;
 use crate::blocks::BlockCatalogue;
 use crate::definition::{FilterValue, Side};
 use crate::month::Month;
@@ -69,7 +69,7 @@ pub(super) async fn run(
     side: &Side,
     req: &super::Request,
     months: &[Month],
-) -> Result<SideSums, EngineError> {
+) -> Result<SideSums, QuestionError> {
     let spec = blocks
         .get(&side.block)
         // Definitions are checked against the blocks at start, so this cannot happen.
@@ -170,7 +170,7 @@ fn month_map(side: &Side, months: &[Month]) -> Result<RecordBatch, DataFusionErr
 }
 
 /// A caller's filter value as a literal of the block column's type.
-fn typed_literal(schema: &Schema, dim: &str, value: &str) -> Result<Expr, EngineError> {
+fn typed_literal(schema: &Schema, dim: &str, value: &str) -> Result<Expr, QuestionError> {
     let is_bool = schema
         .field_with_name(dim)
         .is_ok_and(|f| f.data_type() == &DataType::Boolean);
@@ -180,7 +180,7 @@ fn typed_literal(schema: &Schema, dim: &str, value: &str) -> Result<Expr, Engine
     match value {
         "true" => Ok(lit(true)),
         "false" => Ok(lit(false)),
-        _ => Err(EngineError::BadParameter {
+        _ => Err(QuestionError::BadParameter {
             name: dim.into(),
             reason: format!("expected true or false, found '{value}'"),
         }),
