@@ -409,18 +409,24 @@ mod tests {
         );
     }
 
-    #[test]
-    fn crossing_lines_propagate() {
-        // 2×2 table (rows a,b × columns x,y): cell ax is primary. Row a forces ay, column x
-        // forces bx; bx would then be recoverable from row b (and with it ax from column
-        // x), so by is withheld too: every line holds 0 or at least 2 withheld cells.
+    /// A 2×2 table (rows a, b × columns x, y; cells ax, ay, bx, by) whose cell ax is
+    /// primary, with its lines: row a, row b, column x, column y.
+    fn two_by_two() -> ([Cell; 4], [Vec<usize>; 4]) {
         let cells = [
             cell(1.0, 10.0),
             cell(5.0, 20.0),
             cell(6.0, 30.0),
             cell(7.0, 40.0),
         ];
-        let lines = [vec![0, 1], vec![2, 3], vec![0, 2], vec![1, 3]];
+        (cells, [vec![0, 1], vec![2, 3], vec![0, 2], vec![1, 3]])
+    }
+
+    #[test]
+    fn crossing_lines_propagate() {
+        // Row a forces ay, column x forces bx; bx would then be recoverable from row b
+        // (and with it ax from column x), so by is withheld too: every line holds 0 or
+        // at least 2 withheld cells.
+        let (cells, lines) = two_by_two();
         let out = suppress(&cells, &lines, 3);
         assert_eq!(
             out,
@@ -435,16 +441,10 @@ mod tests {
 
     #[test]
     fn each_cover_names_the_withheld_cell_whose_line_it_protects() {
-        // The 2×2 table of `crossing_lines_propagate`: row a (line 0) covers ax with ay,
-        // column x (line 2) covers ax with bx, then column y (line 3, the next line after
-        // 2 that ay's cover made pending) covers ay with by.
-        let cells = [
-            cell(1.0, 10.0),
-            cell(5.0, 20.0),
-            cell(6.0, 30.0),
-            cell(7.0, 40.0),
-        ];
-        let lines = [vec![0, 1], vec![2, 3], vec![0, 2], vec![1, 3]];
+        // Row a (line 0) covers ax with ay, column x (line 2) covers ax with bx, then
+        // column y (line 3, the next line after 2 that ay's cover made pending) covers ay
+        // with by.
+        let (cells, lines) = two_by_two();
         let (out, forced_by) = suppress_explained(&cells, &Listed::new(&lines, 4), 3);
         assert_eq!(out, suppress(&cells, &lines, 3));
         assert_eq!(forced_by, [None, Some(0), Some(0), Some(1)]);

@@ -334,3 +334,28 @@ async fn definitions_without_a_computable_month_are_named_not_refused() {
         "the optional table 'health_events' is missing from the extract (needed by the numerator)"
     );
 }
+
+#[test]
+fn the_published_values_the_queries_declare_are_the_contracts_codes() {
+    // The headers of queries/ declare what a breakdown shows; the contract what an
+    // extract may hold. They must not drift apart: the same codes, except sex, whose
+    // `d` is counted under `m` or `f` and so is never published.
+    use wirkung::blocks::BlockCatalogue;
+    use wirkung::contract;
+    let blocks = BlockCatalogue::load(Path::new(Project::DEFAULT_QUERIES)).expect("blocks");
+    for (dim, codes) in [
+        ("citizenship", contract::CITIZENSHIP),
+        ("service", contract::SERVICE),
+        ("invitation_format", contract::INVITATION_FORMAT),
+        ("sex", &["f", "m"][..]),
+    ] {
+        let codes: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
+        assert_eq!(blocks.domain(dim), Some(&codes[..]), "{dim}");
+    }
+    let sex: Vec<&str> = contract::SEX
+        .iter()
+        .copied()
+        .filter(|s| *s != "d")
+        .collect();
+    assert_eq!(sex, ["f", "m"]);
+}

@@ -88,10 +88,11 @@ pub const MONTH_PATTERN: &str = "^[0-9]{4}-(0[1-9]|1[0-2])$";
 /// catalogue's codes (for `contrast`, the share indicators); `by` is a list of distinct
 /// dimensions; the free-form filters become one optional parameter per dimension of the
 /// catalogue, with its values where they are fixed or known (units); `across` and
-/// `dimension` list what they accept, `groups` is a list of distinct values. Rules across parameters (`from` not
-/// after `to`, at most two attributes at the public threshold, a dimension the
-/// indicator accepts, groups that are values of the contrasted dimension) cannot be
-/// stated in OpenAPI; breaking them is a 400 that names the parameter.
+/// `dimension` list what they accept, `groups` is a list of distinct values. Rules
+/// across parameters (`from` not after `to`, at most two attributes at the public
+/// threshold, a dimension the indicator accepts, groups that are values of the
+/// contrasted dimension) cannot be stated in OpenAPI; breaking them is a 400 that names
+/// the parameter.
 pub fn document_for(served: &Served) -> Value {
     let mut doc = serde_json::to_value(document()).unwrap_or(Value::Null);
     if !served.auth {

@@ -107,7 +107,8 @@ pub(super) fn select(axes: &Axes, req: &Request) -> Selection {
     cells.sort_by_cached_key(|(_, cell)| {
         cell.iter()
             .map(|(d, v)| {
-                let domain = axes.domains.get(d).map(Vec::as_slice);
+                let axis = axes.dims.iter().find(|a| a.name == *d);
+                let domain = axis.and_then(|a| a.domain.as_deref());
                 match v {
                     DimValue::Text(t) => sort_key(domain, Some(t)),
                     DimValue::Bool(b) => sort_key(domain, Some(&b.to_string())),

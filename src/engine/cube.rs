@@ -76,6 +76,8 @@ pub(super) struct Axis {
     pub published: Vec<bool>,
     /// Whether the dimension is Boolean in its block (answered as `true`/`false`).
     pub boolean: bool,
+    /// Its declared published values, in display order (`None`: the values in the data).
+    pub domain: Option<Vec<String>>,
 }
 
 impl Axis {
@@ -97,8 +99,6 @@ pub(super) struct Axes {
     pub nodes: Vec<Node>,
     /// Non-unit dimensions in canonical order.
     pub dims: Vec<Axis>,
-    /// The declared published values of those dimensions that have them.
-    pub domains: Domains,
     /// The publication profile: the most attributes (dimensions at a value rather than at
     /// their margin) a published cell may have; `None` publishes every cell. Cells beyond
     /// it are never published and take no part in disclosure control, so a small count
@@ -120,12 +120,8 @@ impl Axes {
     ) -> Axes {
         let nodes = unit_nodes(units);
         let mut axes = Vec::new();
-        let mut domains = Domains::new();
         for name in dims {
             let domain = declared.get(name);
-            if let Some(d) = domain {
-                domains.insert(name.clone(), d.clone());
-            }
             let mut values: Vec<Option<String>> = domain
                 .map(|d| d.iter().map(|v| Some(v.clone())).collect())
                 .unwrap_or_default();
@@ -165,6 +161,7 @@ impl Axes {
                 values,
                 published,
                 boolean,
+                domain: domain.map(<[String]>::to_vec),
             });
         }
         let mut strides = vec![1usize; axes.len()];
@@ -177,7 +174,6 @@ impl Axes {
         Axes {
             nodes,
             dims: axes,
-            domains,
             profile: None,
             strides,
             node_stride,
@@ -236,21 +232,22 @@ impl Axes {
             .count()
     }
 
-    /// Whether a cell with `attributes` attributes lies inside the publication profile.
-    fn in_profile(&self, attributes: usize) -> bool {
-        self.profile.is_none_or(|p| attributes <= p)
+    /// Whether a cell lies beyond the publication profile (never, without one: its
+    /// attributes are only counted when there is a profile).
+    fn beyond_profile(&self, index: usize) -> bool {
+        self.profile.is_some_and(|p| self.attributes(index) > p)
     }
 
-    /// Whether the line along dimension `i` through the cell `margin` (at that
+    /// Whether the line along a dimension through the cell `margin` (at that
     /// dimension's margin) is protected: its parts lie inside the profile.
     fn dim_line_active(&self, margin: usize) -> bool {
-        self.profile.is_none() || self.in_profile(self.attributes(margin) + 1)
+        self.profile.is_none_or(|p| self.attributes(margin) < p)
     }
 
     /// Whether a cell is never published: a hidden node or a hidden value, or a cell
     /// beyond the publication profile.
     fn hidden(&self, index: usize) -> bool {
-        !self.in_profile(self.attributes(index))
+        self.beyond_profile(index)
             || self.nodes[index / self.node_stride].hidden
             || self.dims.iter().enumerate().any(|(i, a)| {
                 let c = self.coord(index, i);
@@ -288,7 +285,7 @@ impl Axes {
         for offset in 0..self.node_stride {
             for (parent, children) in &groups {
                 let mut line = Vec::new();
-                if self.in_profile(self.attributes(offset)) {
+                if !self.beyond_profile(offset) {
                     line.push(parent * self.node_stride + offset);
                     line.extend(children.iter().map(|c| c * self.node_stride + offset));
                 }
@@ -402,7 +399,7 @@ impl disclosure::Lines for TableLines<'_> {
         } else {
             let k = line - self.unit_start;
             let (offset, g) = (k / self.groups.len(), k % self.groups.len());
-            if !self.axes.in_profile(self.axes.attributes(offset)) {
+            if self.axes.beyond_profile(offset) {
                 return;
             }
             let (parent, children) = &self.groups[g];
@@ -413,7 +410,7 @@ impl disclosure::Lines for TableLines<'_> {
     }
 
     fn through(&self, cell: usize, out: &mut Vec<usize>) {
-        if !self.axes.in_profile(self.axes.attributes(cell)) {
+        if self.axes.beyond_profile(cell) {
             return;
         }
         for (i, start) in self.dim_start.iter().enumerate() {
@@ -1139,7 +1136,7 @@ mod tests {
                         .collect();
                     for children in longer {
                         for offset in 0..ns {
-                            if !axes.in_profile(axes.attributes(offset)) {
+                            if axes.beyond_profile(offset) {
                                 continue; // never published
                             }
                             let held = std::iter::once(parent)

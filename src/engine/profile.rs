@@ -3,15 +3,16 @@
 //! Official statistics publish a fixed set of linked tables and protect exactly those.
 //! wirkung does the same: with disclosure control on (`min_count > 0`) it publishes
 //! every unit (district, jobcenter, comparison type, the whole extract) by at most
-//! [`ATTRIBUTES`] attributes — the other dimensions (`sex`, `age_group`, `format`, …),
-//! counted over `by` and the filters together — and decides suppression over exactly
-//! those cells. A finer question is refused with a problem that names the profile; with
-//! `min_count = 0` (internal use) every breakdown is answered.
+//! [`ATTRIBUTES`] attributes — the other dimensions (`sex`, `age_group`,
+//! `invitation_format`, …), counted over `by` and the filters together — and decides
+//! suppression over exactly those cells. A finer question is refused with a problem that
+//! names the profile; with `min_count = 0` (internal use) every breakdown is answered.
 //!
 //! Why: suppression decided over the full cross-product of every dimension let a count
 //! of 1 deep in district × sex × age × citizenship × single parent force covers into the
-//! ordinary one- and two-way tables (measured with `WIRKUNG_LOG=wirkung::engine=debug`,
-//! which logs the cause of every secondary suppression; docs/disclosure.md).
+//! ordinary one- and two-way tables (measured with
+//! `WIRKUNG_LOG=wirkung::engine::cube=debug`, which logs the cause of every secondary
+//! suppression; docs/disclosure.md).
 
 use super::QuestionError;
 use super::dimensions;

@@ -81,6 +81,22 @@ async fn a_breakdown_derived_in_sql_is_asked_for_with_no_rust_change() {
     let server = Server::load(sources, None, Limits::default(), None).await;
     let x1 = "/api/v1/indicators/X1";
 
+    // J1's row of an answer by jobcenter: (numerator, denominator).
+    let j1 = |v: &serde_json::Value, extra: &[(&str, serde_json::Value)]| {
+        let row = v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["jobcenter_id"] == "J1" && extra.iter().all(|(k, x)| r[*k] == *x))
+            .cloned()
+            .unwrap_or_else(|| panic!("no row J1 {extra:?}: {v}"));
+        (
+            row["numerator"].clone(),
+            row["denominator"].clone(),
+            row["status"].clone(),
+        )
+    };
+
     // By the new dimension: every person of the fixture is eLb from 2016-01, so by
     // 2017-12 all are LZB (eLb in 24 of 24 months); three per district, two of them
     // women. Jobcenter J1 has two districts: 4 women of 6.
@@ -89,18 +105,10 @@ async fn a_breakdown_derived_in_sql_is_asked_for_with_no_rust_change() {
             "{x1}/values?from=2017-12&by=jobcenter_id,lzb_status"
         ))
         .await;
-    let j1 = v["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["jobcenter_id"] == "J1" && r["lzb_status"] == "long_term")
-        .cloned()
-        .unwrap_or_else(|| panic!("no row J1 long_term: {v}"));
     assert_eq!(
-        (j1["numerator"].clone(), j1["denominator"].clone()),
-        (4.0.into(), 6.0.into())
+        j1(&v, &[("lzb_status", "long_term".into())]),
+        (4.0.into(), 6.0.into(), "available".into())
     );
-    assert_eq!(j1["status"], "available");
 
     // A Boolean column of the block is a Boolean dimension, whatever its name: JSON
     // Booleans in answers, `true`/`false` as a filter.
@@ -112,23 +120,21 @@ async fn a_breakdown_derived_in_sql_is_asked_for_with_no_rust_change() {
     assert_eq!(v["rows"][0]["long_term"], true, "{v}");
     assert_eq!(v["rows"][0]["denominator"], 12.0, "{v}");
 
-    // As a filter, and as CSV.
-    let filtered = server
-        .ok(&format!(
-            "{x1}/values?from=2017-12&by=jobcenter_id&lzb_status=long_term"
-        ))
-        .await;
-    let j1 = filtered["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["jobcenter_id"] == "J1")
-        .cloned()
-        .unwrap();
-    assert_eq!(
-        (j1["numerator"].clone(), j1["denominator"].clone()),
-        (4.0.into(), 6.0.into())
-    );
+    // As a filter: long-term keeps J1's 4 of 6, short-term (nobody) leaves 0 of 0.
+    let filtered = |status: &'static str| {
+        let server = &server;
+        async move {
+            server
+                .ok(&format!(
+                    "{x1}/values?from=2017-12&by=jobcenter_id&lzb_status={status}"
+                ))
+                .await
+        }
+    };
+    assert_eq!(j1(&filtered("long_term").await, &[]).1, 6.0);
+    assert_eq!(j1(&filtered("short_term").await, &[]).1, 0.0);
+
+    // As CSV.
     let csv = server
         .get(&format!(
             "{x1}/values?from=2017-12&by=lzb_status&format=csv"
@@ -138,13 +144,17 @@ async fn a_breakdown_derived_in_sql_is_asked_for_with_no_rust_change() {
     assert!(csv.body.starts_with("month,lzb_status,"), "{}", csv.body);
     assert!(csv.body.contains("2017-12,long_term,8,12,"), "{}", csv.body);
 
-    // Through compare, filtered by it.
-    let c = server
-        .ok(&format!(
-            "{x1}/compare?month=2017-12&across=district_id&lzb_status=long_term"
-        ))
-        .await;
-    assert_eq!(c["units"].as_array().unwrap().len(), 4, "{c}");
+    // Through compare, filtered by it: the four districts, pooled over 12 long-term
+    // eLb, and over none short-term.
+    for (status, pooled) in [("long_term", 12.0), ("short_term", 0.0)] {
+        let c = server
+            .ok(&format!(
+                "{x1}/compare?month=2017-12&across=district_id&lzb_status={status}"
+            ))
+            .await;
+        assert_eq!(c["units"].as_array().unwrap().len(), 4, "{c}");
+        assert_eq!(c["pooled"]["denominator"], pooled, "{c}");
+    }
 
     // The OpenAPI document lists it, as a breakdown and as a filter.
     let doc = server.ok("/api/v1/openapi.json").await;
