@@ -101,7 +101,9 @@ pub(super) fn select(axes: &Axes, req: &Request) -> Selection {
                     (d.clone(), value)
                 })
                 .collect();
-            cells.push((n.map(|n| axes.index(n, coords)), cell));
+            // A cell beyond the profile is not in the table; `profile::check` refuses
+            // such questions before they get here.
+            cells.push((n.and_then(|n| axes.index(n, coords)), cell));
         }
     }
     cells.sort_by_cached_key(|(_, cell)| {

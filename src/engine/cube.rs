@@ -1,7 +1,10 @@
 //! The one table every answer of an indicator is read from, and where disclosure control
 //! is decided: per reporting month, every unit at every level (each district, jobcenter,
-//! comparison type and the whole extract) × every value of every other dimension the
-//! indicator accepts, plus an "all" margin for each of them.
+//! comparison type and the whole extract) × the published breakdowns of the other
+//! dimensions the indicator accepts — with a publication profile of `p` attributes,
+//! every combination of at most `p` of them at a value and the rest at their "all"
+//! margin (the linked tables the profile publishes); without one, the whole
+//! cross-product of values and margins.
 //!
 //! Suppressing each answer on its own grid would let two answers undo each other: the
 //! cover chosen for a small jobcenter among the jobcenters can be published among the
@@ -11,11 +14,18 @@
 //! level, and `compare` and `contrast`, which are built from answers — shows cells of
 //! this one pattern.
 //!
-//! Cells are addressed by a mixed-radix index (unit node, then one coordinate per
-//! dimension, the last coordinate of each being its margin). The table is dense; its
-//! size is checked before it is built.
+//! A cell is a unit node and an *offset* within it. An offset stands for one coordinate
+//! per dimension (the last coordinate of each being its margin); read as a mixed-radix
+//! number those coordinates give a *dense offset*, and a node's offsets are the dense
+//! offsets inside the profile, in ascending order. So the table holds only what the
+//! profile publishes (S6's nine dimensions: 122 cells per unit node instead of the
+//! cross-product's 2,592), and its cells and lines keep the order they have in the
+//! cross-product, which fixes the order in which disclosure control visits them. The
+//! size is checked before the offsets are listed.
 
 use std::collections::{BTreeSet, HashMap};
+
+use ahash::AHashMap;
 
 use super::dimensions::sort_key;
 use super::load::Unit;
@@ -92,7 +102,7 @@ impl Axis {
     }
 }
 
-/// The shape of the table: unit nodes × axes.
+/// The shape of the table: unit nodes × the offsets of the profile.
 #[derive(Debug, Clone)]
 pub(super) struct Axes {
     /// Unit nodes: the total first, then types, jobcenters, districts.
@@ -100,17 +110,25 @@ pub(super) struct Axes {
     /// Non-unit dimensions in canonical order.
     pub dims: Vec<Axis>,
     /// The publication profile: the most attributes (dimensions at a value rather than at
-    /// their margin) a published cell may have; `None` publishes every cell. Cells beyond
-    /// it are never published and take no part in disclosure control, so a small count
-    /// deep in the cross-product no longer forces covers into the tables people read.
+    /// their margin) a cell has; `None` holds the whole cross-product. Cells beyond it
+    /// are not in the table (never published, in no line), so a small count deep in the
+    /// cross-product cannot force covers into the tables people read.
     pub profile: Option<usize>,
+    /// Per dimension, the stride of its coordinate in a dense offset.
     strides: Vec<usize>,
-    node_stride: usize,
+    /// Cells per unit node.
+    per_node: usize,
+    /// The dense offset of each offset of a node, ascending (empty when the table is too
+    /// large to build: [`Axes::size`] says so first).
+    offsets: Vec<usize>,
+    /// The offset of each dense offset inside the profile.
+    position: AHashMap<usize, usize>,
 }
 
 impl Axes {
     /// Builds the axes from the units, the indicator's dimensions, their declared
-    /// published values, the values found in the sums and any value a filter names.
+    /// published values, the values found in the sums and any value a filter names; the
+    /// whole cross-product until [`Axes::with_profile`] narrows it.
     pub fn new(
         units: &[Unit],
         dims: &[String],
@@ -168,47 +186,107 @@ impl Axes {
         for i in (0..axes.len().saturating_sub(1)).rev() {
             strides[i] = strides[i + 1].saturating_mul(axes[i + 1].values.len() + 1);
         }
-        let node_stride = axes
-            .first()
-            .map_or(1, |a| strides[0].saturating_mul(a.values.len() + 1));
         Axes {
             nodes,
             dims: axes,
             profile: None,
             strides,
-            node_stride,
+            per_node: 0,
+            offsets: Vec::new(),
+            position: AHashMap::new(),
         }
+        .laid_out()
     }
 
     /// These axes publishing at most `attributes` attributes per cell (see `profile`).
     pub fn with_profile(mut self, attributes: Option<usize>) -> Axes {
         self.profile = attributes;
+        self.laid_out()
+    }
+
+    /// The most attributes a cell of the table has.
+    fn max_attributes(&self) -> usize {
+        self.profile.unwrap_or(self.dims.len()).min(self.dims.len())
+    }
+
+    /// Counts the offsets of a node and lists them when the table is small enough.
+    fn laid_out(mut self) -> Axes {
+        let max = self.max_attributes();
+        // Combinations of j dimensions at a value, for j up to the profile.
+        let mut combinations = vec![0usize; max + 1];
+        combinations[0] = 1;
+        for axis in &self.dims {
+            for j in (1..=max).rev() {
+                combinations[j] = combinations[j]
+                    .saturating_add(combinations[j - 1].saturating_mul(axis.values.len()));
+            }
+        }
+        self.per_node = combinations.iter().fold(0, |s, &c| s.saturating_add(c));
+        self.offsets.clear();
+        self.position.clear();
+        if self.size() <= MAX_CELLS {
+            self.list_offsets(0, 0, 0, max);
+            self.position = self
+                .offsets
+                .iter()
+                .enumerate()
+                .map(|(k, &dense)| (dense, k))
+                .collect();
+        }
         self
+    }
+
+    /// Appends the dense offsets inside the profile from dimension `i` on, in ascending
+    /// order: each value before the margin, as the coordinates are numbered.
+    fn list_offsets(&mut self, i: usize, dense: usize, attributes: usize, max: usize) {
+        if i == self.dims.len() {
+            self.offsets.push(dense);
+            return;
+        }
+        let (all, stride) = (self.dims[i].all(), self.strides[i]);
+        if attributes < max {
+            for c in 0..all {
+                self.list_offsets(i + 1, dense + c * stride, attributes + 1, max);
+            }
+        }
+        self.list_offsets(i + 1, dense + all * stride, attributes, max);
     }
 
     /// Cells per month.
     pub fn size(&self) -> usize {
-        self.nodes.len().saturating_mul(self.node_stride)
+        self.nodes.len().saturating_mul(self.per_node)
     }
 
-    /// The index of a cell.
-    pub fn index(&self, node: usize, coords: &[usize]) -> usize {
-        node * self.node_stride
-            + coords
-                .iter()
-                .zip(&self.strides)
-                .map(|(c, s)| c * s)
-                .sum::<usize>()
+    /// Cells per unit node.
+    fn per_node(&self) -> usize {
+        self.per_node
+    }
+
+    /// The dense offset of coordinates (one per dimension).
+    fn dense(&self, coords: &[usize]) -> usize {
+        coords.iter().zip(&self.strides).map(|(c, s)| c * s).sum()
+    }
+
+    /// The cell of a node at coordinates, if the table holds it (a cell beyond the
+    /// profile is not in the table; the engine refuses such questions first).
+    pub fn index(&self, node: usize, coords: &[usize]) -> Option<usize> {
+        let offset = self.position.get(&self.dense(coords))?;
+        Some(node * self.per_node + offset)
+    }
+
+    /// The coordinate of dimension `i` in a dense offset.
+    fn coord_of(&self, dense: usize, i: usize) -> usize {
+        (dense / self.strides[i]) % (self.dims[i].values.len() + 1)
     }
 
     /// The coordinate of a cell along dimension `i` (no allocation: this runs per cell).
     fn coord(&self, index: usize, i: usize) -> usize {
-        (index / self.strides[i]) % (self.dims[i].values.len() + 1)
+        self.coord_of(self.offsets[index % self.per_node], i)
     }
 
     /// A cell for people: its unit and its attributes (`D1 sex=f age_group=u25`).
     fn describe(&self, index: usize) -> String {
-        let node = &self.nodes[index / self.node_stride];
+        let node = &self.nodes[index / self.per_node];
         let mut text = match node.level {
             Level::Total => "all".to_string(),
             Level::Type => format!("type {}", node.ctype.as_deref().unwrap_or("none")),
@@ -225,34 +303,81 @@ impl Axes {
         text
     }
 
-    /// How many dimensions of a cell are at a value rather than at their margin.
-    fn attributes(&self, index: usize) -> usize {
+    /// How many dimensions of a dense offset are at a value rather than at their margin.
+    fn attributes_of(&self, dense: usize) -> usize {
         (0..self.dims.len())
-            .filter(|&i| self.coord(index, i) != self.dims[i].all())
+            .filter(|&i| self.coord_of(dense, i) != self.dims[i].all())
             .count()
     }
 
-    /// Whether a cell lies beyond the publication profile (never, without one: its
-    /// attributes are only counted when there is a profile).
-    fn beyond_profile(&self, index: usize) -> bool {
-        self.profile.is_some_and(|p| self.attributes(index) > p)
+    /// How many dimensions of a cell are at a value rather than at their margin.
+    fn attributes(&self, index: usize) -> usize {
+        self.attributes_of(self.offsets[index % self.per_node])
     }
 
-    /// Whether the line along a dimension through the cell `margin` (at that
-    /// dimension's margin) is protected: its parts lie inside the profile.
+    /// Whether the line along a dimension through an offset at that dimension's margin
+    /// is protected: its parts lie inside the profile.
     fn dim_line_active(&self, margin: usize) -> bool {
-        self.profile.is_none_or(|p| self.attributes(margin) < p)
+        self.profile
+            .is_none_or(|p| self.attributes_of(self.offsets[margin]) < p)
     }
 
-    /// Whether a cell is never published: a hidden node or a hidden value, or a cell
-    /// beyond the publication profile.
+    /// Whether a cell is never published: a hidden node or a hidden value.
     fn hidden(&self, index: usize) -> bool {
-        self.beyond_profile(index)
-            || self.nodes[index / self.node_stride].hidden
+        self.nodes[index / self.per_node].hidden
             || self.dims.iter().enumerate().any(|(i, a)| {
                 let c = self.coord(index, i);
                 c < a.values.len() && !a.published[c]
             })
+    }
+
+    /// The line along dimension `i` through `margin` (an offset at that dimension's
+    /// margin), as offsets: each value's, then the margin's.
+    fn dim_line(&self, i: usize, margin: usize) -> Vec<usize> {
+        let (all, stride) = (self.dims[i].all(), self.strides[i]);
+        let base = self.offsets[margin] - all * stride;
+        (0..=all)
+            .map(|c| self.position[&(base + c * stride)])
+            .collect()
+    }
+
+    /// The offsets a row at dense offset `finest` adds to: every combination of its
+    /// dimensions at a value, within the profile, the others at their margin.
+    fn offsets_of_row(&self, finest: usize) -> Vec<usize> {
+        let at_value: Vec<(usize, usize)> = (0..self.dims.len())
+            .filter_map(|i| {
+                let c = self.coord_of(finest, i);
+                (c != self.dims[i].all()).then_some((i, c))
+            })
+            .collect();
+        let margins: usize = (0..self.dims.len())
+            .map(|i| self.dims[i].all() * self.strides[i])
+            .sum();
+        let mut out = Vec::new();
+        self.combine(&at_value, 0, margins, 0, &mut out);
+        out
+    }
+
+    fn combine(
+        &self,
+        at_value: &[(usize, usize)],
+        j: usize,
+        dense: usize,
+        taken: usize,
+        out: &mut Vec<usize>,
+    ) {
+        if j == at_value.len() {
+            if let Some(&k) = self.position.get(&dense) {
+                out.push(k);
+            }
+            return;
+        }
+        let (i, c) = at_value[j];
+        if taken < self.max_attributes() {
+            let at = dense - self.dims[i].all() * self.strides[i] + c * self.strides[i];
+            self.combine(at_value, j + 1, at, taken + 1, out);
+        }
+        self.combine(at_value, j + 1, dense, taken, out);
     }
 
     /// The lines of disclosure control as a list: each total with its parts, along each
@@ -262,33 +387,26 @@ impl Axes {
     #[cfg(test)]
     pub fn lines(&self) -> Vec<Vec<usize>> {
         let mut lines = Vec::new();
-        let size = self.size();
+        let ns = self.per_node;
         for (i, axis) in self.dims.iter().enumerate() {
-            let all = axis.all();
-            for index in 0..size {
-                if self.coord(index, i) != all {
+            for index in 0..self.size() {
+                if self.coord(index, i) != axis.all() || !self.dim_line_active(index % ns) {
                     continue;
                 }
-                let base = index - all * self.strides[i];
-                let line: Vec<usize> = (0..=all).map(|c| base + c * self.strides[i]).collect();
-                // A dimension with one value gives a line of two equal cells: kept, so
-                // that withholding one withholds the other. A line whose parts lie
-                // beyond the profile is numbered but empty.
-                lines.push(if self.dim_line_active(index) {
-                    line
-                } else {
-                    Vec::new()
-                });
+                let node = index / ns;
+                lines.push(
+                    self.dim_line(i, index % ns)
+                        .into_iter()
+                        .map(|k| node * ns + k)
+                        .collect(),
+                );
             }
         }
         let groups = self.unit_groups();
-        for offset in 0..self.node_stride {
+        for offset in 0..ns {
             for (parent, children) in &groups {
-                let mut line = Vec::new();
-                if !self.beyond_profile(offset) {
-                    line.push(parent * self.node_stride + offset);
-                    line.extend(children.iter().map(|c| c * self.node_stride + offset));
-                }
+                let mut line = vec![parent * ns + offset];
+                line.extend(children.iter().map(|c| c * ns + offset));
                 lines.push(line);
             }
         }
@@ -329,16 +447,21 @@ impl Axes {
     }
 }
 
-/// The lines of disclosure control of a table, described by arithmetic on its
-/// mixed-radix index rather than listed (a table of millions of cells has millions of
-/// lines): first, per dimension, the line through each cell at that dimension's margin
-/// (the margin with its values), in index order; then, per offset within a unit node,
-/// each unit node with the nodes of the next finer level below it. A dimension with one value
-/// gives a line of two equal cells: kept, so that withholding one withholds the other.
+/// The lines of disclosure control of a table, numbered rather than listed (a table of
+/// millions of cells has millions of lines): first, per dimension, the line through each
+/// cell at that dimension's margin whose parts lie inside the profile (the margin with
+/// its values), in cell order; then, per offset, each unit node with the nodes of the
+/// next finer level below it. The lines of one node's offsets are listed once and
+/// shared by every node. A dimension with one value gives a line of two equal cells:
+/// kept, so that withholding one withholds the other.
 pub(super) struct TableLines<'a> {
     axes: &'a Axes,
+    /// Per dimension, the offsets of each of its lines within a node: values, then margin.
+    dim_lines: Vec<Vec<Vec<usize>>>,
     /// The number of the first line of each dimension.
     dim_start: Vec<usize>,
+    /// Per offset and dimension, the line (within a node) along that dimension through it.
+    along: Vec<Option<usize>>,
     /// The number of the first unit line.
     unit_start: usize,
     /// Each unit node with the nodes of the next finer level below it.
@@ -350,12 +473,26 @@ pub(super) struct TableLines<'a> {
 impl<'a> TableLines<'a> {
     /// The lines of `axes`.
     pub fn new(axes: &'a Axes) -> TableLines<'a> {
-        let size = axes.size();
-        let mut dim_start = Vec::with_capacity(axes.dims.len());
+        let (ns, d) = (axes.per_node(), axes.dims.len());
+        let mut dim_lines = vec![Vec::new(); d];
+        let mut along = vec![None; ns * d];
+        for (i, axis) in axes.dims.iter().enumerate() {
+            for margin in 0..ns {
+                if axes.coord(margin, i) != axis.all() || !axes.dim_line_active(margin) {
+                    continue;
+                }
+                let line = axes.dim_line(i, margin);
+                for &k in &line {
+                    along[k * d + i] = Some(dim_lines[i].len());
+                }
+                dim_lines[i].push(line);
+            }
+        }
+        let mut dim_start = Vec::with_capacity(d);
         let mut next = 0;
-        for axis in &axes.dims {
+        for lines in &dim_lines {
             dim_start.push(next);
-            next += size / (axis.all() + 1);
+            next += axes.nodes.len() * lines.len();
         }
         let groups = axes.unit_groups();
         let mut node_groups = vec![Vec::new(); axes.nodes.len()];
@@ -367,62 +504,46 @@ impl<'a> TableLines<'a> {
         }
         TableLines {
             axes,
+            dim_lines,
             dim_start,
+            along,
             unit_start: next,
             groups,
             node_groups,
         }
     }
-
-    /// The stride of dimension `i` and the length of one run of its coordinates.
-    fn span(&self, i: usize) -> (usize, usize) {
-        let stride = self.axes.strides[i];
-        (stride, stride * (self.axes.dims[i].all() + 1))
-    }
 }
 
 impl disclosure::Lines for TableLines<'_> {
     fn count(&self) -> usize {
-        self.unit_start + self.axes.node_stride * self.groups.len()
+        self.unit_start + self.axes.per_node() * self.groups.len()
     }
 
     fn members(&self, line: usize, out: &mut Vec<usize>) {
+        let ns = self.axes.per_node();
         if line < self.unit_start {
             let i = self.dim_start.partition_point(|&s| s <= line) - 1;
+            let lines = &self.dim_lines[i];
             let rank = line - self.dim_start[i];
-            let (stride, run) = self.span(i);
-            let (q, r) = (rank / stride, rank % stride);
-            let all = self.axes.dims[i].all();
-            if self.axes.dim_line_active(q * run + all * stride + r) {
-                out.extend((0..=all).map(|c| q * run + c * stride + r));
-            }
+            let (node, j) = (rank / lines.len(), rank % lines.len());
+            out.extend(lines[j].iter().map(|k| node * ns + k));
         } else {
             let k = line - self.unit_start;
             let (offset, g) = (k / self.groups.len(), k % self.groups.len());
-            if self.axes.beyond_profile(offset) {
-                return;
-            }
             let (parent, children) = &self.groups[g];
-            let ns = self.axes.node_stride;
             out.push(parent * ns + offset);
             out.extend(children.iter().map(|c| c * ns + offset));
         }
     }
 
     fn through(&self, cell: usize, out: &mut Vec<usize>) {
-        if self.axes.beyond_profile(cell) {
-            return;
-        }
+        let (ns, d) = (self.axes.per_node(), self.axes.dims.len());
+        let (node, offset) = (cell / ns, cell % ns);
         for (i, start) in self.dim_start.iter().enumerate() {
-            let (stride, run) = self.span(i);
-            let margin =
-                cell - self.axes.coord(cell, i) * stride + self.axes.dims[i].all() * stride;
-            if self.axes.dim_line_active(margin) {
-                out.push(start + (cell / run) * stride + cell % stride);
+            if let Some(j) = self.along[offset * d + i] {
+                out.push(start + node * self.dim_lines[i].len() + j);
             }
         }
-        let ns = self.axes.node_stride;
-        let (node, offset) = (cell / ns, cell % ns);
         let base = self.unit_start + offset * self.groups.len();
         out.extend(self.node_groups[node].iter().map(|g| base + g));
     }
@@ -556,14 +677,16 @@ fn positions(axes: &Axes, side: &SideSums) -> Vec<Option<usize>> {
 }
 
 /// Adds a side's sums of month `t` into every cell they belong to: each unit node above
-/// the row's district, each dimension at the row's value and at the margin — and, for a
-/// dimension the side does not have, at every coordinate (its value does not depend on
-/// that dimension, e.g. S1's denominator by `service`). `field` names the side's two
-/// sums in a cell (value and count), which start at zero.
+/// the row's district, each combination of the row's values within the profile (the
+/// other dimensions at their margin) — and, for a dimension the side does not have, at
+/// every coordinate (its value does not depend on that dimension, e.g. S1's denominator
+/// by `service`). `field` names the side's two sums in a cell (value and count), which
+/// start at zero.
 ///
-/// Each row is added once, to its finest cell; the margins are then summed dimension by
-/// dimension and up the unit hierarchy, and a dimension the side lacks is copied to its
-/// coordinates. The work grows with the table, not with rows × 2^dimensions × levels.
+/// Each row is added into the offsets of its district (the total for a side without a
+/// unit breakdown), in a fixed order of rows, so that sums of fractions are added in the
+/// same order every time; the districts are then added up the unit hierarchy in node
+/// order, and a dimension the side lacks is copied from its margin to its values.
 fn add_side(
     axes: &Axes,
     side: &SideSums,
@@ -573,7 +696,7 @@ fn add_side(
 ) {
     let district_pos = side.dims.iter().position(|d| d == "district_id");
     let (district_node, positions) = (district_nodes(axes), positions(axes, side));
-    let ns = axes.node_stride;
+    let ns = axes.per_node();
     let read = |sums: &mut [Sums], i: usize| {
         let (v, c) = field(&mut sums[i]);
         (*v, *c)
@@ -588,10 +711,10 @@ fn add_side(
         *v = nv;
         *c = nc;
     };
-    // Each row into its finest cell: its district (the total for a side without a unit
-    // breakdown), each dimension at the row's value — at the margin for a value outside
-    // the axis or a dimension the side lacks.
-    for ((month, key), &(value, count)) in &side.sums {
+    // The month's rows as (node, dense offset of the row's values, sums): a value
+    // outside the axis or a dimension the side lacks is at the margin.
+    let mut rows: Vec<(usize, usize, (f64, f64))> = Vec::new();
+    for ((month, key), &sums) in &side.sums {
         if *month != t {
             continue;
         }
@@ -604,49 +727,35 @@ fn add_side(
             },
             None => 0,
         };
-        let mut cell = node * ns;
-        for ((axis, pos), stride) in axes.dims.iter().zip(&positions).zip(&axes.strides) {
-            let c = pos
-                .and_then(|p| axis.values.iter().position(|v| *v == key[p]))
-                .unwrap_or(axis.all());
-            cell += c * stride;
-        }
-        plus(sums, cell, (value, count));
-    }
-    // In node order, so that sums of fractions are added in the same order every time.
-    let landed: Vec<usize> = match district_pos {
-        Some(_) => (0..axes.nodes.len())
-            .filter(|&n| axes.nodes[n].level == Level::District)
-            .collect(),
-        None => vec![0],
-    };
-    // The cells of node `n` along dimension `i`: (a value's cell, the margin's cell).
-    let along = |n: usize, i: usize| {
-        let (stride, all) = (axes.strides[i], axes.dims[i].all());
-        let run = stride * (all + 1);
-        (0..ns).step_by(run).flat_map(move |q| {
-            (0..all).flat_map(move |c| {
-                (0..stride).map(move |r| {
-                    let base = n * ns + q + r;
-                    (base + c * stride, base + all * stride)
-                })
+        let coords: Vec<usize> = axes
+            .dims
+            .iter()
+            .zip(&positions)
+            .map(|(axis, pos)| {
+                pos.and_then(|p| axis.values.iter().position(|v| *v == key[p]))
+                    .unwrap_or(axis.all())
             })
-        })
-    };
-    for (i, pos) in positions.iter().enumerate() {
-        if pos.is_some() {
-            for &n in &landed {
-                for (cell, margin) in along(n, i) {
-                    let v = read(sums, cell);
-                    plus(sums, margin, v);
-                }
-            }
+            .collect();
+        rows.push((node, axes.dense(&coords), sums));
+    }
+    // The keys are distinct, so this order is the same every time.
+    rows.sort_unstable_by_key(|&(node, dense, _)| (node, dense));
+    let mut offsets_of: AHashMap<usize, Vec<usize>> = AHashMap::new();
+    for (node, dense, row) in rows {
+        let offsets = offsets_of
+            .entry(dense)
+            .or_insert_with(|| axes.offsets_of_row(dense));
+        for &k in offsets.iter() {
+            plus(sums, node * ns + k, row);
         }
     }
     match district_pos {
         Some(_) => {
-            for &n in &landed {
-                for &a in &axes.nodes[n].ancestors {
+            for (n, node) in axes.nodes.iter().enumerate() {
+                if node.level != Level::District {
+                    continue;
+                }
+                for &a in &node.ancestors {
                     for k in 0..ns {
                         let v = read(sums, n * ns + k);
                         plus(sums, a * ns + k, v);
@@ -663,22 +772,36 @@ fn add_side(
             }
         }
     }
-    for (i, pos) in positions.iter().enumerate() {
-        if pos.is_none() {
-            for n in 0..axes.nodes.len() {
-                for (cell, margin) in along(n, i) {
-                    let v = read(sums, margin);
-                    set(sums, cell, v);
-                }
-            }
+    // A dimension the side lacks: each offset takes the sums of the offset with every
+    // such dimension at its margin (which has fewer attributes, so it is in the table).
+    let lacking: Vec<usize> = (0..axes.dims.len())
+        .filter(|&i| positions[i].is_none())
+        .collect();
+    if lacking.is_empty() {
+        return;
+    }
+    for k in 0..ns {
+        let dense = axes.offsets[k];
+        let source = lacking.iter().fold(dense, |d, &i| {
+            let (c, all) = (axes.coord_of(d, i), axes.dims[i].all());
+            d - c * axes.strides[i] + all * axes.strides[i]
+        });
+        if source == dense {
+            continue;
+        }
+        let source = axes.position[&source];
+        for n in 0..axes.nodes.len() {
+            let v = read(sums, n * ns + source);
+            set(sums, n * ns + k, v);
         }
     }
 }
 
 /// [`add_side`] as first written, the reference of its test: each row added into every
-/// cell it belongs to — each unit node above the row's district, each dimension at the row's value and at the margin — and, for a
-/// dimension the side does not have, at every coordinate (its value does not depend on
-/// that dimension, e.g. S1's denominator by `service`).
+/// cell of the table it belongs to — each unit node above the row's district, each
+/// dimension at the row's value and at the margin — and, for a dimension the side does
+/// not have, at every coordinate (its value does not depend on that dimension, e.g.
+/// S1's denominator by `service`).
 #[cfg(test)]
 fn add_side_row_by_row(
     axes: &Axes,
@@ -700,8 +823,6 @@ fn add_side_row_by_row(
                 Some(&n) => std::iter::once(n)
                     .chain(axes.nodes[n].ancestors.iter().copied())
                     .collect(),
-                // A district outside the reference tables cannot occur after
-                // validation (unknown references are refused or quarantined).
                 None => continue,
             },
             None => (0..axes.nodes.len()).collect(),
@@ -725,16 +846,17 @@ fn add_side_row_by_row(
                 None => (0..=axis.all()).collect(),
             });
         }
-        let mut offsets = vec![0usize];
+        let mut dense = vec![0usize];
         for (choice, stride) in choices.iter().zip(&axes.strides) {
-            offsets = offsets
+            dense = dense
                 .iter()
                 .flat_map(|o| choice.iter().map(move |c| o + c * stride))
                 .collect();
         }
         for &n in &nodes {
-            for &o in &offsets {
-                add(&mut sums[n * axes.node_stride + o], value, count);
+            // Cells beyond the profile are not in the table.
+            for k in dense.iter().filter_map(|d| axes.position.get(d)) {
+                add(&mut sums[n * axes.per_node() + k], value, count);
             }
         }
     }
@@ -864,7 +986,7 @@ mod tests {
                 .expect("a node of that level")
         };
         for level in [Level::Total, Level::Type, Level::Jobcenter] {
-            let cell = axes.index(node(level), &[]);
+            let cell = axes.index(node(level), &[]).expect("in the table");
             assert_eq!(table.sums[cell].nc, 3.0, "{level:?}");
             assert_eq!(table.sums[cell].dc, 30.0, "{level:?}");
             assert_eq!(table.decisions[cell], None, "{level:?}");
@@ -872,10 +994,15 @@ mod tests {
         // Each district has about one person: withheld, and the jobcenter's line has
         // three withheld cells, so nothing more is needed.
         for d in 0..3 {
-            let cell = axes.index(node(Level::District) + d, &[]);
+            let cell = axes
+                .index(node(Level::District) + d, &[])
+                .expect("in the table");
             assert_eq!(table.decisions[cell], Some(Suppression::Primary));
         }
-        assert_eq!(table.sums[axes.index(node(Level::District), &[])].nc, 1.0);
+        let d1 = axes
+            .index(node(Level::District), &[])
+            .expect("in the table");
+        assert_eq!(table.sums[d1].nc, 1.0);
     }
 
     /// Three jobcenters of two comparison types (one without a type), seven districts,
@@ -901,20 +1028,31 @@ mod tests {
             unit("D7", "J4", None),
         ];
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        let dims = vec!["district_id".to_string(), "sex".into(), "age_group".into()];
+        let mut dims = vec!["district_id".to_string(), "sex".into(), "age_group".into()];
+        // A third dimension only when asked for, so that the smaller tables keep their
+        // counts.
+        let citizenships: &[Option<&str>] = if breakdowns > 2 {
+            dims.push("citizenship".into());
+            &[Some("german"), Some("foreign")]
+        } else {
+            &[None]
+        };
         let (mut num, mut den) = (CellSums::default(), CellSums::default());
         for u in &units {
             for sex in ["f", "m", "d"] {
                 for age in ["u25", "25_54", "55plus"] {
-                    let d: u32 = rng.random_range(0..9);
-                    let n: u32 = rng.random_range(0..=d);
-                    let key = vec![
-                        Some(u.district_id.clone()),
-                        Some(sex.into()),
-                        Some(age.into()),
-                    ];
-                    num.insert((t, key.clone()), (f64::from(n), f64::from(n)));
-                    den.insert((t, key), (f64::from(d), f64::from(d)));
+                    for citizenship in citizenships {
+                        let d: u32 = rng.random_range(0..9);
+                        let n: u32 = rng.random_range(0..=d);
+                        let mut key = vec![
+                            Some(u.district_id.clone()),
+                            Some(sex.into()),
+                            Some(age.into()),
+                        ];
+                        key.extend(citizenship.map(|c| Some(c.to_string())));
+                        num.insert((t, key.clone()), (f64::from(n), f64::from(n)));
+                        den.insert((t, key), (f64::from(d), f64::from(d)));
+                    }
                 }
             }
         }
@@ -933,6 +1071,73 @@ mod tests {
             &[],
         );
         (axes, num, den, t)
+    }
+
+    #[test]
+    fn the_profiles_table_decides_as_the_cross_product_with_the_cells_beyond_it_hidden() {
+        // The table before it held only the profile's cells: the whole cross-product,
+        // each cell beyond the profile hidden and in no line, a line along a dimension
+        // only where its parts lie inside the profile, a unit line at every offset
+        // inside it; decided by full passes in the same order. Every cell the profile's
+        // table holds must have that table's sums and decision.
+        let mut compared = 0;
+        for seed in 0..20 {
+            for profile in [0, 1, 2, 3] {
+                let (whole, num, den, t) = random_table(seed, 3);
+                let narrow = whole.clone().with_profile(Some(profile));
+                let table = build(
+                    &narrow,
+                    &TableLines::new(&narrow),
+                    &narrow.hidden_cells(),
+                    &num,
+                    &den,
+                    t,
+                    3,
+                );
+                let sums = build(
+                    &whole,
+                    &TableLines::new(&whole),
+                    &whole.hidden_cells(),
+                    &num,
+                    &den,
+                    t,
+                    0,
+                )
+                .sums;
+                let beyond = |cell: usize| whole.attributes(cell) > profile;
+                let cells: Vec<Cell> = sums
+                    .iter()
+                    .zip(whole.hidden_cells())
+                    .enumerate()
+                    .map(|(i, (s, hidden))| Cell {
+                        numerator_count: s.nc,
+                        denominator_count: s.dc,
+                        hidden: hidden || beyond(i),
+                    })
+                    .collect();
+                let lines: Vec<Vec<usize>> = whole
+                    .lines()
+                    .into_iter()
+                    // The parts of a dimension's line have one attribute more than
+                    // its margin; a unit line's cells all have the same.
+                    .filter(|line| line.iter().all(|&c| whole.attributes(c) <= profile))
+                    .collect();
+                let old = disclosure::suppress_by_full_passes(&cells, &lines, 3);
+                for (cell, decision) in table.decisions.iter().enumerate() {
+                    let (n, k) = (cell / narrow.per_node(), cell % narrow.per_node());
+                    let same = n * whole.per_node() + whole.position[&narrow.offsets[k]];
+                    let (a, b) = (table.sums[cell], sums[same]);
+                    assert_eq!(
+                        (a.n, a.d, a.nc, a.dc),
+                        (b.n, b.d, b.nc, b.dc),
+                        "seed {seed}"
+                    );
+                    assert_eq!(*decision, old[same], "seed {seed}, profile {profile}");
+                    compared += usize::from(decision.is_some());
+                }
+            }
+        }
+        assert!(compared > 1000, "only {compared} withheld cells compared");
     }
 
     #[test]
@@ -1006,7 +1211,9 @@ mod tests {
                 .flat_map(|n| {
                     let sexes = (0..2).map(move |s| [s, all_age]);
                     let ages = (0..3).map(move |a| [all_sex, a]);
-                    sexes.chain(ages).map(move |c| axes.index(n, &c))
+                    sexes
+                        .chain(ages)
+                        .map(move |c| axes.index(n, &c).expect("in the table"))
                 })
                 .filter(|&i| table.decisions[i].is_some())
                 .count()
@@ -1017,7 +1224,7 @@ mod tests {
         // a cell of the one-way table by sex, which then needs D1's men withheld too.
         let (axes, full) = decide(None);
         let d1 = node(&axes, "D1");
-        let cell = |c: [usize; 2]| full.decisions[axes.index(d1, &c)];
+        let cell = |c: [usize; 2]| full.decisions[axes.index(d1, &c).expect("in the table")];
         assert_eq!(cell([f, u25]), Some(Suppression::Primary));
         assert_eq!(cell([f, all_age]), Some(Suppression::Secondary));
         assert_eq!(cell([m, all_age]), Some(Suppression::Secondary));
@@ -1026,14 +1233,23 @@ mod tests {
         // Profile 1: the two-way cell D1 f u25 is beyond it, never published, and sets
         // nothing off: no cell of any one-way table is withheld, nor any other.
         let (axes, profiled) = decide(Some(1));
-        let beyond = axes.index(d1, &[f, u25]);
-        assert_eq!(profiled.decisions[beyond], None);
-        assert!(axes.hidden_cells()[beyond]);
+        assert_eq!(axes.index(d1, &[f, u25]), None, "not in the table");
         assert_eq!(one_way_withheld(&axes, &profiled), 0);
         assert!(profiled.decisions.iter().all(Option::is_none));
-        // The profile decides what is published, not what is counted.
-        let n = |t: &MonthTable| t.sums.iter().map(|s| s.n).collect::<Vec<_>>();
-        assert_eq!(n(&full), n(&profiled));
+        // The profile decides what is published, not what is counted: every cell it
+        // holds has the sums of the same cell of the cross-product.
+        let (full_axes, _) = decide(None);
+        for n in 0..axes.nodes.len() {
+            for c in [
+                [f, all_age],
+                [m, all_age],
+                [all_sex, u25],
+                [all_sex, all_age],
+            ] {
+                let at = |a: &Axes| a.index(n, &c).expect("in the table");
+                assert_eq!(profiled.sums[at(&axes)].n, full.sums[at(&full_axes)].n);
+            }
+        }
         // Profile 2 is the whole cross-product of two attributes: as no profile.
         assert_eq!(decide(Some(2)).1.decisions, full.decisions);
     }
@@ -1120,7 +1336,7 @@ mod tests {
                     let s = &table.sums[i];
                     table.decisions[i].is_some() || (hidden[i] && (small(s.nc) || small(s.dc)))
                 };
-                let ns = axes.node_stride;
+                let ns = axes.per_node();
                 for (parent, node) in axes.nodes.iter().enumerate() {
                     let longer: Vec<Vec<usize>> = [Level::Jobcenter, Level::District]
                         .into_iter()
@@ -1136,9 +1352,6 @@ mod tests {
                         .collect();
                     for children in longer {
                         for offset in 0..ns {
-                            if axes.beyond_profile(offset) {
-                                continue; // never published
-                            }
                             let held = std::iter::once(parent)
                                 .chain(children.iter().copied())
                                 .filter(|&n| withheld(n * ns + offset))
@@ -1191,10 +1404,12 @@ mod tests {
     }
 
     #[test]
-    fn summing_margins_dimension_by_dimension_equals_adding_each_row_into_every_cell() {
-        for seed in 0..10 {
-            let (axes, _, den, t) = random_table(seed, 2);
-            let shapes: [&[&str]; 6] = [
+    fn adding_each_row_into_its_profiles_cells_equals_adding_it_into_every_cell() {
+        for (seed, profile) in (0..10).flat_map(|s| [(s, None), (s, Some(1)), (s, Some(2))]) {
+            let (axes, _, den, t) = random_table(seed, 3);
+            let axes = axes.with_profile(profile);
+            let shapes: [&[&str]; 7] = [
+                &["district_id", "sex", "age_group", "citizenship"],
                 &["district_id", "sex", "age_group"],
                 &["district_id"],
                 &["district_id", "age_group"],
@@ -1213,7 +1428,10 @@ mod tests {
                 });
                 let cells: Vec<(f64, f64)> = summed.iter().map(|s| (s.d, s.dc)).collect();
                 let expected: Vec<(f64, f64)> = added.iter().map(|s| (s.d, s.dc)).collect();
-                assert_eq!(cells, expected, "seed {seed}, dimensions {keep:?}");
+                assert_eq!(
+                    cells, expected,
+                    "seed {seed}, profile {profile:?}, dimensions {keep:?}"
+                );
                 // Whole counts: the total is exact and not the other month's 1000.
                 assert!(
                     cells[0].0 > 0.0 && cells[0].0 < 1000.0,
