@@ -163,11 +163,12 @@ impl Frame<'_> {
         } else {
             Vec::new()
         };
+        let (num, den) = (cube::place(self.axes, num), cube::place(self.axes, den));
         let mut rows = Vec::with_capacity(months.len() * self.selection.len());
         let build = |(t, reason): &(Month, Option<String>)| {
             reason
                 .is_none()
-                .then(|| cube::build(self.axes, &lines, &hidden, num, den, *t, self.min_count))
+                .then(|| cube::build(self.axes, &lines, &hidden, &num, &den, *t, self.min_count))
         };
         // Months' tables are independent: build as many at once as there are cores, but
         // no more than fit `cube::TABLES_AT_ONCE_BYTES` (a fine table is tens of MB).

@@ -143,12 +143,10 @@ impl Axes {
             let mut values: Vec<Option<String>> = domain
                 .map(|d| d.iter().map(|v| Some(v.clone())).collect())
                 .unwrap_or_default();
-            // Borrowed while collecting: a side has a key per cell and month, its
-            // distinct values are few.
             let mut found: BTreeSet<Option<&str>> = BTreeSet::new();
             for side in sides {
                 if let Some(i) = side.dims.iter().position(|d| d == name) {
-                    found.extend(side.sums.keys().map(|(_, key)| key[i].as_deref()));
+                    found.extend(side.values[i].iter().map(Option::as_deref));
                 }
             }
             found.extend(
@@ -575,8 +573,8 @@ pub(super) fn build(
     axes: &Axes,
     lines: &TableLines,
     hidden: &[bool],
-    num: &SideSums,
-    den: &SideSums,
+    num: &Placed,
+    den: &Placed,
     t: Month,
     min_count: u32,
 ) -> MonthTable {
@@ -586,12 +584,13 @@ pub(super) fn build(
     // Every cell was added up from undivided sums, exactly for whole counts; a mean
     // window divides once, here, so the same count gives the same quotient however its
     // rows were added (see `side`).
-    if num.divisor != 1.0 || den.divisor != 1.0 {
+    let (nd, dd) = (num.side.divisor, den.side.divisor);
+    if nd != 1.0 || dd != 1.0 {
         for s in &mut sums {
-            s.n /= num.divisor;
-            s.nc /= num.divisor;
-            s.d /= den.divisor;
-            s.dc /= den.divisor;
+            s.n /= nd;
+            s.nc /= nd;
+            s.d /= dd;
+            s.dc /= dd;
         }
     }
     let cells: Vec<Cell> = sums
@@ -611,6 +610,28 @@ pub(super) fn build(
         disclosure::suppress_on(&cells, lines, min_count)
     };
     MonthTable { sums, decisions }
+}
+
+/// [`build`] from the sides' rows (placed here): for tests.
+#[cfg(test)]
+fn build_sides(
+    axes: &Axes,
+    lines: &TableLines,
+    hidden: &[bool],
+    num: &SideSums,
+    den: &SideSums,
+    t: Month,
+    min_count: u32,
+) -> MonthTable {
+    build(
+        axes,
+        lines,
+        hidden,
+        &place(axes, num),
+        &place(axes, den),
+        t,
+        min_count,
+    )
 }
 
 /// Logs (debug) what disclosure control cost in month `t`'s table: primary cells by
@@ -676,26 +697,117 @@ fn positions(axes: &Axes, side: &SideSums) -> Vec<Option<usize>> {
         .collect()
 }
 
-/// Adds a side's sums of month `t` into every cell they belong to: each unit node above
-/// the row's district, each combination of the row's values within the profile (the
-/// other dimensions at their margin) — and, for a dimension the side does not have, at
-/// every coordinate (its value does not depend on that dimension, e.g. S1's denominator
-/// by `service`). `field` names the side's two sums in a cell (value and count), which
-/// start at zero.
-///
-/// Each row is added into the offsets of its district (the total for a side without a
-/// unit breakdown), in a fixed order of rows, so that sums of fractions are added in the
-/// same order every time; the districts are then added up the unit hierarchy in node
-/// order, and a dimension the side lacks is copied from its margin to its values.
+/// A side's rows placed in the table: each row's month, unit node (its district's, or
+/// the total's for a side without a unit breakdown) and dense offset (a value outside
+/// the axis or a dimension the side lacks at the margin), sorted by all of them, so that
+/// sums of fractions are added in the same order every time; and per dense offset, the
+/// offsets of the profile a row there adds to.
+pub(super) struct Placed<'a> {
+    side: &'a SideSums,
+    rows: Vec<(Month, usize, usize, (f64, f64))>,
+    offsets_of: AHashMap<usize, Vec<usize>>,
+    by_district: bool,
+    lacking: Vec<usize>,
+}
+
+/// Places a side's rows in the table of `axes` (once per question: every month's table
+/// reads them).
+pub(super) fn place<'a>(axes: &Axes, side: &'a SideSums) -> Placed<'a> {
+    let district_pos = side.dims.iter().position(|d| d == "district_id");
+    let district_node = district_nodes(axes);
+    let positions = positions(axes, side);
+    // Per dimension of the side, the node or the coordinate of each of its codes.
+    let nodes: Vec<Option<usize>> = district_pos.map_or_else(Vec::new, |p| {
+        side.values[p]
+            .iter()
+            .map(|d| d.as_deref().and_then(|d| district_node.get(d).copied()))
+            .collect()
+    });
+    let coords: Vec<Option<Vec<usize>>> = axes
+        .dims
+        .iter()
+        .zip(&positions)
+        .map(|(axis, pos)| {
+            pos.map(|p| {
+                side.values[p]
+                    .iter()
+                    .map(|v| {
+                        axis.values
+                            .iter()
+                            .position(|a| a == v)
+                            .unwrap_or(axis.all())
+                    })
+                    .collect()
+            })
+        })
+        .collect();
+    let d = side.dims.len();
+    let mut rows = Vec::with_capacity(side.months.len());
+    for (r, (&month, &sums)) in side.months.iter().zip(&side.sums).enumerate() {
+        let codes = &side.codes[r * d..(r + 1) * d];
+        let node = match district_pos {
+            Some(p) => match nodes[codes[p] as usize] {
+                Some(n) => n,
+                // A district outside the reference tables cannot occur after
+                // validation (unknown references are refused or quarantined).
+                None => continue,
+            },
+            None => 0,
+        };
+        let dense: usize = coords
+            .iter()
+            .zip(&positions)
+            .zip(axes.dims.iter().zip(&axes.strides))
+            .map(|((coords, pos), (axis, stride))| {
+                let c = match (coords, pos) {
+                    (Some(coords), Some(p)) => coords[codes[*p] as usize],
+                    _ => axis.all(),
+                };
+                c * stride
+            })
+            .sum();
+        rows.push((month, node, dense, sums));
+    }
+    rows.sort_unstable_by(|a, b| {
+        (a.0, a.1, a.2, a.3.0.to_bits(), a.3.1.to_bits()).cmp(&(
+            b.0,
+            b.1,
+            b.2,
+            b.3.0.to_bits(),
+            b.3.1.to_bits(),
+        ))
+    });
+    let mut offsets_of: AHashMap<usize, Vec<usize>> = AHashMap::new();
+    for &(_, _, dense, _) in &rows {
+        offsets_of
+            .entry(dense)
+            .or_insert_with(|| axes.offsets_of_row(dense));
+    }
+    Placed {
+        side,
+        rows,
+        offsets_of,
+        by_district: district_pos.is_some(),
+        lacking: (0..axes.dims.len())
+            .filter(|&i| positions[i].is_none())
+            .collect(),
+    }
+}
+
+/// Adds a side's rows into every cell of month `t`'s table they belong to: the rows of
+/// each month of `t`'s window, each into the offsets of the profile its values give
+/// (the other dimensions at their margin) at its district; the districts are then added
+/// up the unit hierarchy in node order, and a dimension the side lacks is copied from its
+/// margin to its values (its value does not depend on that dimension, e.g. S1's
+/// denominator by `service`). `field` names the side's two sums in a cell (value and
+/// count), which start at zero.
 fn add_side(
     axes: &Axes,
-    side: &SideSums,
+    placed: &Placed,
     t: Month,
     sums: &mut [Sums],
     field: impl Fn(&mut Sums) -> (&mut f64, &mut f64),
 ) {
-    let district_pos = side.dims.iter().position(|d| d == "district_id");
-    let (district_node, positions) = (district_nodes(axes), positions(axes, side));
     let ns = axes.per_node();
     let read = |sums: &mut [Sums], i: usize| {
         let (v, c) = field(&mut sums[i]);
@@ -711,72 +823,39 @@ fn add_side(
         *v = nv;
         *c = nc;
     };
-    // The month's rows as (node, dense offset of the row's values, sums): a value
-    // outside the axis or a dimension the side lacks is at the margin.
-    let mut rows: Vec<(usize, usize, (f64, f64))> = Vec::new();
-    for ((month, key), &sums) in &side.sums {
-        if *month != t {
-            continue;
-        }
-        let node = match district_pos {
-            Some(p) => match key[p].as_deref().and_then(|d| district_node.get(d)) {
-                Some(&n) => n,
-                // A district outside the reference tables cannot occur after
-                // validation (unknown references are refused or quarantined).
-                None => continue,
-            },
-            None => 0,
-        };
-        let coords: Vec<usize> = axes
-            .dims
-            .iter()
-            .zip(&positions)
-            .map(|(axis, pos)| {
-                pos.and_then(|p| axis.values.iter().position(|v| *v == key[p]))
-                    .unwrap_or(axis.all())
-            })
-            .collect();
-        rows.push((node, axes.dense(&coords), sums));
-    }
-    // The keys are distinct, so this order is the same every time.
-    rows.sort_unstable_by_key(|&(node, dense, _)| (node, dense));
-    let mut offsets_of: AHashMap<usize, Vec<usize>> = AHashMap::new();
-    for (node, dense, row) in rows {
-        let offsets = offsets_of
-            .entry(dense)
-            .or_insert_with(|| axes.offsets_of_row(dense));
-        for &k in offsets.iter() {
-            plus(sums, node * ns + k, row);
+    let rows = &placed.rows;
+    for &offset in &placed.side.offsets {
+        let month = t.plus(-(offset as i32));
+        let start = rows.partition_point(|r| r.0 < month);
+        for &(_, node, dense, row) in rows[start..].iter().take_while(|r| r.0 == month) {
+            for &k in &placed.offsets_of[&dense] {
+                plus(sums, node * ns + k, row);
+            }
         }
     }
-    match district_pos {
-        Some(_) => {
-            for (n, node) in axes.nodes.iter().enumerate() {
-                if node.level != Level::District {
-                    continue;
-                }
-                for &a in &node.ancestors {
-                    for k in 0..ns {
-                        let v = read(sums, n * ns + k);
-                        plus(sums, a * ns + k, v);
-                    }
+    if placed.by_district {
+        for (n, node) in axes.nodes.iter().enumerate() {
+            if node.level != Level::District {
+                continue;
+            }
+            for &a in &node.ancestors {
+                for k in 0..ns {
+                    let v = read(sums, n * ns + k);
+                    plus(sums, a * ns + k, v);
                 }
             }
         }
-        None => {
-            for n in 1..axes.nodes.len() {
-                for k in 0..ns {
-                    let v = read(sums, k);
-                    set(sums, n * ns + k, v);
-                }
+    } else {
+        for n in 1..axes.nodes.len() {
+            for k in 0..ns {
+                let v = read(sums, k);
+                set(sums, n * ns + k, v);
             }
         }
     }
     // A dimension the side lacks: each offset takes the sums of the offset with every
     // such dimension at its margin (which has fewer attributes, so it is in the table).
-    let lacking: Vec<usize> = (0..axes.dims.len())
-        .filter(|&i| positions[i].is_none())
-        .collect();
+    let lacking = &placed.lacking;
     if lacking.is_empty() {
         return;
     }
@@ -812,8 +891,8 @@ fn add_side_row_by_row(
 ) {
     let district_pos = side.dims.iter().position(|d| d == "district_id");
     let (district_node, positions) = (district_nodes(axes), positions(axes, side));
-    for ((month, key), &(value, count)) in &side.sums {
-        if *month != t {
+    for (month, key, (value, count)) in side.cells() {
+        if month != t {
             continue;
         }
         // The unit nodes: the district and everything above it, or every node for a
@@ -922,7 +1001,9 @@ fn unit_nodes(units: &[Unit]) -> Vec<Node> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::side::CellSums;
+    /// A side's cells: (month, values) → (value, count).
+    type CellKey = (Month, Vec<Option<String>>);
+    type CellSums = std::collections::HashMap<CellKey, (f64, f64)>;
     use super::*;
 
     /// The published values the project's `person_months` declares for sex and age.
@@ -948,15 +1029,12 @@ mod tests {
 
     /// One side by district only: `(district, sum over the window)` for month `t`.
     fn side(t: Month, rows: &[(&str, f64)], divisor: f64) -> SideSums {
-        SideSums {
-            boolean: Vec::new(),
-            dims: vec!["district_id".into()],
-            sums: rows
-                .iter()
-                .map(|&(d, c)| ((t, vec![Some(d.to_string())]), (c, c)))
-                .collect(),
+        SideSums::from_cells(
+            &["district_id"],
+            rows.iter()
+                .map(|&(d, c)| ((t, vec![Some(d.to_string())]), (c, c))),
             divisor,
-        }
+        )
     }
 
     #[test]
@@ -970,7 +1048,7 @@ mod tests {
         let num = side(t, &[("D1", 12.0), ("D2", 13.0), ("D3", 11.0)], 12.0);
         let den = side(t, &[("D1", 120.0), ("D2", 130.0), ("D3", 110.0)], 12.0);
         let axes = Axes::new(&units, &[], &declared(), [&num, &den], &[]);
-        let table = build(
+        let table = build_sides(
             &axes,
             &TableLines::new(&axes),
             &axes.hidden_cells(),
@@ -1056,12 +1134,8 @@ mod tests {
                 }
             }
         }
-        let side = |sums| SideSums {
-            boolean: Vec::new(),
-            dims: dims.clone(),
-            sums,
-            divisor: 1.0,
-        };
+        let names: Vec<&str> = dims.iter().map(String::as_str).collect();
+        let side = |sums: CellSums| SideSums::from_cells(&names, sorted(sums), 1.0);
         let (num, den) = (side(num), side(den));
         let axes = Axes::new(
             &units,
@@ -1085,7 +1159,7 @@ mod tests {
             for profile in [0, 1, 2, 3] {
                 let (whole, num, den, t) = random_table(seed, 3);
                 let narrow = whole.clone().with_profile(Some(profile));
-                let table = build(
+                let table = build_sides(
                     &narrow,
                     &TableLines::new(&narrow),
                     &narrow.hidden_cells(),
@@ -1094,7 +1168,7 @@ mod tests {
                     t,
                     3,
                 );
-                let sums = build(
+                let sums = build_sides(
                     &whole,
                     &TableLines::new(&whole),
                     &whole.hidden_cells(),
@@ -1157,7 +1231,7 @@ mod tests {
         // the birth date: never published, in every total). Every other cell holds 10.
         let t = Month::new(2018, 12).expect("a month");
         let units = [district("D1"), district("D2")];
-        let dims = vec!["district_id".to_string(), "sex".into(), "age_group".into()];
+        let dims = ["district_id".to_string(), "sex".into(), "age_group".into()];
         let mut sums = CellSums::default();
         for d in ["D1", "D2"] {
             for sex in ["f", "m"] {
@@ -1177,16 +1251,12 @@ mod tests {
                 }
             }
         }
-        let side = SideSums {
-            boolean: Vec::new(),
-            dims: dims.clone(),
-            sums,
-            divisor: 1.0,
-        };
+        let names: Vec<&str> = dims.iter().map(String::as_str).collect();
+        let side = SideSums::from_cells(&names, sorted(sums), 1.0);
         let decide = |profile: Option<usize>| {
             let axes = Axes::new(&units, &dims[1..], &declared(), [&side, &side], &[])
                 .with_profile(profile);
-            let table = build(
+            let table = build_sides(
                 &axes,
                 &TableLines::new(&axes),
                 &axes.hidden_cells(),
@@ -1288,7 +1358,7 @@ mod tests {
         for seed in 0..20 {
             let (axes, num, den, t) = random_table(seed, 2);
             let axes = axes.with_profile(profile);
-            let table = build(
+            let table = build_sides(
                 &axes,
                 &TableLines::new(&axes),
                 &axes.hidden_cells(),
@@ -1330,7 +1400,7 @@ mod tests {
                 let (axes, num, den, t) = random_table(seed, 2);
                 let axes = axes.with_profile(profile);
                 let hidden = axes.hidden_cells();
-                let table = build(&axes, &TableLines::new(&axes), &hidden, &num, &den, t, 3);
+                let table = build_sides(&axes, &TableLines::new(&axes), &hidden, &num, &den, t, 3);
                 let small = |c: f64| c > 0.0 && c < 3.0;
                 let withheld = |i: usize| {
                     let s = &table.sums[i];
@@ -1382,9 +1452,9 @@ mod tests {
             })
             .collect();
         let mut sums = CellSums::default();
-        for ((month, key), &(v, c)) in &side.sums {
+        for (month, key, (v, c)) in side.cells() {
             let key: Vec<Option<String>> = positions.iter().map(|&p| key[p].clone()).collect();
-            let s = sums.entry((*month, key)).or_default();
+            let s = sums.entry((month, key)).or_default();
             s.0 += v;
             s.1 += c;
         }
@@ -1395,12 +1465,14 @@ mod tests {
             .map(|(_, k)| k.clone())
             .unwrap_or_default();
         sums.insert((other, key), (1000.0, 1000.0));
-        SideSums {
-            boolean: Vec::new(),
-            dims: keep.iter().map(|k| k.to_string()).collect(),
-            sums,
-            divisor: 1.0,
-        }
+        SideSums::from_cells(keep, sorted(sums), 1.0)
+    }
+
+    /// Cells in a fixed order, so that a side's codes do not follow a `HashMap`'s.
+    fn sorted(sums: CellSums) -> Vec<(CellKey, (f64, f64))> {
+        let mut cells: Vec<_> = sums.into_iter().collect();
+        cells.sort_by(|a, b| a.0.cmp(&b.0));
+        cells
     }
 
     #[test]
@@ -1420,7 +1492,9 @@ mod tests {
             for keep in shapes {
                 let side = project(&den, keep);
                 let mut summed = vec![Sums::default(); axes.size()];
-                add_side(&axes, &side, t, &mut summed, |s| (&mut s.d, &mut s.dc));
+                add_side(&axes, &place(&axes, &side), t, &mut summed, |s| {
+                    (&mut s.d, &mut s.dc)
+                });
                 let mut added = vec![Sums::default(); axes.size()];
                 add_side_row_by_row(&axes, &side, t, &mut added, |s, v, c| {
                     s.d += v;

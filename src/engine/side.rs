@@ -1,43 +1,34 @@
-//! One side of a quotient as a DataFusion plan: block → filters → month map → sums.
+//! One side of a quotient: the block's rows that the question's windows read, coded.
 //!
-//! The month map is generated per request: one row `(target_month, source_month)` for
-//! every reporting month and every month of its window. Joining the block on
-//! `source_month` and summing the measure by target month and breakdown computes every
-//! window, lag and year-earlier offset with one plan; months without rows simply
-//! contribute nothing, so a missing month is a zero. The sums stay sums: a mean window's
-//! division by its N months is left to the one place that reads a cell
-//! ([`SideSums::divisor`], applied by the indicator's table once per cell). Counts are
-//! whole numbers, and whole numbers add exactly in `f64` in any order, so no answer and
-//! no decision of disclosure control can depend on the order in which rows are added
-//! (person slices, DataFusion's threads, a `HashMap`'s iteration): a threshold never
-//! sees a 2.9999999 where the count is 3.
+//! DataFusion filters the block (the definition's fixed filters, the months the windows
+//! of the reporting months reach) and hands over its rows; each row keeps its own month
+//! and its values of the asked dimensions as small codes, so that the indicator's table
+//! ([`cube`](super::cube)) adds each row straight into the cells of every reporting
+//! month whose window holds it — no join of every row with every such month, no
+//! grouping by text keys. The sums stay sums: a mean window's division by its N months is
+//! left to the one place that reads a cell ([`SideSums::divisor`], applied by the
+//! indicator's table once per cell). Counts are whole numbers, and whole numbers add
+//! exactly in `f64` in any order, so no answer and no decision of disclosure control can
+//! depend on the order in which rows are added (person slices, DataFusion's threads); a
+//! threshold never sees a 2.9999999 where the count is 3. The table adds rows in a fixed
+//! order all the same, so that sums of fractions (euros) are the same every time.
 //! User values enter the plan only as typed literals, never as SQL text.
-
-use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, Date32Array, Float64Array, RecordBatch, StringArray};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Field, Schema};
-use datafusion::common::JoinType;
+use arrow::datatypes::{DataType, Schema};
 use datafusion::error::DataFusionError;
-use datafusion::functions_aggregate::expr_fn::sum;
 use datafusion::prelude::{Expr, SessionContext, ident, lit};
+use datafusion::scalar::ScalarValue;
 
 use super::QuestionError;
 use crate::blocks::BlockCatalogue;
 use crate::definition::{FilterValue, Side};
 use crate::month::Month;
 
-/// A reporting month and a breakdown cell (values in the order of the side's dimensions).
-pub(super) type CellKey = (Month, Vec<Option<String>>);
-
-/// A side's sums per cell key (value, count). Hashed with aHash: the keys are the
-/// engine's own, and SipHash's protection against chosen keys cost a tenth of a cold
-/// question with millions of cells.
-pub(super) type CellSums = std::collections::HashMap<CellKey, (f64, f64), ahash::RandomState>;
-
-/// Sums of one side: cell → `(value, count)` summed over the window's months; plus the
-/// dimensions the side could break down by and the divisor of its window.
+/// The rows of one side: per row its month, the codes of its values of the side's
+/// dimensions and its `(value, count)`; plus the dimensions the side could break down
+/// by and its window.
 #[derive(Debug)]
 pub(super) struct SideSums {
     /// Which of the requested dimensions the side's block has (others are totals).
@@ -45,8 +36,17 @@ pub(super) struct SideSums {
     /// The dimensions (of `dims`) whose block column is Boolean: answered as JSON
     /// Booleans, whatever their name.
     pub boolean: Vec<String>,
-    /// The sums over the window's months, not yet divided.
-    pub sums: CellSums,
+    /// Per dimension, the distinct values in the rows (`None`: a missing value); a
+    /// row's code of that dimension indexes them.
+    pub values: Vec<Vec<Option<String>>>,
+    /// Each row's month (the block's month, not a reporting month).
+    pub months: Vec<Month>,
+    /// Each row's codes, `dims.len()` per row.
+    pub codes: Vec<u32>,
+    /// Each row's measure and count.
+    pub sums: Vec<(f64, f64)>,
+    /// The months back from a reporting month that its window adds.
+    pub offsets: Vec<u32>,
     /// What a cell's sums are divided by: the months of a mean window, else 1.
     pub divisor: f64,
 }
@@ -56,13 +56,86 @@ impl Default for SideSums {
         SideSums {
             dims: Vec::new(),
             boolean: Vec::new(),
-            sums: CellSums::default(),
+            values: Vec::new(),
+            months: Vec::new(),
+            codes: Vec::new(),
+            sums: Vec::new(),
+            offsets: vec![0],
             divisor: 1.0,
         }
     }
 }
 
-/// Plans and runs one side for the computable reporting months.
+impl SideSums {
+    /// Rows over `dims`, each its own month's whole window (offset 0 only), coded as
+    /// [`run`] codes them: for tests of the table.
+    #[cfg(test)]
+    pub fn from_cells(
+        dims: &[&str],
+        cells: impl IntoIterator<Item = ((Month, Vec<Option<String>>), (f64, f64))>,
+        divisor: f64,
+    ) -> SideSums {
+        let mut side = SideSums {
+            dims: dims.iter().map(|d| d.to_string()).collect(),
+            values: vec![Vec::new(); dims.len()],
+            divisor,
+            ..SideSums::default()
+        };
+        let mut coders: Vec<Coder> = (0..dims.len()).map(|_| Coder::default()).collect();
+        for ((month, key), sums) in cells {
+            side.months.push(month);
+            for (coder, value) in coders.iter_mut().zip(&key) {
+                side.codes.push(coder.code(value.as_deref()));
+            }
+            side.sums.push(sums);
+        }
+        side.values = coders.into_iter().map(|c| c.values).collect();
+        side
+    }
+
+    /// Each row as `(month, values, (value, count))`: for tests of the table.
+    #[cfg(test)]
+    pub fn cells(&self) -> impl Iterator<Item = (Month, Vec<Option<String>>, (f64, f64))> + '_ {
+        let d = self.dims.len();
+        (0..self.months.len()).map(move |r| {
+            let key = (0..d)
+                .map(|i| self.values[i][self.codes[r * d + i] as usize].clone())
+                .collect();
+            (self.months[r], key, self.sums[r])
+        })
+    }
+}
+
+/// The codes of one dimension's values, in the order first met.
+#[derive(Default)]
+struct Coder {
+    codes: ahash::AHashMap<String, u32>,
+    missing: Option<u32>,
+    values: Vec<Option<String>>,
+}
+
+impl Coder {
+    fn code(&mut self, value: Option<&str>) -> u32 {
+        let next = self.values.len() as u32;
+        match value {
+            None => *self.missing.get_or_insert_with(|| {
+                self.values.push(None);
+                next
+            }),
+            Some(v) => {
+                if let Some(&c) = self.codes.get(v) {
+                    return c;
+                }
+                self.codes.insert(v.to_string(), next);
+                self.values.push(Some(v.to_string()));
+                next
+            }
+        }
+    }
+}
+
+/// Reads one side's rows for the computable reporting months: the block's rows of every
+/// month a window of those months reaches, with the definition's fixed filters.
 pub(super) async fn run(
     ctx: &SessionContext,
     blocks: &BlockCatalogue,
@@ -79,6 +152,7 @@ pub(super) async fn run(
         .measure(&side.measure)
         .and_then(|m| m.count.clone())
         .unwrap_or_else(|| side.measure.clone());
+    let offsets: Vec<u32> = side.window.offsets().map(|(o, _)| o).collect();
 
     let mut df = ctx.table(spec.name.as_str()).await?;
     let schema = df.schema().as_arrow().clone();
@@ -92,8 +166,25 @@ pub(super) async fn run(
     for (dim, value) in req.filters.iter().filter(|(d, _)| has(d)) {
         df = df.filter(ident(dim).eq(typed_literal(&schema, dim, value)?))?;
     }
-    let map = ctx.read_batch(month_map(side, months)?)?;
-    df = df.join(map, JoinType::Inner, &["month"], &["source_month"], None)?;
+    // The months the windows reach: from the first reporting month less the longest
+    // offset to the last less the shortest.
+    let (longest, shortest) = (
+        offsets.iter().max().map_or(0, |&o| o as i32),
+        offsets.iter().min().map_or(0, |&o| o as i32),
+    );
+    let (Some(first), Some(last)) = (months.iter().min(), months.iter().max()) else {
+        return Ok(SideSums {
+            offsets,
+            divisor: side.window.divisor(),
+            ..SideSums::default()
+        });
+    };
+    let (first, last) = (
+        first.plus(-longest).to_date32(),
+        last.plus(-shortest).to_date32(),
+    );
+    let date = |d: i32| lit(ScalarValue::Date32(Some(d)));
+    df = df.filter(ident("month").between(date(first), date(last)))?;
     let dims: Vec<String> = req.by.iter().filter(|d| has(d)).cloned().collect();
     let boolean: Vec<String> = dims
         .iter()
@@ -104,69 +195,47 @@ pub(super) async fn run(
         })
         .cloned()
         .collect();
-    let mut group: Vec<Expr> = vec![ident("target_month")];
-    group.extend(dims.iter().map(ident));
-    let aggregates = vec![
-        sum(ident(&side.measure)).alias("value"),
-        sum(ident(&count)).alias("count"),
-    ];
-    let batches = df.aggregate(group, aggregates)?.collect().await?;
+    let mut columns: Vec<Expr> = vec![ident("month")];
+    columns.extend(dims.iter().map(ident));
+    columns.push(ident(&side.measure).alias("value"));
+    columns.push(ident(&count).alias("count"));
+    let batches = df.select(columns)?.collect().await?;
 
-    let mut sums = CellSums::default();
+    let mut out = SideSums {
+        dims,
+        boolean,
+        offsets,
+        divisor: side.window.divisor(),
+        ..SideSums::default()
+    };
+    let d = out.dims.len();
+    let mut coders: Vec<Coder> = (0..d).map(|_| Coder::default()).collect();
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    out.months.reserve(rows);
+    out.codes.reserve(rows * d);
+    out.sums.reserve(rows);
     for batch in batches {
         let months = column::<Date32Array>(&batch, 0)?;
-        let cells: Vec<StringArray> = (0..dims.len())
+        let cells: Vec<StringArray> = (0..d)
             .map(|i| text_column(batch.column(1 + i)))
             .collect::<Result<_, _>>()?;
-        let values = column::<Float64Array>(&batch, dims.len() + 1)?;
-        let counts = column::<Float64Array>(&batch, dims.len() + 2)?;
+        let values = number_column(batch.column(d + 1))?;
+        let counts = number_column(batch.column(d + 2))?;
+        let number = |a: &Float64Array, row: usize| if a.is_null(row) { 0.0 } else { a.value(row) };
         for row in 0..batch.num_rows() {
             let Some(month) = Month::of_date32(months.value(row)) else {
                 continue;
             };
-            let cell = cells
-                .iter()
-                .map(|c| (!c.is_null(row)).then(|| c.value(row).to_string()))
-                .collect();
-            let value = if values.is_null(row) {
-                0.0
-            } else {
-                values.value(row)
-            };
-            let count = if counts.is_null(row) {
-                0.0
-            } else {
-                counts.value(row)
-            };
-            sums.insert((month, cell), (value, count));
+            out.months.push(month);
+            for (coder, cell) in coders.iter_mut().zip(&cells) {
+                out.codes
+                    .push(coder.code((!cell.is_null(row)).then(|| cell.value(row))));
+            }
+            out.sums.push((number(&values, row), number(&counts, row)));
         }
     }
-    Ok(SideSums {
-        dims,
-        boolean,
-        sums,
-        divisor: side.window.divisor(),
-    })
-}
-
-/// The generated month map for a side: reporting month, month read.
-fn month_map(side: &Side, months: &[Month]) -> Result<RecordBatch, DataFusionError> {
-    let (mut target, mut source) = (Vec::new(), Vec::new());
-    for &t in months {
-        for (offset, _) in side.window.offsets() {
-            target.push(t.to_date32());
-            source.push(t.plus(-(offset as i32)).to_date32());
-        }
-    }
-    let schema = Schema::new(vec![
-        Field::new("target_month", DataType::Date32, false),
-        Field::new("source_month", DataType::Date32, false),
-    ]);
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(Date32Array::from(target)),
-        Arc::new(Date32Array::from(source)),
-    ];
-    Ok(RecordBatch::try_new(Arc::new(schema), columns)?)
+    out.values = coders.into_iter().map(|c| c.values).collect();
+    Ok(out)
 }
 
 /// A caller's filter value as a literal of the block column's type.
@@ -199,6 +268,15 @@ fn column<T: Clone + 'static>(batch: &RecordBatch, i: usize) -> Result<T, DataFu
                 batch.column(i).data_type()
             ))
         })
+}
+
+fn number_column(array: &ArrayRef) -> Result<Float64Array, DataFusionError> {
+    let number = cast(array, &DataType::Float64)?;
+    Ok(number
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .cloned()
+        .unwrap_or_else(|| Float64Array::from(Vec::<Option<f64>>::new())))
 }
 
 fn text_column(array: &ArrayRef) -> Result<StringArray, DataFusionError> {
