@@ -652,12 +652,19 @@ fn log_causes(
             Some(Suppression::Primary) => *primary.entry(axes.attributes(cell)).or_default() += 1,
             Some(Suppression::Secondary) => {
                 let mut root = cell;
-                let mut chain = vec![axes.describe(cell)];
+                // Cells are described only when the chains are printed.
+                let trace = tracing::enabled!(tracing::Level::TRACE);
+                let mut chain = Vec::new();
                 while let Some(next) = forced_by[root] {
+                    if trace {
+                        chain.push(axes.describe(root));
+                    }
                     root = next;
-                    chain.push(axes.describe(root));
                 }
-                tracing::trace!(month = %t, chain = %chain.join(" <- "), "secondary");
+                if trace {
+                    chain.push(axes.describe(root));
+                    tracing::trace!(month = %t, chain = %chain.join(" <- "), "secondary");
+                }
                 let key = (axes.attributes(cell), axes.attributes(root));
                 *secondary.entry(key).or_default() += 1;
             }
@@ -697,18 +704,25 @@ fn positions(axes: &Axes, side: &SideSums) -> Vec<Option<usize>> {
         .collect()
 }
 
-/// A side's rows placed in the table: each row's month, unit node (its district's, or
-/// the total's for a side without a unit breakdown) and dense offset (a value outside
-/// the axis or a dimension the side lacks at the margin), sorted by all of them, so that
-/// sums of fractions are added in the same order every time; and per dense offset, the
-/// offsets of the profile a row there adds to.
+/// A side's rows placed in the table, month by month: per month of the block, the sums
+/// its rows add to each cell of the table (at their districts, or at the total for a side
+/// without a unit breakdown), as a list in cell order. Each row is spread over the
+/// offsets of the profile its values give once, here, rather than once for every
+/// reporting month whose window holds it; a month's table then adds the lists of its
+/// window's months. Rows are spread in a fixed order (sorted by month, node, dense
+/// offset and sums), so sums of fractions are added in the same order every time.
 pub(super) struct Placed<'a> {
     side: &'a SideSums,
-    rows: Vec<(Month, usize, usize, (f64, f64))>,
-    offsets_of: AHashMap<usize, Vec<usize>>,
+    months: Vec<(Month, MonthCells)>,
     by_district: bool,
     lacking: Vec<usize>,
 }
+
+/// A month's sums per cell of the table: `(cell, (value, count))` in cell order.
+type MonthCells = Vec<(usize, (f64, f64))>;
+
+/// A row placed in the table: its month, unit node, dense offset and sums.
+type PlacedRow = (Month, usize, usize, (f64, f64));
 
 /// Places a side's rows in the table of `axes` (once per question: every month's table
 /// reads them).
@@ -742,7 +756,7 @@ pub(super) fn place<'a>(axes: &Axes, side: &'a SideSums) -> Placed<'a> {
         })
         .collect();
     let d = side.dims.len();
-    let mut rows = Vec::with_capacity(side.months.len());
+    let mut rows: Vec<PlacedRow> = Vec::with_capacity(side.months.len());
     for (r, (&month, &sums)) in side.months.iter().zip(&side.sums).enumerate() {
         let codes = &side.codes[r * d..(r + 1) * d];
         let node = match district_pos {
@@ -783,10 +797,49 @@ pub(super) fn place<'a>(axes: &Axes, side: &'a SideSums) -> Placed<'a> {
             .entry(dense)
             .or_insert_with(|| axes.offsets_of_row(dense));
     }
+    // Each month's rows (sorted by month above), spread on as many threads as there
+    // are cores.
+    let runs: Vec<&[PlacedRow]> = rows.chunk_by(|a, b| a.0 == b.0).collect();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_thread = runs.len().div_ceil(cores).max(1);
+    let spread = |runs: &[&[PlacedRow]]| {
+        let mut scratch = vec![(0.0, 0.0); axes.size()];
+        let ns = axes.per_node();
+        runs.iter()
+            .map(|run| {
+                for &(_, node, dense, (v, c)) in run.iter() {
+                    for &k in &offsets_of[&dense] {
+                        let cell = &mut scratch[node * ns + k];
+                        cell.0 += v;
+                        cell.1 += c;
+                    }
+                }
+                let cells: MonthCells = scratch
+                    .iter_mut()
+                    .enumerate()
+                    .filter(|(_, s)| **s != (0.0, 0.0))
+                    .map(|(i, s)| (i, std::mem::take(s)))
+                    .collect();
+                (run[0].0, cells)
+            })
+            .collect::<Vec<_>>()
+    };
+    let months = std::thread::scope(|scope| {
+        let handles: Vec<_> = runs
+            .chunks(per_thread)
+            .map(|chunk| scope.spawn(move || spread(chunk)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
     Placed {
         side,
-        rows,
-        offsets_of,
+        months,
         by_district: district_pos.is_some(),
         lacking: (0..axes.dims.len())
             .filter(|&i| positions[i].is_none())
@@ -794,13 +847,13 @@ pub(super) fn place<'a>(axes: &Axes, side: &'a SideSums) -> Placed<'a> {
     }
 }
 
-/// Adds a side's rows into every cell of month `t`'s table they belong to: the rows of
-/// each month of `t`'s window, each into the offsets of the profile its values give
-/// (the other dimensions at their margin) at its district; the districts are then added
-/// up the unit hierarchy in node order, and a dimension the side lacks is copied from its
-/// margin to its values (its value does not depend on that dimension, e.g. S1's
-/// denominator by `service`). `field` names the side's two sums in a cell (value and
-/// count), which start at zero.
+/// Adds a side's rows into every cell of month `t`'s table they belong to: the placed
+/// sums of each month of `t`'s window (each row at its district, in every offset of the
+/// profile its values give, the other dimensions at their margin); the districts are
+/// then added up the unit hierarchy in node order, and a dimension the side lacks is
+/// copied from its margin to its values (its value does not depend on that dimension,
+/// e.g. S1's denominator by `service`). `field` names the side's two sums in a cell
+/// (value and count), which start at zero.
 fn add_side(
     axes: &Axes,
     placed: &Placed,
@@ -823,13 +876,11 @@ fn add_side(
         *v = nv;
         *c = nc;
     };
-    let rows = &placed.rows;
     for &offset in &placed.side.offsets {
         let month = t.plus(-(offset as i32));
-        let start = rows.partition_point(|r| r.0 < month);
-        for &(_, node, dense, row) in rows[start..].iter().take_while(|r| r.0 == month) {
-            for &k in &placed.offsets_of[&dense] {
-                plus(sums, node * ns + k, row);
+        if let Ok(m) = placed.months.binary_search_by_key(&month, |(m, _)| *m) {
+            for &(cell, row) in &placed.months[m].1 {
+                plus(sums, cell, row);
             }
         }
     }

@@ -7,12 +7,12 @@
 //! computed), several slices at once, and [`BlockSums::add`] adds each slice's blocks to
 //! the sums in slice order. [`Engine::build`] keeps the sums in memory, so every indicator that uses a
 //! block shares one computation; it then checks every definition against the blocks' real schemas, and collects
-//! the unit hierarchy. [`Engine::compute`] answers one `values` question: it plans each
-//! side of the quotient as *block → filters → join with a generated month map (target
-//! month, source month) → sum by target month, district and every dimension
-//! the indicator accepts*, runs both sides, and lays the sums out in the indicator's
-//! table ([`cube`]: every unit level × every value and margin), where disclosure control
-//! is decided once; [`assemble`] reads the asked rows out of it (a cell without events
+//! the unit hierarchy. [`Engine::compute`] answers one `values` question: each side of
+//! the quotient reads its block's rows of the months the question's windows reach
+//! (*block → fixed filters → months*, its values coded once, [`side`]), and the
+//! indicator's table ([`cube`]: every unit level × the cells of the publication
+//! profile) adds each row into every reporting month whose window holds it; disclosure
+//! control is decided there, once per month; [`assemble`] reads the asked rows out of it (a cell without events
 //! is a zero, never missing), divides last, and adds availability and intervals.
 
 mod assemble;
