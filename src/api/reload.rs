@@ -264,6 +264,19 @@ impl AppState {
                 observer(p);
             }
         };
+        // The snapshot being replaced keeps serving while the new one loads: the load
+        // gets the memory budget less what the snapshot holds.
+        let held = self.snapshot().map_or(0, |s| s.project.engine.held_bytes());
+        let sources = Sources {
+            budget: sources.budget.beside(held),
+            ..sources.clone()
+        };
+        tracing::info!(
+            held_mib = held >> 20,
+            budget_mib = sources.budget.limit >> 20,
+            "reload: loading beside the served snapshot"
+        );
+        let sources = &sources;
         let loaded = std::panic::catch_unwind(AssertUnwindSafe(|| {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))

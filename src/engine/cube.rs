@@ -18,9 +18,10 @@
 //! per dimension (the last coordinate of each being its margin); read as a mixed-radix
 //! number those coordinates give a *dense offset*, and a node's offsets are the dense
 //! offsets inside the profile, in ascending order. So the table holds only what the
-//! profile publishes (S6's nine dimensions: 122 cells per unit node instead of the
-//! cross-product's 2,592), and its cells and lines keep the order they have in the
-//! cross-product, which fixes the order in which disclosure control visits them. The
+//! profile publishes (S6's six attributes with their values at 1,000,000 persons: 135
+//! cells per unit node instead of the cross-product's 2,592), and its cells and lines
+//! keep the order they have in the cross-product, which fixes the order in which
+//! disclosure control visits them. The
 //! size is checked before the offsets are listed.
 
 use std::collections::{BTreeSet, HashMap};

@@ -189,6 +189,7 @@ pub struct Engine {
     units: Vec<Unit>,
     absent_tables: BTreeSet<String>,
     slices: usize,
+    held: usize,
 }
 
 impl Engine {
@@ -203,6 +204,7 @@ impl Engine {
         catalogue: Catalogue,
     ) -> Result<Engine, EngineError> {
         let count = sums.slices();
+        let held = sums.bytes();
         let ctx = sums.into_context()?;
         load::check_definitions(&ctx, &blocks, &catalogue).await?;
         let units = load::units(&ctx).await?;
@@ -214,6 +216,7 @@ impl Engine {
             units,
             absent_tables,
             slices: count,
+            held,
         };
         for (def, reason) in engine.without_months() {
             tracing::warn!(
@@ -255,6 +258,12 @@ impl Engine {
     /// How many person slices the blocks were computed in.
     pub fn slices(&self) -> usize {
         self.slices
+    }
+
+    /// Bytes the computed blocks hold in memory (what stays after the load; a reload's
+    /// load runs beside it, see [`MemoryBudget::beside`]).
+    pub fn held_bytes(&self) -> usize {
+        self.held
     }
 
     /// The first and last month of the data.

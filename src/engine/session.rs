@@ -60,6 +60,18 @@ impl MemoryBudget {
         work.div_ceil(self.limit.max(1)).max(1)
     }
 
+    /// This budget for a load that runs beside `held` bytes that stay in memory while it
+    /// runs (the snapshot a reload replaces keeps serving): the limit less what is held,
+    /// so that the two together stay within the limit — but at least a quarter of it,
+    /// so that a large snapshot slows a reload down (more, smaller slices) rather than
+    /// starving it. A fixed slice count stays as it is.
+    pub fn beside(self, held: usize) -> MemoryBudget {
+        MemoryBudget {
+            limit: self.limit.saturating_sub(held).max(self.limit / 4),
+            ..self
+        }
+    }
+
     /// How to run a load of `person_rows` rows on `cores` cores. Slices are independent,
     /// so as many run at once as there are cores, each on one partition: that keeps
     /// every core busy with no exchange of rows between partitions (a slice on two
@@ -165,6 +177,29 @@ mod tests {
             ..budget
         };
         assert_eq!(fixed.slices_for(40 << 20), 1);
+    }
+
+    #[test]
+    fn a_reload_loads_beside_the_snapshot_it_replaces() {
+        let budget = MemoryBudget {
+            limit: 2 << 30,
+            slices: None,
+        };
+        // 1.5 GiB of budget beside half a GiB of snapshot: together the limit.
+        assert_eq!(budget.beside(512 << 20).limit, 3 << 29);
+        // Nothing held: the whole limit.
+        assert_eq!(budget.beside(0).limit, 2 << 30);
+        // A snapshot as large as the limit leaves a quarter, not nothing.
+        assert_eq!(budget.beside(4 << 30).limit, 512 << 20);
+        // A fixed slice count stays.
+        let fixed = MemoryBudget {
+            slices: Some(7),
+            ..budget
+        };
+        assert_eq!(fixed.beside(1 << 30).slices, Some(7));
+        // Less budget, more slices for the same extract.
+        let rows = 30_000_000;
+        assert!(budget.beside(1 << 30).slices_for(rows) > budget.slices_for(rows));
     }
 
     #[test]

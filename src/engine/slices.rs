@@ -110,6 +110,16 @@ impl BlockSums {
         Ok(())
     }
 
+    /// Bytes the blocks' sums hold: what an engine keeps in memory after its load.
+    pub(super) fn bytes(&self) -> usize {
+        held_bytes(
+            self.totals
+                .iter()
+                .filter_map(|(_, total)| total.as_ref())
+                .flat_map(|total| &total.batches),
+        )
+    }
+
     /// The session with the reference tables and every block's sum registered.
     pub(super) fn into_context(self) -> Result<SessionContext, EngineError> {
         let partitions = self.ctx.copied_config().target_partitions();
@@ -120,6 +130,28 @@ impl BlockSums {
         }
         Ok(self.ctx)
     }
+}
+
+/// Bytes the batches' arrays hold, each allocation counted once: the batches of an
+/// aggregate's result are slices of shared buffers, which
+/// `RecordBatch::get_array_memory_size` would count once per slice.
+fn held_bytes<'a>(batches: impl IntoIterator<Item = &'a RecordBatch>) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    let mut bytes = 0;
+    let mut pending: Vec<arrow::array::ArrayData> = batches
+        .into_iter()
+        .flat_map(|batch| batch.columns().iter().map(|c| c.to_data()))
+        .collect();
+    while let Some(data) = pending.pop() {
+        let nulls = data.nulls().map(|n| n.buffer());
+        for buffer in data.buffers().iter().chain(nulls) {
+            if seen.insert(buffer.data_ptr()) {
+                bytes += buffer.capacity();
+            }
+        }
+        pending.extend(data.child_data().iter().cloned());
+    }
+    bytes
 }
 
 /// One slice's block tables: every block's rows over the slice's persons, in the order
@@ -223,5 +255,36 @@ fn block_error(spec: &BlockSpec, reason: String) -> EngineError {
     EngineError::Block {
         file: spec.file.clone(),
         reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Int64Array, RecordBatch, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::held_bytes;
+
+    #[test]
+    fn held_bytes_count_a_shared_buffer_once() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("n", DataType::Int64, true),
+            Field::new("s", DataType::Utf8, false),
+        ]));
+        let n = Int64Array::from_iter((0..1000).map(|i| (i % 7 != 0).then_some(i)));
+        let s = StringArray::from_iter_values((0..1000).map(|i| format!("value {i}")));
+        let batch = RecordBatch::try_new(schema, vec![Arc::new(n), Arc::new(s)]).expect("a batch");
+        let whole = held_bytes([&batch]);
+        // 8,000 bytes of numbers, 1,000 × 4 bytes of offsets, the text, the nulls.
+        assert!(whole >= 8_000 + 4_000 + 9_000, "{whole}");
+        let slices: Vec<RecordBatch> = (0..4).map(|k| batch.slice(k * 250, 250)).collect();
+        assert_eq!(held_bytes(&slices), whole);
+        let per_slice: usize = slices.iter().map(RecordBatch::get_array_memory_size).sum();
+        assert!(
+            per_slice >= 4 * whole - 4 * 64,
+            "{per_slice} counts each slice's buffers"
+        );
     }
 }
