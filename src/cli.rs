@@ -12,12 +12,12 @@ use std::time::Duration;
 
 mod progress;
 
+use crate::answers::compare::CompareRequest;
+use crate::answers::contrast::ContrastRequest;
+use crate::answers::export;
 use crate::api::auth::Keys;
 use crate::api::{AppState, Limits, reload, server};
-use crate::compare::CompareRequest;
-use crate::contrast::ContrastRequest;
 use crate::engine::{MemoryBudget, QuestionError, Request};
-use crate::export;
 use crate::extract::{ExtractError, LoadMode};
 use crate::generate::{GenerateOptions, generate};
 use crate::month::Month;
@@ -340,7 +340,7 @@ async fn compare(args: CompareArgs) -> ExitCode {
         min_count: args.question.min_count,
         scope: None,
     };
-    print_json(crate::compare::compare(&project.engine, &request).await)
+    print_json(crate::answers::compare::compare(&project.engine, &request).await)
 }
 
 async fn contrast(args: ContrastArgs) -> ExitCode {
@@ -357,7 +357,7 @@ async fn contrast(args: ContrastArgs) -> ExitCode {
         min_count: args.question.min_count,
         scope: None,
     };
-    print_json(crate::contrast::contrast(&project.engine, &request).await)
+    print_json(crate::answers::contrast::contrast(&project.engine, &request).await)
 }
 
 async fn export_catalogue(args: CatalogueArgs) -> ExitCode {

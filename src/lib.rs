@@ -7,37 +7,39 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`contract`] | the extract contract (`docs/extracts.md`) as data: tables, columns, domains, keys |
-//! | [`extract`] | reading and validating a Parquet extract; the data-quality report; person slices and their order |
-//! | [`blocks`] | the building blocks in `queries/*.sql` and their headers (no DataFusion) |
-//! | [`definition`] | the indicator definitions in `indicators/*.toml` and their checks (no DataFusion) |
-//! | [`engine`] | the memory budget; computing blocks once per load, slice by slice of persons (reporting each slice), compiling definitions into plans, the indicator's table where disclosure is decided, answers read from it |
-//! | [`stats`] | intervals, funnel limits and tests (pure) |
-//! | [`disclosure`] | primary and secondary suppression (pure) |
-//! | [`values`] | the `values` answer and its JSON and CSV renderings |
-//! | [`compare`] | comparing districts or jobcenters: ranks, pooled value, funnel limits |
-//! | [`contrast`] | contrasting groups of a share indicator: difference, relative risk, tests |
-//! | [`api`] | the HTTP API (axum): routes, access, problem details, OpenAPI; a thin layer |
-//! | [`open`] | opening an extract with blocks and definitions: what every front end shares; the pipeline of a load's person slices (read in order, computed side by side, added in order) |
-//! | [`generate`] | the synthetic sample-data generator |
-//! | [`cli`] | the command line, a thin layer over the above, and its display of a load's progress |
 //! | [`month`] | calendar months, the time grain of everything |
-//! | [`reference`] | the generated reference documents (`docs/indicators.md`) |
+//! | [`extract`] | the extract contract as data (`extract::contract`, `docs/extracts.md`); reading and validating a Parquet extract; the data-quality report; person slices and their order |
+//! | [`blocks`] | the building blocks in `queries/*.sql` and their headers (no DataFusion) |
+//! | [`definition`] | the indicator definitions in `indicators/*.toml` and their checks (no DataFusion); the generated reference (`docs/indicators.md`) |
+//! | [`engine`] | the memory budget; computing blocks once per load, slice by slice of persons (reporting each slice), compiling definitions into plans, the indicator's table where disclosure is decided, answers read from it |
+//! | [`disclosure`] | primary and secondary suppression (pure) |
+//! | [`stats`] | intervals, funnel limits and tests (pure) |
+//! | [`answers`] | what people read: `values` (JSON and CSV), `compare`, `contrast`, the whole catalogue (`export`) |
+//! | [`open`] | opening an extract with blocks and definitions: what every front end shares; the pipeline of a load's person slices (read in order, computed side by side, added in order) |
+//! | [`api`] | the HTTP API (axum): routes, access, problem details, OpenAPI; a thin layer |
+//! | [`cli`] | the command line, a thin layer over the above, and its display of a load's progress |
+//! | [`generate`] | the synthetic sample-data generator (apart from the data flow: it writes extracts) |
 
-pub mod api;
+// In the order data flows (groups kept apart so that rustfmt does not sort them): the
+// time grain, the extract, the building blocks, the definitions, the engine with its
+// pure helpers, the answers, opening a project, the front ends; the generator last.
+pub mod month;
+
+pub mod extract;
+
 pub mod blocks;
-pub mod cli;
-pub mod compare;
-pub mod contract;
-pub mod contrast;
+
 pub mod definition;
+
 pub mod disclosure;
 pub mod engine;
-pub mod export;
-pub mod extract;
-pub mod generate;
-pub mod month;
-pub mod open;
-pub mod reference;
 pub mod stats;
-pub mod values;
+
+pub mod answers;
+
+pub mod open;
+
+pub mod api;
+pub mod cli;
+
+pub mod generate;

@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::blocks::{BlockCatalogue, BlockError};
-use crate::contract;
 use crate::definition::{Catalogue, DefinitionError};
 use crate::engine::progress::OnSlice;
 use crate::engine::{BlockSums, Engine, EngineError, MemoryBudget};
+use crate::extract::contract;
 use crate::extract::{Extract, ExtractError, LoadMode};
 
 mod pipeline;

@@ -8,12 +8,12 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use proptest::prelude::*;
+use wirkung::answers::values::{DimValue, Values};
 use wirkung::engine::Request;
 use wirkung::extract::LoadMode;
 use wirkung::generate::{GenerateOptions, generate};
 use wirkung::month::Month;
 use wirkung::open::Project;
-use wirkung::values::{DimValue, Values};
 
 /// (month, cell) → (numerator, denominator) of the rows that carry numbers.
 fn sums(values: &Values) -> HashMap<(Month, String), (f64, f64)> {

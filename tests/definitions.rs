@@ -341,7 +341,7 @@ fn the_published_values_the_queries_declare_are_the_contracts_codes() {
     // extract may hold. They must not drift apart: the same codes, except sex, whose
     // `d` is counted under `m` or `f` and so is never published.
     use wirkung::blocks::BlockCatalogue;
-    use wirkung::contract;
+    use wirkung::extract::contract;
     let blocks = BlockCatalogue::load(Path::new(Project::DEFAULT_QUERIES)).expect("blocks");
     for (dim, codes) in [
         ("citizenship", contract::CITIZENSHIP),

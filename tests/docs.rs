@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use wirkung::blocks::BlockCatalogue;
-use wirkung::contract::{ColumnType, TABLES};
 use wirkung::definition::Catalogue;
+use wirkung::extract::contract::{ColumnType, TABLES};
 use wirkung::open::Project;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -33,7 +33,7 @@ fn the_indicator_reference_is_what_the_definitions_render() {
     let blocks = BlockCatalogue::load(Path::new(Project::DEFAULT_QUERIES)).expect("blocks");
     let catalogue =
         Catalogue::load(Path::new(Project::DEFAULT_INDICATORS), &blocks).expect("catalogue");
-    let text = wirkung::reference::indicators(&catalogue, &blocks);
+    let text = wirkung::definition::reference::indicators(&catalogue, &blocks);
     for def in catalogue.all() {
         assert!(text.contains(&format!("## {}\n", def.code)), "{}", def.code);
     }

@@ -22,7 +22,7 @@
 //! c7 p1 health_check from 2016-10-03 without end date (no cohort); c8 p7 (NEF)
 //! health_check 2016-05-02 … 05-06 (not in a cohort: attribution row not eLb).
 
-use wirkung::values::Status;
+use wirkung::answers::values::Status;
 
 use crate::support::fixture::{Fixture, Val, d, od, os, s};
 use crate::support::{assert_available, assert_unavailable, compute, open, request, row};

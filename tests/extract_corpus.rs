@@ -38,7 +38,7 @@ use std::sync::Arc;
 use arrow::array::{AsArray, Int32Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Date32Type, Float64Type};
 use tempfile::TempDir;
-use wirkung::contract;
+use wirkung::extract::contract;
 use wirkung::extract::{Extract, ExtractError, LoadMode, Rule};
 
 use crate::support::sample::{

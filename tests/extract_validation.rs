@@ -14,7 +14,7 @@ use arrow::array::{AsArray, Int32Array};
 use arrow::datatypes::{DataType, Date32Type};
 use datafusion::prelude::SessionContext;
 use tempfile::TempDir;
-use wirkung::contract;
+use wirkung::extract::contract;
 use wirkung::extract::{
     Extract, ExtractError, LoadMode, QualityReport, Rule, StructuralError, slice_of,
 };

@@ -3,7 +3,7 @@
 //! Each fixture's comment is the hand computation; the assertions repeat its results.
 
 use tempfile::TempDir;
-use wirkung::values::Status;
+use wirkung::answers::values::Status;
 
 use crate::support::fixture::Fixture;
 use crate::support::{assert_available, assert_unavailable, compute, open, request, row};

@@ -2,7 +2,7 @@
 //! worked out by hand. The fixtures of `foundation_indicators` are reused and extended;
 //! each test's comments carry the hand computation.
 
-use wirkung::values::Status;
+use wirkung::answers::values::Status;
 
 use crate::foundation_indicators::{flows, lzb};
 use crate::support::fixture::Fixture;

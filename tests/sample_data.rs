@@ -7,11 +7,11 @@
 
 use std::path::Path;
 
+use wirkung::answers::contrast::{ContrastRequest, contrast};
+use wirkung::answers::values::Status;
 use wirkung::api::Limits;
-use wirkung::contrast::{ContrastRequest, contrast};
 use wirkung::open::Project;
 use wirkung::stats::hypothesis::TestName;
-use wirkung::values::Status;
 
 use crate::api::Server;
 use crate::support::{compute, m, open, request};
@@ -252,7 +252,7 @@ async fn gives_twelve_months_per_jobcenter_for_k2_k1e2_and_k3(p: &Project) {
     }
     // LZB are about two thirds of eLb (K3's numerator against K1E2's).
     for jc in jobcenters {
-        let find = |v: &wirkung::values::Values| {
+        let find = |v: &wirkung::answers::values::Values| {
             v.rows
                 .iter()
                 .find(|r| r.month == m("2017-12") && format!("{:?}", r.cell).contains(jc))
@@ -344,7 +344,7 @@ async fn reproduces_the_practice_reports(p: &Project) {
     assert!((60.0..70.0).contains(&cafe), "contact cafés {cafe}");
 }
 
-fn row_value(v: &wirkung::values::Values, cell: &str) -> f64 {
+fn row_value(v: &wirkung::answers::values::Values, cell: &str) -> f64 {
     crate::support::row(v, "2017-12", &[cell])
         .value
         .unwrap_or(f64::NAN)

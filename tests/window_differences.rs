@@ -14,7 +14,7 @@
 //! is closed, the derivation below must fail and this test turns into its guard.
 
 use tempfile::TempDir;
-use wirkung::values::Status;
+use wirkung::answers::values::Status;
 
 use crate::support::fixture::Fixture;
 use crate::support::{compute, open, request, row};

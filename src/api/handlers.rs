@@ -20,12 +20,12 @@ use super::params::{Params, Rendering};
 use super::problem::{MEDIA_TYPE, Problem};
 use super::reload::{ReloadStatus, finished};
 use super::snapshot::Snapshot;
-use crate::compare::{CompareRequest, Comparison, compare as run_compare};
-use crate::contrast::{Contrast, ContrastRequest, contrast as run_contrast};
+use crate::answers::compare::{CompareRequest, Comparison, compare as run_compare};
+use crate::answers::contrast::{Contrast, ContrastRequest, contrast as run_contrast};
+use crate::answers::values::Values;
 use crate::definition::{Definition, Display, IntervalMethod, Kind, Polarity};
 use crate::engine::Request;
 use crate::engine::dimensions::is_unit;
-use crate::values::Values;
 
 /// The data span.
 #[derive(Debug, Serialize, ToSchema)]

@@ -10,8 +10,8 @@ use utoipa::{Modify, OpenApi};
 use serde_json::{Value, json};
 
 use super::handlers;
+use crate::answers::compare::ACROSS;
 use crate::blocks::Domains;
-use crate::compare::ACROSS;
 use crate::definition::{Catalogue, Display};
 use crate::engine::Unit;
 

@@ -151,7 +151,7 @@ impl BlockSpec {
             }
         }
         for table in &spec.reads_if_present {
-            if !crate::contract::table(table).is_some_and(|t| t.optional) {
+            if !crate::extract::contract::table(table).is_some_and(|t| t.optional) {
                 return Err(invalid(format!(
                     "reads_if_present names '{table}', which is not an optional extract table"
                 )));

@@ -96,7 +96,7 @@ impl BlockCatalogue {
     pub fn from_specs(specs: Vec<BlockSpec>) -> Result<Self, BlockError> {
         let mut by_name: BTreeMap<String, BlockSpec> = BTreeMap::new();
         for spec in specs {
-            if crate::contract::table(&spec.name).is_some() {
+            if crate::extract::contract::table(&spec.name).is_some() {
                 return Err(BlockError::Invalid {
                     file: spec.file.clone(),
                     reason: format!(
@@ -132,7 +132,8 @@ impl BlockCatalogue {
         }
         for spec in by_name.values() {
             for input in &spec.requires {
-                let known = crate::contract::table(input).is_some() || by_name.contains_key(input);
+                let known =
+                    crate::extract::contract::table(input).is_some() || by_name.contains_key(input);
                 if !known {
                     return Err(BlockError::Invalid {
                         file: spec.file.clone(),

@@ -9,6 +9,7 @@
 //! bad file is refused at start with its path, the field and the reason. No DataFusion
 //! in here.
 
+pub mod reference;
 mod validate;
 
 use std::collections::BTreeMap;

@@ -10,10 +10,10 @@
 use super::Request;
 use super::cube::{self, Axes, Level, Node};
 use super::dimensions::{is_unit, sort_key};
+use crate::answers::values::{DimValue, DisclosureNote, Status, ValueRow, Values};
 use crate::definition::{Definition, Display, IntervalMethod};
 use crate::month::Month;
 use crate::stats;
-use crate::values::{DimValue, DisclosureNote, Status, ValueRow, Values};
 
 /// The cells an answer shows: table index (`None`: filters that no unit satisfies, a
 /// total of zero) and the row's breakdown values.

@@ -33,10 +33,10 @@ use std::collections::BTreeSet;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 
+use crate::answers::values::Values;
 use crate::blocks::{BlockCatalogue, BlockError};
 use crate::definition::{Catalogue, Definition, DefinitionError};
 use crate::month::Month;
-use crate::values::Values;
 
 pub use load::Unit;
 pub use session::{DEFAULT_MEMORY_LIMIT, MemoryBudget, SlicePlan, WORK_BYTES_PER_ROW, parse_size};

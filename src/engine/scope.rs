@@ -12,9 +12,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::assemble::fill;
 use super::load::Unit;
+use crate::answers::values::{DimValue, Status, ValueRow, Values};
 use crate::definition::Definition;
 use crate::disclosure::Suppression;
-use crate::values::{DimValue, Status, ValueRow, Values};
 
 /// The scope that actually restricts the answer: `None` when it holds every jobcenter of
 /// the extract.

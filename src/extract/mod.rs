@@ -6,7 +6,7 @@
 //! unreadable files and schemas that differ within a table folder stop the load, all of
 //! them listed at once. (2) Rows, one person slice at a time ([`Reading::slice`]): the
 //! contract columns are decoded (text cast to `Utf8`) and every row rule of
-//! [`crate::contract`] is checked, tables in contract order so that references are
+//! [`crate::extract::contract`] is checked, tables in contract order so that references are
 //! checked against the tables they point to. (3) Outcome ([`Reading::finish`]): in
 //! [`LoadMode::Strict`] any violation refuses the extract; in [`LoadMode::Lenient`]
 //! offending rows are quarantined and references are checked against the *kept* rows,
@@ -15,6 +15,7 @@
 //! report.
 
 mod attribution;
+pub mod contract;
 mod error;
 mod keys;
 mod order;

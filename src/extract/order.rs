@@ -15,7 +15,7 @@ use datafusion::logical_expr::SortExpr;
 use datafusion::prelude::col;
 
 use super::slices::PERSON_ID;
-use crate::contract::Table;
+use crate::extract::contract::Table;
 
 /// Rows per batch of a table sorted here (DataFusion's default batch size).
 const BATCH_ROWS: usize = 8192;
@@ -118,7 +118,7 @@ mod tests {
     use arrow::datatypes::{DataType, Date32Type, Field, Int32Type, Schema};
 
     use super::*;
-    use crate::contract::TABLES;
+    use crate::extract::contract::TABLES;
 
     fn batch(persons: &[&str], months: &[i32], tags: &[i32]) -> RecordBatch {
         let schema = Arc::new(Schema::new(vec![

@@ -23,7 +23,7 @@ use parquet::errors::ParquetError;
 
 use super::error::StructuralError;
 use super::slices::{PERSON_ID, slice_of};
-use crate::contract::Table;
+use crate::extract::contract::Table;
 
 /// Rows per decoded batch; DataFusion's default batch size, so registered tables stream
 /// through plans without re-chunking.

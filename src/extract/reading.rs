@@ -28,7 +28,7 @@ use super::report::{EXAMPLES, QualityReport, Span, TableReport, UnattributedEven
 use super::rules::{self, Targets};
 use super::slices::{PERSON_ID, TableRows, TableSet};
 use super::{Extract, LoadMode, missing_months, runs, span};
-use crate::contract::{TABLES, Table};
+use crate::extract::contract::{TABLES, Table};
 use crate::month::Month;
 
 /// An extract whose structure passed and whose reference tables are validated, read

@@ -1,6 +1,6 @@
 //! Row rules of the contract ("Bad data") and the quarantine of offending rows.
 //!
-//! Every rule is driven by [`crate::contract`] data: not-null flags, domains, spells,
+//! Every rule is driven by [`crate::extract::contract`] data: not-null flags, domains, spells,
 //! primary keys, references, non-negative and first-of-month columns. Nothing here
 //! knows a table by name. A row violating several rules is listed under each of them
 //! but marked offending once.
@@ -17,7 +17,7 @@ use chrono::Datelike;
 use super::keys::{FastState, Key, KeyColumns, KeySet};
 use super::read::RawTable;
 use super::report::{ColumnValue, EXAMPLES, OffendingRow, Rule, Violation};
-use crate::contract::Reference;
+use crate::extract::contract::Reference;
 use crate::month::date32_to_date;
 
 /// Rows of already processed tables that references are checked against, by table name.

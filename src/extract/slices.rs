@@ -18,7 +18,7 @@ use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
 use super::order;
-use crate::contract::Table;
+use crate::extract::contract::Table;
 
 /// The column a table is sliced by.
 pub const PERSON_ID: &str = "person_id";

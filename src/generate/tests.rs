@@ -11,7 +11,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::calendar::plus_months;
 use super::*;
-use crate::contract::TABLES;
+use crate::extract::contract::TABLES;
 
 fn opts(out: &Path, persons: usize) -> GenerateOptions {
     GenerateOptions {

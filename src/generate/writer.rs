@@ -22,7 +22,7 @@ use parquet::file::properties::WriterProperties;
 use super::GenerateError;
 use super::rows::Rows;
 use super::units::{Jobcenter, Units};
-use crate::contract::TABLES;
+use crate::extract::contract::TABLES;
 
 /// Rows per row group (and per buffered batch).
 pub(crate) const ROW_GROUP: usize = 65_536;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, BooleanArray, Date32Array, Float64Array, RecordBatch, StringArray};
 use chrono::NaiveDate;
 use parquet::arrow::ArrowWriter;
-use wirkung::contract::{self, ColumnType};
+use wirkung::extract::contract::{self, ColumnType};
 use wirkung::month::{Month, date_to_date32};
 
 /// One cell value of a fixture row.

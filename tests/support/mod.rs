@@ -6,11 +6,11 @@ pub mod sample;
 
 use std::path::Path;
 
+use wirkung::answers::values::{DimValue, Status, ValueRow, Values};
 use wirkung::engine::Request;
 use wirkung::extract::LoadMode;
 use wirkung::month::Month;
 use wirkung::open::Project;
-use wirkung::values::{DimValue, Status, ValueRow, Values};
 
 /// Parses `YYYY-MM`.
 pub fn m(s: &str) -> Month {

@@ -33,8 +33,8 @@ use arrow::datatypes::{DataType, Field, Schema};
 use chrono::NaiveDate;
 use parquet::arrow::ArrowWriter;
 use tempfile::TempDir;
-use wirkung::contract::{self, ColumnType};
 use wirkung::extract::Extract;
+use wirkung::extract::contract::{self, ColumnType};
 use wirkung::month::date_to_date32;
 
 /// A cell of a fixture row.

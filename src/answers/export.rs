@@ -9,8 +9,8 @@
 
 use std::io::Write;
 
+use crate::answers::values::{Status, ValueRow, serde_plain};
 use crate::engine::{Engine, QuestionError, Request};
-use crate::values::{Status, ValueRow, serde_plain};
 
 /// The unit levels exported, with the dimension each is asked by.
 pub const LEVELS: [(&str, &str); 2] = [("jobcenter", "jobcenter_id"), ("district", "district_id")];

@@ -14,7 +14,7 @@ pub fn indicators(catalogue: &Catalogue, blocks: &BlockCatalogue) -> String {
     out.push_str(
         "# Indicator reference\n\n\
          Generated from `indicators/*.toml` and the headers of `queries/*.sql` by\n\
-         `wirkung::reference::indicators`; do not edit. `WIRKUNG_UPDATE_DOCS=1 cargo test\n\
+         `wirkung::definition::reference::indicators`; do not edit. `WIRKUNG_UPDATE_DOCS=1 cargo test\n\
          --test main docs` rewrites it, and the same test fails when it is out of date.\n\
          How the definitions are built: [kennzahlen.md](kennzahlen.md).\n\n",
     );

@@ -17,12 +17,12 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::answers::values::{DimValue, DisclosureNote, Status, ValueRow};
 use crate::definition::{Display, Polarity};
 use crate::disclosure::Suppression;
 use crate::engine::{Engine, QuestionError, Request};
 use crate::month::Month;
 use crate::stats;
-use crate::values::{DimValue, DisclosureNote, Status, ValueRow};
 
 /// The unit dimensions one can compare across.
 pub const ACROSS: [&str; 2] = ["district_id", "jobcenter_id"];

@@ -18,12 +18,12 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::answers::values::{DimValue, DisclosureNote, Status, ValueRow};
 use crate::definition::Display;
 use crate::disclosure::Suppression;
 use crate::engine::{Engine, QuestionError, Request};
 use crate::month::Month;
 use crate::stats::{self, hypothesis};
-use crate::values::{DimValue, DisclosureNote, Status, ValueRow};
 
 /// One contrast question.
 #[derive(Debug, Clone)]

@@ -1,0 +1,9 @@
+//! The answers people read, built from the engine's numbers: `values` (a breakdown over
+//! months, JSON and CSV), `compare` (units ranked against funnel limits), `contrast`
+//! (groups of a share indicator tested against each other) and the whole catalogue at
+//! once (`export`).
+
+pub mod compare;
+pub mod contrast;
+pub mod export;
+pub mod values;
