@@ -56,7 +56,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .rows
             .iter()
             .map(|r| {
-                r.value
+                r.figure
+                    .value
                     .map(|v| format!("{v:>10.2}"))
                     .unwrap_or_else(|| format!("{:>10}", "–"))
             })

@@ -25,7 +25,10 @@ fn sums(values: &Values) -> HashMap<(Month, String), (f64, f64)> {
                 Some((_, DimValue::Text(t))) => t.clone(),
                 _ => String::new(),
             };
-            Some(((r.month, cell), (r.numerator?, r.denominator?)))
+            Some((
+                (r.month, cell),
+                (r.figure.numerator?, r.figure.denominator?),
+            ))
         })
         .collect()
 }

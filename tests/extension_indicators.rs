@@ -307,7 +307,7 @@ async fn missing_optional_tables_make_only_their_indicators_unavailable() {
     for code in ["S4", "S6", "P1", "P2", "P4", "K2", "K3E2"] {
         let v = compute(&p, &request(code, "2016-12", "2016-12", &[])).await;
         assert_eq!(
-            v.rows[0].status,
+            v.rows[0].figure.status,
             Status::Available,
             "{code}: {:?}",
             v.rows[0]

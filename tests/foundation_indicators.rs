@@ -82,7 +82,8 @@ async fn k2_by_jobcenter_and_district() {
     // chi2.ppf(0.975, 6)/2 = 7.224687…) divided by Ø 29/12, in percent.
     let j1 = row(&v, "2016-12", &["J1"]);
     assert!(
-        (j1.ci_low.unwrap() - 10.022).abs() < 1e-3 && (j1.ci_high.unwrap() - 298.953).abs() < 1e-3,
+        (j1.figure.ci_low.unwrap() - 10.022).abs() < 1e-3
+            && (j1.figure.ci_high.unwrap() - 298.953).abs() < 1e-3,
         "{j1:?}"
     );
 
@@ -125,7 +126,7 @@ async fn k2_at_the_edges_of_the_data_span() {
     assert_available(row(&v, "2016-01", &[]), 0.0, 1.5, 0.0);
     // The last month of the span is available, the month after is not.
     let v = compute(&p, &request("K2", "2017-12", "2018-01", &[])).await;
-    assert_eq!(row(&v, "2017-12", &[]).status, Status::Available);
+    assert_eq!(row(&v, "2017-12", &[]).figure.status, Status::Available);
     assert_unavailable(row(&v, "2018-01", &[]), "outside the data span");
 }
 
@@ -334,14 +335,14 @@ async fn a_filtered_answer_cannot_be_subtracted_from_the_unfiltered_one() {
     let single = compute(&p, &req).await;
     let a = row(&single, "2016-12", &["J1-A"]);
     assert_eq!(
-        (a.status, a.suppressed),
+        (a.figure.status, a.figure.suppressed),
         (
             Status::Suppressed,
             Some(wirkung::disclosure::Suppression::Secondary)
         ),
         "{a:?}"
     );
-    assert!(a.numerator.is_none());
+    assert!(a.figure.numerator.is_none());
     // Unfiltered, J1-A (5) is withheld too: J1-B's six are all not single parents, so
     // J1-B's total would be its not-single-parent cell, and J1-A's one other person
     // would follow as J1's not-single-parent cell (7) minus it. One table decides both
@@ -349,8 +350,8 @@ async fn a_filtered_answer_cannot_be_subtracted_from_the_unfiltered_one() {
     req.filters.clear();
     let all = compute(&p, &req).await;
     let a = row(&all, "2016-12", &["J1-A"]);
-    assert_eq!(a.status, Status::Suppressed, "{a:?}");
-    assert!(a.numerator.is_none());
+    assert_eq!(a.figure.status, Status::Suppressed, "{a:?}");
+    assert!(a.figure.numerator.is_none());
     req.filters = vec![("single_parent".into(), "true".into())];
     // Without disclosure control the filtered value is there.
     req.min_count = 0;

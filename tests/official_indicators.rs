@@ -29,7 +29,7 @@ async fn k1_and_k1e1_sum_amounts_of_elb_and_nef_rows() {
     let j1 = row(&k1, "2016-12", &["J1"]);
     assert_available(j1, 620.0, 500.0, 24.0);
     assert_eq!(
-        (j1.numerator_count, j1.denominator_count),
+        (j1.figure.numerator_count, j1.figure.denominator_count),
         (Some(2.0), Some(1.0)),
         "rows behind the sums"
     );
@@ -80,15 +80,27 @@ async fn k1e3_and_k1e4_count_flows_per_jobcenter_not_district_moves() {
     assert_available(row(&k1e4, "2016-12", &["J2"]), 0.0, 11.0, 0.0);
     // Districts carry the flows of their rows and add up to the jobcenter.
     let by_district = compute(&p, &request("K1E3", "2016-12", "2016-12", &["district_id"])).await;
-    assert_eq!(row(&by_district, "2016-12", &["J1-A"]).numerator, Some(1.0));
-    assert_eq!(row(&by_district, "2016-12", &["J1-B"]).numerator, Some(1.0));
+    assert_eq!(
+        row(&by_district, "2016-12", &["J1-A"]).figure.numerator,
+        Some(1.0)
+    );
+    assert_eq!(
+        row(&by_district, "2016-12", &["J1-B"]).figure.numerator,
+        Some(1.0)
+    );
     let by_district = compute(&p, &request("K1E4", "2016-12", "2016-12", &["district_id"])).await;
-    assert_eq!(row(&by_district, "2016-12", &["J1-A"]).numerator, Some(0.0));
-    assert_eq!(row(&by_district, "2016-12", &["J1-B"]).numerator, Some(1.0));
+    assert_eq!(
+        row(&by_district, "2016-12", &["J1-A"]).figure.numerator,
+        Some(0.0)
+    );
+    assert_eq!(
+        row(&by_district, "2016-12", &["J1-B"]).figure.numerator,
+        Some(1.0)
+    );
     // 2015-12 would need the inflows of 2015-01, i.e. rows of 2014-12.
     let v = compute(&p, &request("K1E3", "2015-12", "2016-01", &[])).await;
     assert_unavailable(row(&v, "2015-12", &[]), "outside the data span");
-    assert_eq!(row(&v, "2016-01", &[]).status, Status::Available);
+    assert_eq!(row(&v, "2016-01", &[]).figure.status, Status::Available);
 }
 
 #[tokio::test]
@@ -174,14 +186,14 @@ async fn k2e3_needs_svb_on_all_six_following_reference_days() {
     // = (0.29999331…, 0.90322858…).
     let r = row(&v, "2017-12", &[]);
     assert!(
-        (r.ci_low.unwrap_or_default() - 29.999).abs() < 0.001
-            && (r.ci_high.unwrap_or_default() - 90.323).abs() < 0.001,
+        (r.figure.ci_low.unwrap_or_default() - 29.999).abs() < 0.001
+            && (r.figure.ci_high.unwrap_or_default() - 90.323).abs() < 0.001,
         "{r:?}"
     );
     assert_unavailable(row(&v, "2018-01", &[]), "2018-01");
     // 2017-06 reads integrations of 2015-12 with attribution rows of 2015-11.
     assert_unavailable(row(&v, "2017-06", &[]), "outside the data span");
-    assert_eq!(row(&v, "2017-07", &[]).status, Status::Available);
+    assert_eq!(row(&v, "2017-07", &[]).figure.status, Status::Available);
 }
 
 #[tokio::test]

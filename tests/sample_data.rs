@@ -41,10 +41,10 @@ async fn contrasts_formats_inside_rhein_berg(p: &Project) {
         scope: None,
     };
     let c = contrast(&p.engine, &req).await.expect("contrast");
-    assert_eq!(c.groups[0].numerator, Some(3643.0));
-    assert_eq!(c.groups[0].denominator, Some(12359.0));
-    assert_eq!(c.groups[1].numerator, Some(1262.0));
-    assert_eq!(c.groups[1].denominator, Some(1959.0));
+    assert_eq!(c.groups[0].figure.numerator, Some(3643.0));
+    assert_eq!(c.groups[0].figure.denominator, Some(12359.0));
+    assert_eq!(c.groups[1].figure.numerator, Some(1262.0));
+    assert_eq!(c.groups[1].figure.denominator, Some(1959.0));
     let d = c.difference.expect("difference");
     // statsmodels 0.15: confint_proportions_2indep(3643, 12359, 1262, 1959,
     //   method="newcomb", compare="diff") = (-0.3718098714530176, -0.3264997045772215)
@@ -173,10 +173,11 @@ async fn serves_the_extension_with_its_breakdowns(p: &Project) {
             let v = compute(p, &request(code, "2018-06", "2018-06", &[dim])).await;
             assert!(v.rows.len() > 1, "{code} by {dim}: {}", v.to_json());
             for r in &v.rows {
-                let ok = match r.status {
-                    Status::Available => r.value.is_some_and(|x| (0.0..=100.0).contains(&x)),
+                let ok = match r.figure.status {
+                    Status::Available => r.figure.value.is_some_and(|x| (0.0..=100.0).contains(&x)),
                     // a small programme or topic may have nobody in a unit
                     _ => r
+                        .figure
                         .reason
                         .as_deref()
                         .is_some_and(|why| why.contains("denominator is zero")),
@@ -187,7 +188,7 @@ async fn serves_the_extension_with_its_breakdowns(p: &Project) {
     }
     let late = compute(p, &request("P1", "2018-07", "2018-07", &[])).await;
     assert_eq!(
-        late.rows[0].status,
+        late.rows[0].figure.status,
         Status::Unavailable,
         "incomplete cohort of 2018-07"
     );
@@ -200,13 +201,15 @@ async fn gives_twelve_months_per_jobcenter_for_k2_k1e2_and_k3(p: &Project) {
     let k2 = compute(p, &request("K2", "2017-01", "2017-12", &["jobcenter_id"])).await;
     assert_eq!(k2.rows.len(), 36);
     for r in &k2.rows {
-        assert_eq!(r.status, Status::Available, "{r:?}");
-        let v = r.value.unwrap_or_default();
+        assert_eq!(r.figure.status, Status::Available, "{r:?}");
+        let v = r.figure.value.unwrap_or_default();
         assert!(
             (15.0..35.0).contains(&v),
             "K2 {v} outside a plausible range: {r:?}"
         );
-        assert!(r.ci_low.unwrap_or_default() < v && v < r.ci_high.unwrap_or_default());
+        assert!(
+            r.figure.ci_low.unwrap_or_default() < v && v < r.figure.ci_high.unwrap_or_default()
+        );
     }
     for jc in jobcenters {
         assert_eq!(
@@ -221,8 +224,8 @@ async fn gives_twelve_months_per_jobcenter_for_k2_k1e2_and_k3(p: &Project) {
     // Women integrate less often than men.
     let by_sex = compute(p, &request("K2", "2017-12", "2017-12", &["sex"])).await;
     let (f, men) = (
-        by_sex.rows[0].value.unwrap_or_default(),
-        by_sex.rows[1].value.unwrap_or_default(),
+        by_sex.rows[0].figure.value.unwrap_or_default(),
+        by_sex.rows[1].figure.value.unwrap_or_default(),
     );
     assert!(f < men, "women {f} vs men {men}");
 
@@ -231,7 +234,8 @@ async fn gives_twelve_months_per_jobcenter_for_k2_k1e2_and_k3(p: &Project) {
     assert!(
         k1e2.rows
             .iter()
-            .all(|r| r.status == Status::Available && r.value.unwrap_or(f64::NAN).abs() < 15.0)
+            .all(|r| r.figure.status == Status::Available
+                && r.figure.value.unwrap_or(f64::NAN).abs() < 15.0)
     );
 
     // K3 needs LZB a year earlier, whose 24-month history starts 2014-12 for 2017-11:
@@ -240,10 +244,11 @@ async fn gives_twelve_months_per_jobcenter_for_k2_k1e2_and_k3(p: &Project) {
     assert_eq!(k3.rows.len(), 36);
     for r in &k3.rows {
         let available = r.month == m("2017-12");
-        assert_eq!(r.status == Status::Available, available, "{r:?}");
+        assert_eq!(r.figure.status == Status::Available, available, "{r:?}");
         if !available {
             assert!(
-                r.reason
+                r.figure
+                    .reason
                     .as_deref()
                     .unwrap_or_default()
                     .starts_with("outside the data span")
@@ -256,7 +261,7 @@ async fn gives_twelve_months_per_jobcenter_for_k2_k1e2_and_k3(p: &Project) {
             v.rows
                 .iter()
                 .find(|r| r.month == m("2017-12") && format!("{:?}", r.cell).contains(jc))
-                .and_then(|r| r.numerator)
+                .and_then(|r| r.figure.numerator)
                 .unwrap_or_default()
         };
         let share = find(&k3) / find(&k1e2);
@@ -274,8 +279,8 @@ async fn serves_all_fifteen_official_indicators_plausibly(p: &Project) {
             let v = compute(p, &request(code, "2017-12", "2018-12", &[by])).await;
             assert!(!v.rows.is_empty(), "{code} by {by}");
             for r in v.rows.iter().filter(|r| r.month == m("2018-12")) {
-                assert_eq!(r.status, Status::Available, "{code} by {by}: {r:?}");
-                let value = r.value.unwrap_or(f64::NAN);
+                assert_eq!(r.figure.status, Status::Available, "{code} by {by}: {r:?}");
+                let value = r.figure.value.unwrap_or(f64::NAN);
                 let plausible = match code {
                     "K2" => (15.0..35.0).contains(&value),
                     "K2E3" | "K3E2" => value > 0.0 && value < 100.0,
@@ -290,8 +295,8 @@ async fn serves_all_fifteen_official_indicators_plausibly(p: &Project) {
     let k1 = compute(p, &request("K1", "2018-12", "2018-12", &[])).await;
     let k1e2 = compute(p, &request("K1E2", "2018-12", "2018-12", &[])).await;
     let (k1, k1e2) = (
-        k1.rows[0].value.unwrap_or_default(),
-        k1e2.rows[0].value.unwrap_or_default(),
+        k1.rows[0].figure.value.unwrap_or_default(),
+        k1e2.rows[0].figure.value.unwrap_or_default(),
     );
     assert!(
         k1 < 0.0 && k1e2 < 0.0 && (k1 - k1e2).abs() < 5.0,
@@ -316,11 +321,11 @@ async fn reproduces_the_practice_reports(p: &Project) {
         let v = compute(p, &cohort(code)).await;
         let r = &v.rows[0];
         assert_eq!(
-            (r.status, r.denominator),
+            (r.figure.status, r.figure.denominator),
             (Status::Available, Some(148.0)),
             "{code}: {r:?}"
         );
-        shares.push(r.value.unwrap_or_default());
+        shares.push(r.figure.value.unwrap_or_default());
     }
     assert!((18.0..22.0).contains(&shares[0]), "P1 {}", shares[0]);
     assert!((30.0..36.0).contains(&shares[1]), "P2 {}", shares[1]);
@@ -346,6 +351,7 @@ async fn reproduces_the_practice_reports(p: &Project) {
 
 fn row_value(v: &wirkung::answers::values::Values, cell: &str) -> f64 {
     crate::support::row(v, "2017-12", &[cell])
+        .figure
         .value
         .unwrap_or(f64::NAN)
 }

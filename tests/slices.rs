@@ -93,7 +93,7 @@ async fn assert_slices_agree(data: &Path, counts: &[usize], min_count: u32) {
     let cells = export::catalogue(&one.engine, months, min_count)
         .await
         .expect("catalogue in one slice");
-    assert!(cells.iter().any(|c| c.value.is_some()));
+    assert!(cells.iter().any(|c| c.figure.value.is_some()));
     drop(one);
     for &n in counts {
         let many = open_in(data, n).await;
@@ -120,19 +120,19 @@ async fn assert_slices_agree(data: &Path, counts: &[usize], min_count: u32) {
                     c.month.clone(),
                     c.level,
                     c.unit.clone(),
-                    c.status,
+                    c.figure.status,
                 )
             };
             assert_eq!(ids(a), ids(b), "{what}");
             assert_same_measures(
                 &what,
-                &[a.numerator, a.denominator],
-                &[b.numerator, b.denominator],
+                &[a.figure.numerator, a.figure.denominator],
+                &[b.figure.numerator, b.figure.denominator],
             );
             // Counts add exactly in any order (a mean window divides once per cell), so
             // quotients of counts agree to the last bit; only a quotient of euro sums
             // may differ in the last bits of its sum's order of addition.
-            match (a.value, b.value) {
+            match (a.figure.value, b.figure.value) {
                 (Some(x), Some(y)) => assert!(
                     (x - y).abs() <= 1e-12 * x.abs().max(y.abs()),
                     "{what}: {x} against {y}"
@@ -277,14 +277,14 @@ async fn rows_delivered_out_of_order_give_exactly_the_same_cells() {
             for (a, b) in cells.iter().zip(&other_cells) {
                 let what = format!("1 slice, {} {} {}", a.indicator, a.month, a.unit);
                 assert_eq!(
-                    (&a.indicator, &a.month, &a.unit, a.status),
-                    (&b.indicator, &b.month, &b.unit, b.status),
+                    (&a.indicator, &a.month, &a.unit, a.figure.status),
+                    (&b.indicator, &b.month, &b.unit, b.figure.status),
                     "{what}"
                 );
                 assert_same_measures(
                     &what,
-                    &[a.numerator, a.denominator],
-                    &[b.numerator, b.denominator],
+                    &[a.figure.numerator, a.figure.denominator],
+                    &[b.figure.numerator, b.figure.denominator],
                 );
             }
         }

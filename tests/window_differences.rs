@@ -53,8 +53,8 @@ async fn after_a_zero_window_the_differences_of_published_windows_are_monthly_co
     // Every window of J1-A is published: 0, 3, 4, 6, 10 integrations (0 or at least 3).
     let window = |month: &str| {
         let r = row(&v, month, &["J1-A"]);
-        assert_eq!(r.status, Status::Available, "{month}: {r:?}");
-        r.numerator.expect("a published numerator")
+        assert_eq!(r.figure.status, Status::Available, "{month}: {r:?}");
+        r.figure.numerator.expect("a published numerator")
     };
     assert_eq!(
         ["2016-12", "2017-01", "2017-02", "2017-03", "2017-04"].map(window),

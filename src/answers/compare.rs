@@ -17,9 +17,8 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::answers::values::{DimValue, DisclosureNote, Status, ValueRow};
+use crate::answers::values::{DimValue, DisclosureNote, Published, ValueRow};
 use crate::definition::{Display, Polarity};
-use crate::disclosure::Suppression;
 use crate::engine::{Engine, QuestionError, Request};
 use crate::month::Month;
 use crate::stats;
@@ -71,23 +70,6 @@ pub enum Flag {
     Below,
 }
 
-/// The pooled value of all compared units.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Pooled {
-    /// Sum of the units' numerators.
-    pub numerator: Option<f64>,
-    /// Sum of the units' denominators.
-    pub denominator: Option<f64>,
-    /// The pooled value in percent.
-    pub value: Option<f64>,
-    /// Available, unavailable or suppressed.
-    pub status: Status,
-    /// Why unavailable.
-    pub reason: Option<String>,
-    /// How suppressed.
-    pub suppressed: Option<Suppression>,
-}
-
 /// One compared unit.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct UnitComparison {
@@ -95,16 +77,9 @@ pub struct UnitComparison {
     pub unit: String,
     /// Its name.
     pub name: String,
-    /// Numerator.
-    pub numerator: Option<f64>,
-    /// Denominator.
-    pub denominator: Option<f64>,
-    /// Value in percent.
-    pub value: Option<f64>,
-    /// Lower end of the 95 % interval.
-    pub ci_low: Option<f64>,
-    /// Upper end of the 95 % interval.
-    pub ci_high: Option<f64>,
+    /// Its figure: numerator, denominator, value, interval, counts, status.
+    #[serde(flatten)]
+    pub figure: Published,
     /// 1 = best by the indicator's polarity (highest for neutral ones); ties share a
     /// rank; none for units without a value.
     pub rank: Option<u32>,
@@ -116,12 +91,6 @@ pub struct UnitComparison {
     pub flag: Option<Flag>,
     /// Relative to the 95 % limits.
     pub flag95: Option<Flag>,
-    /// Available, unavailable or suppressed.
-    pub status: Status,
-    /// Why unavailable.
-    pub reason: Option<String>,
-    /// How suppressed.
-    pub suppressed: Option<Suppression>,
 }
 
 /// The answer to a comparison question.
@@ -137,7 +106,7 @@ pub struct Comparison {
     /// The disclosure threshold in force.
     pub disclosure: DisclosureNote,
     /// All compared units together.
-    pub pooled: Pooled,
+    pub pooled: Published,
     /// The units, in the order of their ids.
     pub units: Vec<UnitComparison>,
 }
@@ -163,23 +132,12 @@ pub async fn compare(engine: &Engine, req: &CompareRequest) -> Result<Comparison
     };
     let units = engine.compute(&ask(vec![req.across.clone()])).await?;
     let pooled_values = engine.compute(&ask(Vec::new())).await?;
-    // Missing only for a scope holding no jobcenter of the data (the API refuses those).
-    let pooled_row = pooled_values.rows.first();
-    let pooled = Pooled {
-        numerator: pooled_row.and_then(|r| r.numerator),
-        denominator: pooled_row.and_then(|r| r.denominator),
-        value: pooled_row.and_then(|r| r.value),
-        status: pooled_row.map_or(Status::Unavailable, |r| r.status),
-        reason: match pooled_row {
-            Some(r) => r.reason.clone(),
-            None => Some("no compared unit is in scope".into()),
-        },
-        suppressed: pooled_row.and_then(|r| r.suppressed),
+    let pooled = match pooled_values.rows.into_iter().next() {
+        Some(row) => row.figure,
+        // Only for a scope holding no jobcenter of the data (the API refuses those).
+        None => Published::unavailable(Some("no compared unit is in scope".into())),
     };
-    let target = match (pooled.status, pooled.numerator, pooled.denominator) {
-        (Status::Available, Some(n), Some(d)) if d > 0.0 => Some(n / d),
-        _ => None,
-    };
+    let target = pooled.quotient();
     let mut out: Vec<UnitComparison> = units
         .rows
         .iter()
@@ -216,7 +174,8 @@ fn unit(
         })
         .unwrap_or_default();
     let limits = |level: f64| -> Option<[f64; 2]> {
-        let (t, d) = (target?, row.denominator.filter(|_| row.value.is_some())?);
+        let f = &row.figure;
+        let (t, d) = (target?, f.denominator.filter(|_| f.value.is_some())?);
         let (lo, hi) = match display {
             Display::Share => stats::funnel::binomial_funnel(t, d, level)?,
             Display::Rate => stats::funnel::poisson_funnel(t, d, level)?,
@@ -226,23 +185,16 @@ fn unit(
     };
     let funnel95 = limits(0.95);
     let funnel998 = limits(0.998);
-    let flag = |limits: Option<[f64; 2]>| Some(flag(row.value?, limits?));
+    let flag = |limits: Option<[f64; 2]>| Some(flag(row.figure.value?, limits?));
     UnitComparison {
         unit: id,
         name,
-        numerator: row.numerator,
-        denominator: row.denominator,
-        value: row.value,
-        ci_low: row.ci_low,
-        ci_high: row.ci_high,
+        figure: row.figure.clone(),
         rank: None,
         funnel95,
         funnel998,
         flag: flag(funnel998),
         flag95: flag(funnel95),
-        status: row.status,
-        reason: row.reason.clone(),
-        suppressed: row.suppressed,
     }
 }
 
@@ -263,7 +215,7 @@ fn rank(units: &mut [UnitComparison], polarity: Polarity) {
         Polarity::LowerIsBetter => a < b,
         Polarity::HigherIsBetter | Polarity::Neutral => a > b,
     };
-    let values: Vec<Option<f64>> = units.iter().map(|u| u.value).collect();
+    let values: Vec<Option<f64>> = units.iter().map(|u| u.figure.value).collect();
     for (u, v) in units.iter_mut().zip(&values) {
         u.rank = v.map(|v| {
             let ahead = values.iter().flatten().filter(|&&o| better(o, v)).count();
@@ -279,24 +231,22 @@ fn round3(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::answers::values::Status;
 
     fn unit(id: &str, value: Option<f64>) -> UnitComparison {
         UnitComparison {
             unit: id.into(),
             name: String::new(),
-            numerator: None,
-            denominator: None,
-            value,
-            ci_low: None,
-            ci_high: None,
+            figure: Published {
+                value,
+                status: Status::Available,
+                ..Published::unavailable(None)
+            },
             rank: None,
             funnel95: None,
             funnel998: None,
             flag: None,
             flag95: None,
-            status: Status::Available,
-            reason: None,
-            suppressed: None,
         }
     }
 

@@ -18,9 +18,8 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::answers::values::{DimValue, DisclosureNote, Status, ValueRow};
+use crate::answers::values::{DimValue, DisclosureNote, Published, Status, ValueRow};
 use crate::definition::Display;
-use crate::disclosure::Suppression;
 use crate::engine::{Engine, QuestionError, Request};
 use crate::month::Month;
 use crate::stats::{self, hypothesis};
@@ -65,22 +64,10 @@ impl ContrastRequest {
 pub struct Group {
     /// The value of the contrasted dimension.
     pub group: String,
-    /// Numerator.
-    pub numerator: Option<f64>,
-    /// Denominator.
-    pub denominator: Option<f64>,
-    /// Share in percent.
-    pub value: Option<f64>,
-    /// Lower end of the 95 % Wilson interval.
-    pub ci_low: Option<f64>,
-    /// Upper end of the 95 % Wilson interval.
-    pub ci_high: Option<f64>,
-    /// Available, unavailable or suppressed.
-    pub status: Status,
-    /// Why unavailable.
-    pub reason: Option<String>,
-    /// How suppressed.
-    pub suppressed: Option<Suppression>,
+    /// Its figure: numerator, denominator, share (percent) with its 95 % Wilson
+    /// interval, counts, status.
+    #[serde(flatten)]
+    pub figure: Published,
 }
 
 /// The difference of the first group's share minus the second's.
@@ -208,14 +195,7 @@ pub async fn contrast(engine: &Engine, req: &ContrastRequest) -> Result<Contrast
         };
         groups.push(Group {
             group: g.clone(),
-            numerator: row.numerator,
-            denominator: row.denominator,
-            value: row.value,
-            ci_low: row.ci_low,
-            ci_high: row.ci_high,
-            status: row.status,
-            reason: row.reason.clone(),
-            suppressed: row.suppressed,
+            figure: row.figure.clone(),
         });
     }
     let mut answer = Contrast {
@@ -233,16 +213,18 @@ pub async fn contrast(engine: &Engine, req: &ContrastRequest) -> Result<Contrast
     let counts: Option<Vec<(f64, f64)>> = answer
         .groups
         .iter()
-        .map(|g| match (g.status, g.numerator, g.denominator) {
-            (Status::Available, Some(n), Some(d)) => Some((n.round(), d.round())),
-            _ => None,
-        })
+        .map(
+            |g| match (g.figure.status, g.figure.numerator, g.figure.denominator) {
+                (Status::Available, Some(n), Some(d)) => Some((n.round(), d.round())),
+                _ => None,
+            },
+        )
         .collect();
     let Some(counts) = counts else {
         let missing: Vec<&str> = answer
             .groups
             .iter()
-            .filter(|g| g.status != Status::Available)
+            .filter(|g| g.figure.status != Status::Available)
             .map(|g| g.group.as_str())
             .collect();
         answer.note = Some(format!(

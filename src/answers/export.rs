@@ -9,7 +9,7 @@
 
 use std::io::Write;
 
-use crate::answers::values::{Status, ValueRow, serde_plain};
+use crate::answers::values::{Published, Status, ValueRow, serde_plain};
 use crate::engine::{Engine, QuestionError, Request};
 
 /// The unit levels exported, with the dimension each is asked by.
@@ -26,15 +26,10 @@ pub struct CatalogueRow {
     pub level: &'static str,
     /// Jobcenter or district id.
     pub unit: String,
-    /// Numerator (empty when withheld).
-    pub numerator: Option<f64>,
-    /// Denominator (empty when withheld).
-    pub denominator: Option<f64>,
-    /// Published value.
-    pub value: Option<f64>,
-    /// `available`, `suppressed`, or `unavailable` for a zero denominator (other
-    /// unavailable cells are left out).
-    pub status: Status,
+    /// Its figure, as the `values` answer publishes it; the CSV has its numerator,
+    /// denominator, value and status (`available`, `suppressed`, or `unavailable` for a
+    /// zero denominator: other unavailable cells are left out).
+    pub figure: Published,
 }
 
 /// Every indicator × level × unit × month of the last `months` months of the span,
@@ -68,8 +63,9 @@ pub async fn catalogue(
 }
 
 fn export(indicator: &str, level: &'static str, row: &ValueRow) -> Option<CatalogueRow> {
-    let counted = row.numerator.is_some() && row.denominator.is_some();
-    if row.status == Status::Unavailable && !counted {
+    let f = &row.figure;
+    let counted = f.numerator.is_some() && f.denominator.is_some();
+    if f.status == Status::Unavailable && !counted {
         return None;
     }
     let unit = row.cell.first()?.1.to_csv();
@@ -78,10 +74,7 @@ fn export(indicator: &str, level: &'static str, row: &ValueRow) -> Option<Catalo
         month: row.month.to_string(),
         level,
         unit,
-        numerator: row.numerator,
-        denominator: row.denominator,
-        value: row.value,
-        status: row.status,
+        figure: f.clone(),
     })
 }
 
@@ -105,10 +98,10 @@ pub fn write_csv<W: Write>(out: W, rows: &[CatalogueRow]) -> Result<(), csv::Err
             r.month.clone(),
             r.level.to_string(),
             r.unit.clone(),
-            num(r.numerator),
-            num(r.denominator),
-            num(r.value),
-            serde_plain(&r.status),
+            num(r.figure.numerator),
+            num(r.figure.denominator),
+            num(r.figure.value),
+            serde_plain(&r.figure.status),
         ])?;
     }
     w.flush()?;

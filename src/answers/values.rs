@@ -6,7 +6,9 @@
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{
+    AdditionalProperties, AllOfBuilder, ObjectBuilder, Schema, SchemaType, Type,
+};
 
 use crate::disclosure::Suppression;
 use crate::month::Month;
@@ -55,24 +57,22 @@ impl DimValue {
     }
 }
 
-/// One month and breakdown cell.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ValueRow {
-    /// Reporting month.
-    pub month: Month,
-    /// The breakdown cell: `(dimension, value)` in the order of `by`.
-    pub cell: Vec<(String, DimValue)>,
-    /// Numerator (null when unavailable or withheld).
+/// One published figure: a numerator over a denominator, with its value, its 95 %
+/// interval and the counts behind it — or why there are none. The one cell of every
+/// answer: each row of `values`, each unit and the pooled value of `compare`, each group
+/// of `contrast`, each line of the catalogue; withholding and unavailability are decided
+/// for it once, in the indicator's table.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Published {
+    /// Numerator; null when unavailable or withheld.
     pub numerator: Option<f64>,
-    /// Denominator (null when unavailable or withheld).
+    /// Denominator; null when unavailable or withheld.
     pub denominator: Option<f64>,
-    /// Raw quotient, for change indicators only (`Some(None)` when withheld).
-    pub ratio: Option<Option<f64>>,
-    /// The published value in percent.
+    /// Value in percent (change in percent for change indicators).
     pub value: Option<f64>,
-    /// Lower end of the 95 % interval.
+    /// Lower end of the 95 % interval, percent.
     pub ci_low: Option<f64>,
-    /// Upper end of the 95 % interval.
+    /// Upper end of the 95 % interval, percent.
     pub ci_high: Option<f64>,
     /// Persons or events behind the numerator.
     pub numerator_count: Option<f64>,
@@ -82,69 +82,103 @@ pub struct ValueRow {
     pub status: Status,
     /// Why unavailable.
     pub reason: Option<String>,
-    /// How suppressed.
+    /// How withheld.
     pub suppressed: Option<Suppression>,
 }
 
-impl ValueRow {
-    /// Clears every number, for unavailable and withheld rows.
+impl Published {
+    /// A figure without numbers, unavailable for `reason` (`None`: not yet known).
+    pub fn unavailable(reason: Option<String>) -> Published {
+        Published {
+            numerator: None,
+            denominator: None,
+            value: None,
+            ci_low: None,
+            ci_high: None,
+            numerator_count: None,
+            denominator_count: None,
+            status: Status::Unavailable,
+            reason,
+            suppressed: None,
+        }
+    }
+
+    /// Clears every number, for unavailable and withheld figures.
     pub fn withhold_numbers(&mut self) {
         self.numerator = None;
         self.denominator = None;
-        if self.ratio.is_some() {
-            self.ratio = Some(None);
-        }
         self.value = None;
         self.ci_low = None;
         self.ci_high = None;
         self.numerator_count = None;
         self.denominator_count = None;
     }
+
+    /// The numerator over the denominator, for an available figure with a denominator
+    /// above zero.
+    pub fn quotient(&self) -> Option<f64> {
+        match (self.status, self.numerator, self.denominator) {
+            (Status::Available, Some(n), Some(d)) if d > 0.0 => Some(n / d),
+            _ => None,
+        }
+    }
+}
+
+/// One month and breakdown cell of a `values` answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueRow {
+    /// Reporting month.
+    pub month: Month,
+    /// The breakdown cell: `(dimension, value)` in the order of `by`.
+    pub cell: Vec<(String, DimValue)>,
+    /// Raw quotient, for change indicators only (`Some(None)` when withheld).
+    pub ratio: Option<Option<f64>>,
+    /// Its figure.
+    pub figure: Published,
+}
+
+impl ValueRow {
+    /// Clears every number, for unavailable and withheld rows.
+    pub fn withhold_numbers(&mut self) {
+        self.figure.withhold_numbers();
+        if self.ratio.is_some() {
+            self.ratio = Some(None);
+        }
+    }
 }
 
 impl Serialize for ValueRow {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let f = &self.figure;
         let mut map = s.serialize_map(None)?;
         map.serialize_entry("month", &self.month)?;
         for (dim, value) in &self.cell {
             map.serialize_entry(dim, value)?;
         }
-        map.serialize_entry("numerator", &self.numerator)?;
-        map.serialize_entry("denominator", &self.denominator)?;
+        map.serialize_entry("numerator", &f.numerator)?;
+        map.serialize_entry("denominator", &f.denominator)?;
         if let Some(ratio) = &self.ratio {
             map.serialize_entry("ratio", ratio)?;
         }
-        map.serialize_entry("value", &self.value)?;
-        map.serialize_entry("ci_low", &self.ci_low)?;
-        map.serialize_entry("ci_high", &self.ci_high)?;
-        map.serialize_entry("numerator_count", &self.numerator_count)?;
-        map.serialize_entry("denominator_count", &self.denominator_count)?;
-        map.serialize_entry("status", &self.status)?;
-        map.serialize_entry("reason", &self.reason)?;
-        map.serialize_entry("suppressed", &self.suppressed)?;
+        map.serialize_entry("value", &f.value)?;
+        map.serialize_entry("ci_low", &f.ci_low)?;
+        map.serialize_entry("ci_high", &f.ci_high)?;
+        map.serialize_entry("numerator_count", &f.numerator_count)?;
+        map.serialize_entry("denominator_count", &f.denominator_count)?;
+        map.serialize_entry("status", &f.status)?;
+        map.serialize_entry("reason", &f.reason)?;
+        map.serialize_entry("suppressed", &f.suppressed)?;
         map.end()
     }
 }
 
-/// The OpenAPI schema of a row, kept beside its `Serialize` so the two cannot drift
-/// apart silently (`tests/api` checks served rows against it).
+/// The OpenAPI schema of a row: its figure ([`Published`]) with the month, the
+/// breakdown's dimensions and, for change indicators, the ratio — kept beside its
+/// `Serialize` so the two cannot drift apart silently (`tests/api` checks served rows
+/// against it).
 impl utoipa::PartialSchema for ValueRow {
     fn schema() -> RefOr<Schema> {
-        let number = |description: &str| {
-            ObjectBuilder::new()
-                .schema_type(SchemaType::from_iter([Type::Number, Type::Null]))
-                .description(Some(description))
-        };
-        let text = |description: &str| {
-            ObjectBuilder::new()
-                .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-                .description(Some(description))
-        };
-        ObjectBuilder::new()
-            .description(Some(
-                "One month and breakdown cell. Each dimension of `by` is a further property \
-                 named after it (text, Boolean for single_parent, null for a missing value).",
-            ))
+        let row = ObjectBuilder::new()
             .property(
                 "month",
                 ObjectBuilder::new()
@@ -152,47 +186,21 @@ impl utoipa::PartialSchema for ValueRow {
                     .description(Some("Reporting month, YYYY-MM")),
             )
             .property(
-                "numerator",
-                number("Numerator; null when unavailable or withheld"),
-            )
-            .property(
-                "denominator",
-                number("Denominator; null when unavailable or withheld"),
-            )
-            .property("ratio", number("Raw quotient; change indicators only"))
-            .property(
-                "value",
-                number("Value in percent (change in percent for change indicators)"),
-            )
-            .property("ci_low", number("Lower end of the 95 % interval, percent"))
-            .property("ci_high", number("Upper end of the 95 % interval, percent"))
-            .property(
-                "numerator_count",
-                number("Persons or events behind the numerator"),
-            )
-            .property(
-                "denominator_count",
-                number("Persons or events behind the denominator"),
-            )
-            .property("status", <Status as utoipa::PartialSchema>::schema())
-            .property("reason", text("Why unavailable"))
-            .property(
-                "suppressed",
+                "ratio",
                 ObjectBuilder::new()
-                    .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-                    .enum_values(Some(["primary", "secondary"]))
-                    .description(Some("How withheld")),
+                    .schema_type(SchemaType::from_iter([Type::Number, Type::Null]))
+                    .description(Some("Raw quotient; change indicators only")),
             )
             .required("month")
-            .required("numerator")
-            .required("denominator")
-            .required("value")
-            .required("ci_low")
-            .required("ci_high")
-            .required("status")
-            .required("reason")
-            .required("suppressed")
-            .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+            .additional_properties(Some(AdditionalProperties::FreeForm(true)));
+        AllOfBuilder::new()
+            .description(Some(
+                "One month and breakdown cell: its figure, the month, and each dimension of \
+                 `by` as a further property named after it (text, Boolean for Boolean \
+                 dimensions, null for a missing value).",
+            ))
+            .item(<Published as utoipa::PartialSchema>::schema())
+            .item(row)
             .into()
     }
 }
@@ -256,25 +264,26 @@ impl Values {
         w.write_record(&header)?;
         let num = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
         for r in &self.rows {
+            let f = &r.figure;
             let mut rec = vec![r.month.to_string()];
             rec.extend(r.cell.iter().map(|(_, v)| v.to_csv()));
-            rec.push(num(r.numerator));
-            rec.push(num(r.denominator));
+            rec.push(num(f.numerator));
+            rec.push(num(f.denominator));
             if change {
                 rec.push(num(r.ratio.flatten()));
             }
             for v in [
-                r.value,
-                r.ci_low,
-                r.ci_high,
-                r.numerator_count,
-                r.denominator_count,
+                f.value,
+                f.ci_low,
+                f.ci_high,
+                f.numerator_count,
+                f.denominator_count,
             ] {
                 rec.push(num(v));
             }
-            rec.push(serde_plain(&r.status));
-            rec.push(r.reason.clone().unwrap_or_default());
-            rec.push(r.suppressed.map(|s| serde_plain(&s)).unwrap_or_default());
+            rec.push(serde_plain(&f.status));
+            rec.push(f.reason.clone().unwrap_or_default());
+            rec.push(f.suppressed.map(|s| serde_plain(&s)).unwrap_or_default());
             w.write_record(&rec)?;
         }
         let bytes = w.into_inner().map_err(|e| e.into_error())?;

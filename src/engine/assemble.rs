@@ -10,7 +10,7 @@
 use super::Request;
 use super::cube::{self, Axes, Level, Node};
 use super::dimensions::{is_unit, sort_key};
-use crate::answers::values::{DimValue, DisclosureNote, Status, ValueRow, Values};
+use crate::answers::values::{DimValue, DisclosureNote, Published, Status, ValueRow, Values};
 use crate::definition::{Definition, Display, IntervalMethod};
 use crate::month::Month;
 use crate::stats;
@@ -207,15 +207,15 @@ impl Frame<'_> {
         for (index, cell) in self.selection {
             let mut row = empty_row(t, cell.clone(), self.def.display == Display::Change);
             match table {
-                None => row.reason = reason.clone(),
+                None => row.figure.reason = reason.clone(),
                 Some(table) => {
                     let s = index.map(|i| table.sums[i]).unwrap_or_default();
                     fill(self.def, &mut row, (s.n, s.d), (s.nc, s.dc));
                     if let Some(decision) = index.and_then(|i| table.decisions[i]) {
                         row.withhold_numbers();
-                        row.status = Status::Suppressed;
-                        row.reason = None;
-                        row.suppressed = Some(decision);
+                        row.figure.status = Status::Suppressed;
+                        row.figure.reason = None;
+                        row.figure.suppressed = Some(decision);
                     }
                 }
             }
@@ -248,32 +248,24 @@ fn empty_row(month: Month, cell: Vec<(String, DimValue)>, change: bool) -> Value
     ValueRow {
         month,
         cell,
-        numerator: None,
-        denominator: None,
         ratio: change.then_some(None),
-        value: None,
-        ci_low: None,
-        ci_high: None,
-        numerator_count: None,
-        denominator_count: None,
-        status: Status::Unavailable,
-        reason: None,
-        suppressed: None,
+        figure: Published::unavailable(None),
     }
 }
 
 /// Fills a row's numbers from its sums `(numerator, denominator)` and the counts behind
 /// them: the value (divided last), the interval, and the status.
 pub(super) fn fill(def: &Definition, row: &mut ValueRow, (n, d): (f64, f64), (nc, dc): (f64, f64)) {
-    row.numerator_count = finite(round(nc, 4));
-    row.denominator_count = finite(round(dc, 4));
+    let f = &mut row.figure;
+    f.numerator_count = finite(round(nc, 4));
+    f.denominator_count = finite(round(dc, 4));
     if d == 0.0 {
         // The counts are complete, only the quotient is undefined: show them (they pass
         // disclosure control like any published cell), value null.
-        row.status = Status::Unavailable;
-        row.reason = Some("the denominator is zero".into());
-        row.numerator = finite(round(n, 4));
-        row.denominator = Some(0.0);
+        f.status = Status::Unavailable;
+        f.reason = Some("the denominator is zero".into());
+        f.numerator = finite(round(n, 4));
+        f.denominator = Some(0.0);
         return;
     }
     let q = n / d;
@@ -288,14 +280,14 @@ pub(super) fn fill(def: &Definition, row: &mut ValueRow, (n, d): (f64, f64), (nc
         }
         IntervalMethod::None => None,
     };
-    row.numerator = finite(round(n, 4));
-    row.denominator = finite(round(d, 4));
+    f.numerator = finite(round(n, 4));
+    f.denominator = finite(round(d, 4));
+    f.value = finite(round(value, 3));
+    f.ci_low = ci.and_then(|(lo, _)| finite(round(100.0 * lo, 3)));
+    f.ci_high = ci.and_then(|(_, hi)| finite(round(100.0 * hi, 3)));
+    f.status = Status::Available;
+    f.reason = None;
     row.ratio = ratio;
-    row.value = finite(round(value, 3));
-    row.ci_low = ci.and_then(|(lo, _)| finite(round(100.0 * lo, 3)));
-    row.ci_high = ci.and_then(|(_, hi)| finite(round(100.0 * hi, 3)));
-    row.status = Status::Available;
-    row.reason = None;
 }
 
 fn round(x: f64, decimals: i32) -> f64 {

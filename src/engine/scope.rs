@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::assemble::fill;
 use super::load::Unit;
-use crate::answers::values::{DimValue, Status, ValueRow, Values};
+use crate::answers::values::{DimValue, Published, Status, ValueRow, Values};
 use crate::definition::Definition;
 use crate::disclosure::Suppression;
 
@@ -91,23 +91,24 @@ fn sum(mut row: ValueRow, parts: &[ValueRow], def: &Definition, min_count: f64) 
         return only.clone();
     }
     row.withhold_numbers();
-    row.suppressed = None;
+    row.figure.suppressed = None;
     // A month outside the span (or missing a table) is unavailable for every part alike.
     if let Some(p) = parts
         .iter()
-        .find(|p| p.status == Status::Unavailable && p.denominator.is_none())
+        .find(|p| p.figure.status == Status::Unavailable && p.figure.denominator.is_none())
     {
-        row.status = Status::Unavailable;
-        row.reason = p.reason.clone();
+        row.figure.status = Status::Unavailable;
+        row.figure.reason = p.figure.reason.clone();
         return row;
     }
-    if parts.iter().any(|p| p.status == Status::Suppressed) {
-        row.status = Status::Suppressed;
-        row.reason = None;
-        row.suppressed = Some(Suppression::Secondary);
+    if parts.iter().any(|p| p.figure.status == Status::Suppressed) {
+        row.figure.status = Status::Suppressed;
+        row.figure.reason = None;
+        row.figure.suppressed = Some(Suppression::Secondary);
         return row;
     }
-    let total = |f: fn(&ValueRow) -> Option<f64>| parts.iter().filter_map(f).sum::<f64>();
+    let total =
+        |f: fn(&Published) -> Option<f64>| parts.iter().filter_map(|p| f(&p.figure)).sum::<f64>();
     let n = total(|p| p.numerator);
     let d = total(|p| p.denominator);
     let nc = total(|p| p.numerator_count);
@@ -118,8 +119,8 @@ fn sum(mut row: ValueRow, parts: &[ValueRow], def: &Definition, min_count: f64) 
     let small = |c: f64| c > 0.0 && c < min_count;
     if small(nc) || small(dc) {
         row.withhold_numbers();
-        row.status = Status::Suppressed;
-        row.suppressed = Some(Suppression::Primary);
+        row.figure.status = Status::Suppressed;
+        row.figure.suppressed = Some(Suppression::Primary);
     }
     row
 }

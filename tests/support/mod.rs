@@ -88,7 +88,7 @@ pub fn row<'a>(values: &'a Values, month: &str, cell: &[&str]) -> &'a ValueRow {
 /// Asserts an available row's numerator, denominator and value (to 1e-3).
 #[track_caller]
 pub fn assert_available(r: &ValueRow, numerator: f64, denominator: f64, value: f64) {
-    assert_eq!(r.status, Status::Available, "{r:?}");
+    assert_eq!(r.figure.status, Status::Available, "{r:?}");
     let close = |a: Option<f64>, b: f64, what: &str| {
         let a = a.unwrap_or(f64::NAN);
         assert!(
@@ -96,25 +96,31 @@ pub fn assert_available(r: &ValueRow, numerator: f64, denominator: f64, value: f
             "{what}: got {a}, expected {b} in {r:?}"
         );
     };
-    close(r.numerator, numerator, "numerator");
-    close(r.denominator, denominator, "denominator");
-    close(r.value, value, "value");
+    close(r.figure.numerator, numerator, "numerator");
+    close(r.figure.denominator, denominator, "denominator");
+    close(r.figure.value, value, "value");
 }
 
 /// Asserts a row is unavailable with a reason containing `why`.
 #[track_caller]
 pub fn assert_unavailable(r: &ValueRow, why: &str) {
-    assert_eq!(r.status, Status::Unavailable, "{r:?}");
+    assert_eq!(r.figure.status, Status::Unavailable, "{r:?}");
     assert!(
-        r.value.is_none() && r.ci_low.is_none() && r.ci_high.is_none(),
+        r.figure.value.is_none() && r.figure.ci_low.is_none() && r.figure.ci_high.is_none(),
         "{r:?}"
     );
-    let reason = r.reason.as_deref().unwrap_or_default();
+    let reason = r.figure.reason.as_deref().unwrap_or_default();
     if reason.contains("denominator is zero") {
         // complete counts, undefined quotient
-        assert!(r.numerator.is_some() && r.denominator == Some(0.0), "{r:?}");
+        assert!(
+            r.figure.numerator.is_some() && r.figure.denominator == Some(0.0),
+            "{r:?}"
+        );
     } else {
-        assert!(r.numerator.is_none() && r.denominator.is_none(), "{r:?}");
+        assert!(
+            r.figure.numerator.is_none() && r.figure.denominator.is_none(),
+            "{r:?}"
+        );
     }
     assert!(
         reason.contains(why),
