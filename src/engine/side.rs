@@ -217,10 +217,10 @@ pub(super) async fn run(
     for batch in batches {
         let months = column::<Date32Array>(&batch, 0)?;
         let cells: Vec<StringArray> = (0..d)
-            .map(|i| text_column(batch.column(1 + i)))
+            .map(|i| cast_to::<StringArray>(batch.column(1 + i), &DataType::Utf8))
             .collect::<Result<_, _>>()?;
-        let values = number_column(batch.column(d + 1))?;
-        let counts = number_column(batch.column(d + 2))?;
+        let values = cast_to::<Float64Array>(batch.column(d + 1), &DataType::Float64)?;
+        let counts = cast_to::<Float64Array>(batch.column(d + 2), &DataType::Float64)?;
         let number = |a: &Float64Array, row: usize| if a.is_null(row) { 0.0 } else { a.value(row) };
         for row in 0..batch.num_rows() {
             let Some(month) = Month::of_date32(months.value(row)) else {
@@ -270,20 +270,10 @@ fn column<T: Clone + 'static>(batch: &RecordBatch, i: usize) -> Result<T, DataFu
         })
 }
 
-fn number_column(array: &ArrayRef) -> Result<Float64Array, DataFusionError> {
-    let number = cast(array, &DataType::Float64)?;
-    Ok(number
-        .as_any()
-        .downcast_ref::<Float64Array>()
-        .cloned()
-        .unwrap_or_else(|| Float64Array::from(Vec::<Option<f64>>::new())))
-}
-
-fn text_column(array: &ArrayRef) -> Result<StringArray, DataFusionError> {
-    let text = cast(array, &DataType::Utf8)?;
-    Ok(text
-        .as_any()
-        .downcast_ref::<StringArray>()
-        .cloned()
-        .unwrap_or_else(|| StringArray::from(Vec::<Option<&str>>::new())))
+/// `array` cast to `to` and read as `T` (the array type of `to`).
+fn cast_to<T: Clone + 'static>(array: &ArrayRef, to: &DataType) -> Result<T, DataFusionError> {
+    let cast = cast(array, to)?;
+    cast.as_any().downcast_ref::<T>().cloned().ok_or_else(|| {
+        DataFusionError::Internal(format!("a cast to {to} gave {}", cast.data_type()))
+    })
 }
