@@ -15,6 +15,7 @@ mod progress;
 use crate::answers::compare::CompareRequest;
 use crate::answers::contrast::ContrastRequest;
 use crate::answers::export;
+use crate::answers::question::Question;
 use crate::api::auth::Keys;
 use crate::api::{AppState, Limits, reload, server};
 use crate::engine::{MemoryBudget, QuestionError, Request};
@@ -81,7 +82,7 @@ enum Format {
 
 /// What every question command takes.
 #[derive(Debug, Args)]
-struct Question {
+struct QuestionArgs {
     /// Extract folder.
     #[arg(long)]
     data: PathBuf,
@@ -98,7 +99,7 @@ struct Question {
     min_count: u32,
 }
 
-impl Question {
+impl QuestionArgs {
     async fn open(&self) -> Result<Project, OpenError> {
         self.sources.open(&self.data).await
     }
@@ -107,7 +108,7 @@ impl Question {
 #[derive(Debug, Args)]
 struct ComputeArgs {
     #[command(flatten)]
-    question: Question,
+    question: QuestionArgs,
     /// First month, YYYY-MM.
     #[arg(long)]
     from: Month,
@@ -125,7 +126,7 @@ struct ComputeArgs {
 #[derive(Debug, Args)]
 struct CompareArgs {
     #[command(flatten)]
-    question: Question,
+    question: QuestionArgs,
     /// Reporting month, YYYY-MM.
     #[arg(long)]
     month: Month,
@@ -137,7 +138,7 @@ struct CompareArgs {
 #[derive(Debug, Args)]
 struct ContrastArgs {
     #[command(flatten)]
-    question: Question,
+    question: QuestionArgs,
     /// Reporting month, YYYY-MM.
     #[arg(long)]
     month: Month,
@@ -310,21 +311,28 @@ async fn compute(args: ComputeArgs) -> ExitCode {
         scope: None,
         max_rows: None,
     };
-    let values = match project.engine.compute(&request).await {
-        Ok(values) => values,
+    let answer = match Question::Values(request).ask(&project.engine).await {
+        Ok(answer) => answer,
         Err(e) => return fail_question(e),
     };
     match args.format {
-        Format::Json => println!("{}", values.to_json()),
-        Format::Csv => match values.to_csv() {
-            Ok(csv) => print!("{csv}"),
-            Err(e) => {
+        Format::Json => print_json(Ok(answer)),
+        Format::Csv => match answer.to_csv() {
+            Some(Ok(csv)) => {
+                print!("{csv}");
+                ExitCode::SUCCESS
+            }
+            Some(Err(e)) => {
                 eprintln!("error: cannot write CSV: {e}");
-                return ExitCode::from(1);
+                ExitCode::from(1)
+            }
+            // Only `values` answers have a CSV rendering, and `compute` asks only those.
+            None => {
+                eprintln!("error: this answer has no CSV rendering");
+                ExitCode::from(1)
             }
         },
     }
-    ExitCode::SUCCESS
 }
 
 async fn compare(args: CompareArgs) -> ExitCode {
@@ -340,7 +348,7 @@ async fn compare(args: CompareArgs) -> ExitCode {
         min_count: args.question.min_count,
         scope: None,
     };
-    print_json(crate::answers::compare::compare(&project.engine, &request).await)
+    print_json(Question::Compare(request).ask(&project.engine).await)
 }
 
 async fn contrast(args: ContrastArgs) -> ExitCode {
@@ -357,7 +365,7 @@ async fn contrast(args: ContrastArgs) -> ExitCode {
         min_count: args.question.min_count,
         scope: None,
     };
-    print_json(crate::answers::contrast::contrast(&project.engine, &request).await)
+    print_json(Question::Contrast(request).ask(&project.engine).await)
 }
 
 async fn export_catalogue(args: CatalogueArgs) -> ExitCode {

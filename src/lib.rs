@@ -14,7 +14,7 @@
 //! | [`engine`] | the memory budget; computing blocks once per load, slice by slice of persons (reporting each slice), compiling definitions into plans, the indicator's table where disclosure is decided, answers read from it |
 //! | [`disclosure`] | primary and secondary suppression (pure) |
 //! | [`stats`] | intervals, funnel limits and tests (pure) |
-//! | [`answers`] | what people read: `values` (JSON and CSV), `compare`, `contrast`, the whole catalogue (`export`) |
+//! | [`answers`] | what people read: `values` (JSON and CSV), `compare`, `contrast`, the whole catalogue (`export`); the one `question` type with its canonical key, which the API, the command line and the kept answers share |
 //! | [`open`] | opening an extract with blocks and definitions: what every front end shares; the pipeline of a load's person slices (read in order, computed side by side, added in order) |
 //! | [`api`] | the HTTP API (axum): routes, access, problem details, OpenAPI; a thin layer |
 //! | [`cli`] | the command line, a thin layer over the above, and its display of a load's progress |

@@ -6,4 +6,5 @@
 pub mod compare;
 pub mod contrast;
 pub mod export;
+pub mod question;
 pub mod values;

@@ -20,8 +20,9 @@ use super::params::{Params, Rendering};
 use super::problem::{MEDIA_TYPE, Problem};
 use super::reload::{ReloadStatus, finished};
 use super::snapshot::Snapshot;
-use crate::answers::compare::{CompareRequest, Comparison, compare as run_compare};
-use crate::answers::contrast::{Contrast, ContrastRequest, contrast as run_contrast};
+use crate::answers::compare::{CompareRequest, Comparison};
+use crate::answers::contrast::{Contrast, ContrastRequest};
+use crate::answers::question::{Answer as QuestionAnswer, Question};
 use crate::answers::values::Values;
 use crate::definition::{Definition, Display, IntervalMethod, Kind, Polarity};
 use crate::engine::Request;
@@ -326,12 +327,13 @@ pub async fn values(
         max_rows: Some(limits.max_rows),
         ..Request::new(code, from, to)
     };
-    let question = format!("values|{}|{rendering:?}", request.key());
-    let answer = state.answer(&snapshot, question, async {
-        let values = state.bounded(engine.compute(&request)).await?;
+    let question = Question::Values(request);
+    let key = format!("{}|{rendering:?}", question.key());
+    let answer = state.answer(&snapshot, key, async {
+        let answer = state.bounded(question.ask(engine)).await?;
         match rendering {
-            Rendering::Json => json(&values),
-            Rendering::Csv => csv(&values),
+            Rendering::Json => json(&answer),
+            Rendering::Csv => csv(&answer),
         }
     });
     let mut response = versioned(answer.await?, &snapshot);
@@ -342,8 +344,13 @@ pub async fn values(
     Ok(response)
 }
 
-fn csv(values: &Values) -> Result<Answer, Problem> {
-    let body = values.to_csv().map_err(|e| {
+fn csv(answer: &QuestionAnswer) -> Result<Answer, Problem> {
+    // Only `values` offers CSV; the handlers of the others refuse it before asking.
+    let Some(body) = answer.to_csv() else {
+        tracing::error!("CSV asked of an answer without a CSV rendering");
+        return Err(Problem::internal());
+    };
+    let body = body.map_err(|e| {
         tracing::error!(error = %e, "CSV rendering failed");
         Problem::internal()
     })?;
@@ -416,9 +423,9 @@ pub async fn compare(
         min_count: state.limits().min_count,
         scope: caller.scope.clone(),
     };
-    let question = format!("compare|{}", request.key());
-    let answer = state.answer(&snapshot, question, async {
-        json(&state.bounded(run_compare(engine, &request)).await?)
+    let question = Question::Compare(request);
+    let answer = state.answer(&snapshot, question.key(), async {
+        json(&state.bounded(question.ask(engine)).await?)
     });
     Ok(versioned(answer.await?, &snapshot))
 }
@@ -470,9 +477,9 @@ pub async fn contrast(
         min_count: state.limits().min_count,
         scope: caller.scope.clone(),
     };
-    let question = format!("contrast|{}", request.key());
-    let answer = state.answer(&snapshot, question, async {
-        json(&state.bounded(run_contrast(engine, &request)).await?)
+    let question = Question::Contrast(request);
+    let answer = state.answer(&snapshot, question.key(), async {
+        json(&state.bounded(question.ask(engine)).await?)
     });
     Ok(versioned(answer.await?, &snapshot))
 }
