@@ -31,7 +31,7 @@ pub struct ContrastRequest {
     pub indicator: String,
     /// The reporting month.
     pub month: Month,
-    /// The dimension whose values are the groups (e.g. `format`).
+    /// The dimension whose values are the groups (e.g. `invitation_format`).
     pub dimension: String,
     /// At least two distinct values of `dimension`.
     pub groups: Vec<String>,

@@ -181,7 +181,7 @@ impl Frame<'_> {
                 .saturating_mul(cube::TABLE_BYTES_PER_CELL);
         let workers = cores.min(fit).max(1);
         for chunk in months.chunks(workers) {
-            for ((t, reason), table) in chunk.iter().zip(build_all(chunk, &build)) {
+            for ((t, reason), table) in chunk.iter().zip(cube::each_on_a_thread(chunk, &build)) {
                 self.read_month(*t, reason, table.as_ref(), &mut rows);
             }
         }
@@ -222,26 +222,6 @@ impl Frame<'_> {
             rows.push(row);
         }
     }
-}
-
-/// `build` over each item, on one thread per item when there are several.
-fn build_all<T: Sync, R: Send>(items: &[T], build: &(impl Fn(&T) -> R + Sync)) -> Vec<R> {
-    if items.len() < 2 {
-        return items.iter().map(build).collect();
-    }
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .iter()
-            .map(|item| s.spawn(move || build(item)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
 }
 
 fn empty_row(month: Month, cell: Vec<(String, DimValue)>, change: bool) -> ValueRow {

@@ -825,19 +825,11 @@ pub(super) fn place<'a>(axes: &Axes, side: &'a SideSums) -> Placed<'a> {
             })
             .collect::<Vec<_>>()
     };
-    let months = std::thread::scope(|scope| {
-        let handles: Vec<_> = runs
-            .chunks(per_thread)
-            .map(|chunk| scope.spawn(move || spread(chunk)))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
+    let chunks: Vec<&[&[PlacedRow]]> = runs.chunks(per_thread).collect();
+    let months = each_on_a_thread(&chunks, &|chunk| spread(chunk))
+        .into_iter()
+        .flatten()
+        .collect();
     Placed {
         side,
         months,
@@ -846,6 +838,30 @@ pub(super) fn place<'a>(axes: &Axes, side: &'a SideSums) -> Placed<'a> {
             .filter(|&i| positions[i].is_none())
             .collect(),
     }
+}
+
+/// `build` over each item, on one thread per item when there are several (the months of
+/// a question's tables, the chunks of a side's rows to place).
+pub(super) fn each_on_a_thread<T: Sync, R: Send>(
+    items: &[T],
+    build: &(impl Fn(&T) -> R + Sync),
+) -> Vec<R> {
+    if items.len() < 2 {
+        return items.iter().map(build).collect();
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .iter()
+            .map(|item| s.spawn(move || build(item)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// Adds a side's rows into every cell of month `t`'s table they belong to: the placed
