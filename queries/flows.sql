@@ -11,11 +11,13 @@
 -- carried by its row (inflows: the row of m; outflows: the row of m-1), whose district
 -- and attributes it takes, so districts add up to their jobcenter.
 --
--- A person has at most one row per month, so "the eLb row of m-1" is the previous eLb
--- row of the person if its month is m-1: one window pass (LAG/LEAD over the person's
--- eLb rows) finds both neighbours, and every row is read twice, once as the row of m
--- (inflows, k = 0) and once as the row of m-1 (outflows counted in m, k = 1). This
--- replaced four self-joins over all eLb rows (400,000 persons: 12.9 s -> 8.5 s)."""
+-- A person has at most one row per month, so each eLb row needs the person's eLb rows of
+-- m-1 and m+1: `neighbour(person, month_idx, x, ±1)` is x on the person's row of m±1
+-- (NULL if none), over the rows in person and month order (src/engine/neighbour.rs).
+-- Every row is read twice, once as the row of m (inflows, k = 0) and once as the row of
+-- m-1 (outflows counted in m, k = 1). This replaced four self-joins over all eLb rows
+-- (400,000 persons: 12.9 s -> 8.5 s), then LAG/LEAD over a window partition per person
+-- (BENCHMARKS.md, "One pass over a person's months")."""
 -- requires = ["person_months"]
 -- dimensions = ["jobcenter_id", "district_id", "comparison_type", "sex", "age_group", "citizenship", "single_parent"]
 -- [measures]
@@ -28,14 +30,14 @@ WITH neighbours AS (
         month_idx, jobcenter_id, district_id, comparison_type, sex, age_group, citizenship,
         single_parent, lzb,
         -- the person's eLb row of m-1 in the same jobcenter / LZB in m-1
-        COALESCE(LAG(month_idx) OVER w = month_idx - 1 AND LAG(jobcenter_id) OVER w = jobcenter_id, false) AS same_jc_before,
-        COALESCE(LAG(month_idx) OVER w = month_idx - 1 AND LAG(lzb) OVER w, false) AS lzb_before,
+        COALESCE(neighbour(person_id, month_idx, jobcenter_id, -1) OVER w = jobcenter_id, false) AS same_jc_before,
+        COALESCE(neighbour(person_id, month_idx, lzb, -1) OVER w, false) AS lzb_before,
         -- the person's eLb row of m+1 in the same jobcenter / LZB in m+1
-        COALESCE(LEAD(month_idx) OVER w = month_idx + 1 AND LEAD(jobcenter_id) OVER w = jobcenter_id, false) AS same_jc_after,
-        COALESCE(LEAD(month_idx) OVER w = month_idx + 1 AND LEAD(lzb) OVER w, false) AS lzb_after
+        COALESCE(neighbour(person_id, month_idx, jobcenter_id, 1) OVER w = jobcenter_id, false) AS same_jc_after,
+        COALESCE(neighbour(person_id, month_idx, lzb, 1) OVER w, false) AS lzb_after
     FROM person_months
     WHERE elb
-    WINDOW w AS (PARTITION BY person_id ORDER BY month_idx)
+    WINDOW w AS (ORDER BY person_id, month_idx)
 ),
 carried AS (
     SELECT

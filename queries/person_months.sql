@@ -42,7 +42,9 @@ SELECT
     r.citizenship,
     r.single_parent,
     r.elb,
-    COALESCE(r.elb AND SUM(r.elb01) OVER (PARTITION BY r.person_id ORDER BY r.month_idx RANGE BETWEEN 23 PRECEDING AND CURRENT ROW) >= 21, false) AS lzb,
+    -- months_within counts the person's months among m-23 … m that hold an eLb row
+    -- (one pass over the rows in person and month order: src/engine/months_within.rs)
+    COALESCE(r.elb AND months_within(r.person_id, r.elb, r.month_idx, 24) OVER (ORDER BY r.person_id, r.month_idx) >= 21, false) AS lzb,
     r.llu_eur,
     r.luh_eur
 FROM (
@@ -54,7 +56,6 @@ FROM (
         b.district_id,
         b.single_parent,
         b.elb,
-        CASE WHEN b.elb THEN 1 ELSE 0 END AS elb01,
         b.llu_eur,
         b.luh_eur,
         j.comparison_type,

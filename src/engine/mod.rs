@@ -20,6 +20,8 @@ pub mod availability;
 mod cube;
 pub mod dimensions;
 mod load;
+pub mod months_within;
+pub mod neighbour;
 pub mod profile;
 pub mod progress;
 mod scope;

@@ -11,9 +11,9 @@ use super::EngineError;
 pub const DEFAULT_MEMORY_LIMIT: usize = 2 << 30;
 
 /// Working memory the building blocks need per row of the person-keyed tables (mostly
-/// `benefit_months`) while a slice is computed: the window sorts of `person_months` and
-/// `flows` and the joins of `attribution` hold several copies of each row with its
-/// attributes. Measured: the load's peak above the held extract, 6.6 GiB for the
+/// `benefit_months`) while a slice is computed: `person_months` with its attributes,
+/// `flows`' window (which holds its eLb rows and a copy of them at once) and the joins
+/// of `attribution` hold several copies of each row. Measured before person slices: the load's peak above the held extract, 6.6 GiB for the
 /// 26.7 M `benefit_months` and 5.8 M other rows of 1,000,000 persons (BENCHMARKS.md),
 /// about 220 bytes per row, rounded up.
 pub const WORK_BYTES_PER_ROW: usize = 256;

@@ -19,10 +19,14 @@ use datafusion::prelude::SessionContext;
 
 use crate::month::Month;
 
-/// Registers `month_idx` and `month_date` with a session.
+/// Registers `month_idx`, `month_date` and the window functions over a person's months,
+/// `months_within` ([`super::months_within`]) and `neighbour` ([`super::neighbour`]),
+/// with a session.
 pub fn register(ctx: &SessionContext) {
     ctx.register_udf(month_idx());
     ctx.register_udf(month_date());
+    ctx.register_udwf(super::months_within::months_within());
+    ctx.register_udwf(super::neighbour::neighbour());
 }
 
 fn month_idx() -> ScalarUDF {
