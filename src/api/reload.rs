@@ -265,7 +265,7 @@ impl AppState {
             }
         };
         // The snapshot being replaced keeps serving while the new one loads: the load
-        // gets the memory budget less what the snapshot holds.
+        // gets the memory budget less twice what the snapshot holds (MemoryBudget::beside).
         let held = self.snapshot().map_or(0, |s| s.project.engine.held_bytes());
         let sources = Sources {
             budget: sources.budget.beside(held),

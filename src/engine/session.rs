@@ -13,10 +13,12 @@ pub const DEFAULT_MEMORY_LIMIT: usize = 2 << 30;
 /// Working memory the building blocks need per row of the person-keyed tables (mostly
 /// `benefit_months`) while a slice is computed: `person_months` with its attributes,
 /// `flows`' window (which holds its eLb rows and a copy of them at once) and the joins
-/// of `attribution` hold several copies of each row. Measured before person slices: the load's peak above the held extract, 6.6 GiB for the
-/// 26.7 M `benefit_months` and 5.8 M other rows of 1,000,000 persons (BENCHMARKS.md),
-/// about 220 bytes per row, rounded up.
-pub const WORK_BYTES_PER_ROW: usize = 256;
+/// of `attribution` hold several copies of each row. Measured at 1,000,000 persons
+/// (32.5 M rows, default limit): 256 bytes cut eight slices and `wirkung catalogue`
+/// peaked at 2.99 GiB, above the limit plus the summed blocks; 320 bytes cut ten, with
+/// a peak of 2.50 GiB in the same time (BENCHMARKS.md, "One pass over a person's
+/// months").
+pub const WORK_BYTES_PER_ROW: usize = 320;
 
 /// How a load runs its person slices: how many there are, how many are computed at once,
 /// and how many partitions each one's session runs on.
@@ -60,14 +62,19 @@ impl MemoryBudget {
         work.div_ceil(self.limit.max(1)).max(1)
     }
 
-    /// This budget for a load that runs beside `held` bytes that stay in memory while it
-    /// runs (the snapshot a reload replaces keeps serving): the limit less what is held,
-    /// so that the two together stay within the limit — but at least a quarter of it,
-    /// so that a large snapshot slows a reload down (more, smaller slices) rather than
-    /// starving it. A fixed slice count stays as it is.
+    /// This budget for a load that runs beside a snapshot of `held` bytes that stays in
+    /// memory while it runs (the snapshot a reload replaces keeps serving): the limit
+    /// less twice what is held — the served snapshot, and the new load's own block sums,
+    /// which grow to about its size as the slices are added — so that the three
+    /// together stay near the limit, but at least a quarter of it, so that a large
+    /// snapshot slows a reload down (more, smaller slices) rather than starving it. A
+    /// fixed slice count stays as it is.
     pub fn beside(self, held: usize) -> MemoryBudget {
         MemoryBudget {
-            limit: self.limit.saturating_sub(held).max(self.limit / 4),
+            limit: self
+                .limit
+                .saturating_sub(held.saturating_mul(2))
+                .max(self.limit / 4),
             ..self
         }
     }
@@ -168,15 +175,16 @@ mod tests {
             slices: None,
         };
         assert_eq!(budget.slices_for(0), 1);
-        // 4 Mi rows × 256 bytes = 1 GiB: exactly one slice; one row more needs two.
-        assert_eq!(budget.slices_for(4 << 20), 1);
-        assert_eq!(budget.slices_for((4 << 20) + 1), 2);
-        assert_eq!(budget.slices_for(40 << 20), 10);
+        // The most rows whose work fits 1 GiB: exactly one slice; one row more needs two.
+        let fits = (1 << 30) / WORK_BYTES_PER_ROW;
+        assert_eq!(budget.slices_for(fits), 1);
+        assert_eq!(budget.slices_for(fits + 1), 2);
+        assert_eq!(budget.slices_for(10 * fits), 10);
         let fixed = MemoryBudget {
             slices: Some(0),
             ..budget
         };
-        assert_eq!(fixed.slices_for(40 << 20), 1);
+        assert_eq!(fixed.slices_for(10 * fits), 1);
     }
 
     #[test]
@@ -185,8 +193,9 @@ mod tests {
             limit: 2 << 30,
             slices: None,
         };
-        // 1.5 GiB of budget beside half a GiB of snapshot: together the limit.
-        assert_eq!(budget.beside(512 << 20).limit, 3 << 29);
+        // 1 GiB of budget beside half a GiB of snapshot and the half GiB of sums the new
+        // load grows to: together the limit.
+        assert_eq!(budget.beside(512 << 20).limit, 1 << 30);
         // Nothing held: the whole limit.
         assert_eq!(budget.beside(0).limit, 2 << 30);
         // A snapshot as large as the limit leaves a quarter, not nothing.
@@ -213,20 +222,21 @@ mod tests {
             limit: 1 << 30,
             slices: None,
         };
-        // 2 Mi rows × 256 bytes = 512 MiB: one core's share of 1 GiB on two cores, one
-        // slice on both cores; one row more, two slices side by side on one core each.
-        assert_eq!(budget.plan(2 << 20, 2), plan(1, 1, 2));
-        assert_eq!(budget.plan((2 << 20) + 1, 2), plan(2, 2, 1));
-        // 40 Mi rows: 10 GiB of work in shares of 512 MiB.
-        assert_eq!(budget.plan(40 << 20, 2), plan(20, 2, 1));
+        // The most rows whose work fits 512 MiB, one core's share of 1 GiB on two cores:
+        // one slice on both cores; one row more, two slices side by side on one core each.
+        let half = (512 << 20) / WORK_BYTES_PER_ROW;
+        assert_eq!(budget.plan(half, 2), plan(1, 1, 2));
+        assert_eq!(budget.plan(half + 1, 2), plan(2, 2, 1));
+        // Twenty shares of 512 MiB of work.
+        assert_eq!(budget.plan(20 * half, 2), plan(20, 2, 1));
         // One core: the whole limit for one slice at a time.
-        assert_eq!(budget.plan(40 << 20, 1), plan(10, 1, 1));
+        assert_eq!(budget.plan(20 * half, 1), plan(10, 1, 1));
         // A fixed count: three slices on four cores run at once, one partition each.
         let fixed = MemoryBudget {
             slices: Some(3),
             ..budget
         };
-        assert_eq!(fixed.plan(40 << 20, 4), plan(3, 3, 1));
+        assert_eq!(fixed.plan(20 * half, 4), plan(3, 3, 1));
     }
 
     #[test]
