@@ -29,6 +29,8 @@ mod session;
 mod side;
 pub mod slices;
 pub mod udf;
+#[cfg(test)]
+mod window_fixture;
 
 use std::collections::BTreeSet;
 

@@ -212,95 +212,42 @@ mod tests {
     /// DataFusion streams the rows through `evaluate` or hands them over at once.
     #[tokio::test]
     async fn equals_the_range_frame_it_replaces() {
-        use arrow::array::{BooleanArray, Int32Array, StringArray};
-        use arrow::datatypes::Schema;
-        use arrow::record_batch::RecordBatch;
-        use datafusion::datasource::MemTable;
-        use datafusion::prelude::{SessionConfig, SessionContext};
-
-        // a small deterministic generator (xorshift), so that the fixture is the same on
-        // every run
-        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-        let mut next = move |below: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % below
-        };
-        let (mut persons, mut months, mut flags) = (vec![], vec![], vec![]);
-        for person in 0..300 {
-            let mut month = 600 + next(30) as i32;
-            for _ in 0..next(60) {
-                persons.push(format!("p{person:03}"));
-                months.push(month);
-                flags.push(match next(10) {
-                    0 => None,
-                    1..=6 => Some(true),
-                    _ => Some(false),
-                });
-                // mostly the next month, sometimes a gap
-                month += [1, 1, 1, 1, 2, 5, 30][next(7) as usize];
-            }
-        }
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("person_id", DataType::Utf8, false),
-            Field::new("month_idx", DataType::Int32, false),
-            Field::new("flag", DataType::Boolean, true),
-        ]));
-        let batch = RecordBatch::try_new(
-            schema.clone(),
-            vec![
-                Arc::new(StringArray::from(persons)),
-                Arc::new(Int32Array::from(months)),
-                Arc::new(BooleanArray::from(flags)),
-            ],
-        )
-        .unwrap();
-        // the table in batches of 1,000 rows, so that a person's rows span batches
-        let batches: Vec<RecordBatch> = (0..batch.num_rows())
-            .step_by(1_000)
-            .map(|at| batch.slice(at, 1_000.min(batch.num_rows() - at)))
-            .collect();
+        let table = super::super::window_fixture::person_months(0x9E37_79B9_7F4A_7C15);
+        let rows: usize = table.1.iter().map(|b| b.num_rows()).sum();
         // streamed (the only window of its clause) and at once (beside an unbounded one)
-        let queries = [
-            "months_within(person_id, flag, month_idx, 24) OVER (ORDER BY person_id, month_idx)",
-            "months_within(person_id, flag, month_idx, 24) OVER (ORDER BY person_id, month_idx)
+        let cases = [
+            (
+                "months_within(person_id, flag, month_idx, 24) OVER (ORDER BY person_id, month_idx)",
+                "BoundedWindowAggExec: wdw=[months_within",
+            ),
+            (
+                "months_within(person_id, flag, month_idx, 24) OVER (ORDER BY person_id, month_idx)
                  + LEAST(0, COUNT(*) OVER (ORDER BY person_id, month_idx
                                   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))",
-        ];
-        let operators = [
-            "BoundedWindowAggExec: wdw=[months_within",
-            " WindowAggExec: wdw=[months_within",
+                " WindowAggExec: wdw=[months_within",
+            ),
         ];
         for partitions in [1, 2] {
-            for (query, operator) in queries.into_iter().zip(operators) {
-                let ctx = SessionContext::new_with_config(
-                    SessionConfig::new().with_target_partitions(partitions),
-                );
-                ctx.register_udwf(months_within());
-                let table = MemTable::try_new(schema.clone(), vec![batches.clone()]).unwrap();
-                ctx.register_table("t", Arc::new(table)).unwrap();
-                let sql = format!(
-                    "SELECT count(*) AS rows, count(*) FILTER (WHERE new <> old) AS differing
-                     FROM (SELECT
-                       {query} AS new,
+            for (new, operator) in cases {
+                let inner = format!(
+                    "SELECT {new} AS new,
                        SUM(CASE WHEN flag THEN 1 ELSE 0 END)
                            OVER (PARTITION BY person_id ORDER BY month_idx
                                  RANGE BETWEEN 23 PRECEDING AND CURRENT ROW) AS old
-                     FROM t)"
+                     FROM t"
                 );
-                let frame = ctx.sql(&sql).await.unwrap();
-                let plan = frame.clone().create_physical_plan().await.unwrap();
-                let plan = datafusion::physical_plan::displayable(plan.as_ref())
-                    .indent(false)
-                    .to_string();
+                let (plan, counted, differing) = super::super::window_fixture::rows_differing(
+                    &table,
+                    months_within(),
+                    partitions,
+                    &inner,
+                    "new <> old",
+                )
+                .await;
+                let case = format!("{partitions} partitions, {new}");
                 assert!(plan.contains(operator), "{operator} expected in\n{plan}");
-                let result = frame.collect().await.unwrap();
-                let count = |c: usize| result[0].column(c).as_primitive::<Int64Type>().value(0);
-                let case = format!("{partitions} partitions, {query}");
-                assert_eq!(count(0), batch.num_rows() as i64, "{case}");
-                assert!(count(0) > 4_000, "the fixture has rows: {}", count(0));
-                assert_eq!(count(1), 0, "{case}");
+                assert_eq!(counted, rows as i64, "{case}");
+                assert_eq!(differing, 0, "{case}");
             }
         }
     }

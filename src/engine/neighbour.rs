@@ -182,74 +182,37 @@ mod tests {
     /// row of random persons with gaps, on one and on two partitions.
     #[tokio::test]
     async fn equals_the_lag_and_lead_it_replaces() {
-        use arrow::array::{Int32Array, StringArray};
-        use arrow::datatypes::Schema;
-        use arrow::record_batch::RecordBatch;
-        use datafusion::datasource::MemTable;
-        use datafusion::prelude::{SessionConfig, SessionContext};
-
-        let mut state = 0x2545_F491_4F6C_DD1D_u64;
-        let mut next = move |below: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % below
-        };
-        let (mut persons, mut months, mut places) = (vec![], vec![], vec![]);
-        for person in 0..300 {
-            let mut month = 600 + next(30) as i32;
-            for _ in 0..next(40) {
-                persons.push(format!("p{person:03}"));
-                months.push(month);
-                places.push(format!("jc{}", next(3)));
-                month += [1, 1, 1, 2, 3][next(5) as usize];
-            }
-        }
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("person_id", DataType::Utf8, false),
-            Field::new("month_idx", DataType::Int32, false),
-            Field::new("place", DataType::Utf8, false),
-        ]));
-        let batch = RecordBatch::try_new(
-            schema.clone(),
-            vec![
-                Arc::new(StringArray::from(persons)),
-                Arc::new(Int32Array::from(months)),
-                Arc::new(StringArray::from(places)),
-            ],
-        )
-        .unwrap();
-        let batches: Vec<RecordBatch> = (0..batch.num_rows())
-            .step_by(700)
-            .map(|at| batch.slice(at, 700.min(batch.num_rows() - at)))
-            .collect();
+        let table = super::super::window_fixture::person_months(0x2545_F491_4F6C_DD1D);
+        let rows: usize = table.1.iter().map(|b| b.num_rows()).sum();
+        let inner = "
+            SELECT
+              COALESCE(neighbour(person_id, month_idx, place, -1) OVER n = place, false)
+                  AS new_before,
+              COALESCE(neighbour(person_id, month_idx, place, 1) OVER n = place, false)
+                  AS new_after,
+              COALESCE(neighbour(person_id, month_idx, flag, 1) OVER n, false) AS new_flag,
+              COALESCE(LAG(month_idx) OVER w = month_idx - 1
+                       AND LAG(place) OVER w = place, false) AS old_before,
+              COALESCE(LEAD(month_idx) OVER w = month_idx + 1
+                       AND LEAD(place) OVER w = place, false) AS old_after,
+              COALESCE(LEAD(month_idx) OVER w = month_idx + 1 AND LEAD(flag) OVER w, false)
+                  AS old_flag
+            FROM t
+            WINDOW n AS (ORDER BY person_id, month_idx),
+                   w AS (PARTITION BY person_id ORDER BY month_idx)";
+        let differ = "new_before <> old_before OR new_after <> old_after OR new_flag <> old_flag";
         for partitions in [1, 2] {
-            let ctx = SessionContext::new_with_config(
-                SessionConfig::new().with_target_partitions(partitions),
-            );
-            ctx.register_udwf(neighbour());
-            let table = MemTable::try_new(schema.clone(), vec![batches.clone()]).unwrap();
-            ctx.register_table("t", Arc::new(table)).unwrap();
-            let sql = "
-                SELECT count(*), count(*) FILTER (WHERE new_before <> old_before
-                                                   OR new_after <> old_after)
-                FROM (SELECT
-                  COALESCE(neighbour(person_id, month_idx, place, -1) OVER n = place, false)
-                      AS new_before,
-                  COALESCE(neighbour(person_id, month_idx, place, 1) OVER n = place, false)
-                      AS new_after,
-                  COALESCE(LAG(month_idx) OVER w = month_idx - 1
-                           AND LAG(place) OVER w = place, false) AS old_before,
-                  COALESCE(LEAD(month_idx) OVER w = month_idx + 1
-                           AND LEAD(place) OVER w = place, false) AS old_after
-                FROM t
-                WINDOW n AS (ORDER BY person_id, month_idx),
-                       w AS (PARTITION BY person_id ORDER BY month_idx))";
-            let result = ctx.sql(sql).await.unwrap().collect().await.unwrap();
-            let count = |c: usize| result[0].column(c).as_primitive::<Int64Type>().value(0);
-            assert_eq!(count(0), batch.num_rows() as i64, "{partitions} partitions");
-            assert!(count(0) > 3_000, "the fixture has rows: {}", count(0));
-            assert_eq!(count(1), 0, "{partitions} partitions");
+            let (plan, counted, differing) = super::super::window_fixture::rows_differing(
+                &table,
+                neighbour(),
+                partitions,
+                inner,
+                differ,
+            )
+            .await;
+            assert!(plan.contains("WindowAggExec: wdw=[neighbour"), "{plan}");
+            assert_eq!(counted, rows as i64, "{partitions} partitions");
+            assert_eq!(differing, 0, "{partitions} partitions");
         }
     }
 }
