@@ -1,6 +1,6 @@
 //! What the engine knows about breakdown dimensions beyond the blocks' declarations:
-//! the hierarchy of units used by disclosure control, and the order of dimensions and
-//! values.
+//! the hierarchy of units used by disclosure control (the contract's reference tables),
+//! and how dimensions and values are ordered from those declarations.
 //!
 //! Units nest district → jobcenter → comparison type → everything (the contract's
 //! reference tables). Every other dimension is whatever the building blocks carry: its
@@ -28,19 +28,14 @@ pub fn ancestors(dim: &str) -> &'static [&'static str] {
     }
 }
 
-/// The canonical position of a dimension in a breakdown: units from the finest, then the
-/// person attributes, then indicator-specific dimensions by name.
-pub fn canonical_rank(dim: &str) -> (usize, String) {
-    const ORDER: [&str; 7] = [
-        "district_id",
-        "jobcenter_id",
-        "comparison_type",
-        "sex",
-        "age_group",
-        "citizenship",
-        "single_parent",
-    ];
-    let pos = ORDER.iter().position(|d| *d == dim).unwrap_or(ORDER.len());
+/// The canonical position of a dimension in an indicator's table: its place in `listed`,
+/// the dimensions of the numerator's building block in the order its query declares
+/// them (the person attributes before the block's own, e.g. `invitation_format`, `topic`
+/// in `invitation_counts`), other dimensions by name after them. The order fixes the
+/// table's axes, so disclosure control visits a new block's cells in the order its
+/// author wrote, with no list here to extend.
+pub fn canonical_rank(listed: &[String], dim: &str) -> (usize, String) {
+    let pos = listed.iter().position(|d| d == dim).unwrap_or(listed.len());
     (pos, dim.to_string())
 }
 
@@ -50,4 +45,43 @@ pub fn sort_key(domain: Option<&[String]>, value: Option<&str>) -> (usize, Strin
     let v = value.unwrap_or_default();
     let pos = domain.and_then(|d| d.iter().position(|x| x == v));
     (pos.unwrap_or(usize::MAX), v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The blocks' declared order, then the undeclared by name.
+    #[test]
+    fn dimensions_rank_as_their_block_lists_them() {
+        let listed: Vec<String> = [
+            "jobcenter_id",
+            "sex",
+            "age_group",
+            "invitation_format",
+            "topic",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut dims = vec![
+            "zeta",
+            "topic",
+            "alpha",
+            "age_group",
+            "invitation_format",
+            "sex",
+        ];
+        dims.sort_by_key(|d| canonical_rank(&listed, d));
+        assert_eq!(
+            dims,
+            [
+                "sex",
+                "age_group",
+                "invitation_format",
+                "topic",
+                "alpha",
+                "zeta"
+            ]
+        );
+    }
 }

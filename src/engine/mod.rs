@@ -353,7 +353,11 @@ impl Engine {
                 .filter(|d| !dimensions::is_unit(d) && asked(d))
                 .cloned()
                 .collect();
-            d.sort_by_key(|d| dimensions::canonical_rank(d));
+            let listed = self
+                .blocks
+                .get(&def.numerator.block)
+                .map_or(&[][..], |b| b.dimensions.as_slice());
+            d.sort_by_key(|d| dimensions::canonical_rank(listed, d));
             d
         };
         let finest = Request {
