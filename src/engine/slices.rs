@@ -92,6 +92,7 @@ impl BlockSums {
         part: SliceBlocks,
         on_slice: OnSlice<'_>,
     ) -> Result<(), EngineError> {
+        let started = std::time::Instant::now();
         for ((name, total), (block, schema, rows)) in self.totals.iter_mut().zip(part.blocks) {
             let spec = blocks.get(name).filter(|_| *name == block).ok_or_else(|| {
                 EngineError::Query(DataFusionError::Plan(format!("no block {name}")))
@@ -100,6 +101,11 @@ impl BlockSums {
         }
         self.slices_done += 1;
         self.rows_done += part.rows;
+        tracing::info!(
+            slice = self.slices_done,
+            ms = started.elapsed().as_millis() as u64,
+            "slice added to the block sums"
+        );
         on_slice(&LoadProgress {
             slices_done: self.slices_done,
             slices: self.slices,
