@@ -15,8 +15,8 @@ pub const DEFAULT_MEMORY_LIMIT: usize = 2 << 30;
 /// `flows`' window (which holds its eLb rows and a copy of them at once) and the joins
 /// of `attribution` hold several copies of each row. Measured at 1,000,000 persons
 /// (32.5 M rows, default limit): 256 bytes cut eight slices and `wirkung catalogue`
-/// peaked at 2.99 GiB, above the limit plus the summed blocks; 320 bytes cut ten, with
-/// a peak of 2.50 GiB in the same time (BENCHMARKS.md, "One pass over a person's
+/// peaked at 2.99 GiB, above the limit plus the summed blocks; ten slices (`--slices
+/// 10`, what 320 bytes cut) peaked at 2.50 GiB in the same time (BENCHMARKS.md, "One pass over a person's
 /// months").
 pub const WORK_BYTES_PER_ROW: usize = 320;
 
