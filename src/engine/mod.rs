@@ -208,8 +208,7 @@ impl Engine {
         catalogue: Catalogue,
     ) -> Result<Engine, EngineError> {
         let count = sums.slices();
-        let held = sums.bytes();
-        let ctx = sums.into_context()?;
+        let (ctx, held) = sums.into_context(&blocks)?;
         load::check_definitions(&ctx, &blocks, &catalogue).await?;
         let units = load::units(&ctx).await?;
         let engine = Engine {
