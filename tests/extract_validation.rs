@@ -16,7 +16,7 @@ use datafusion::prelude::SessionContext;
 use tempfile::TempDir;
 use wirkung::extract::contract;
 use wirkung::extract::{
-    Extract, ExtractError, LoadMode, QualityReport, Rule, StructuralError, slice_of,
+    Extract, ExtractError, LoadMode, QualityReport, Rule, SliceBounds, StructuralError,
 };
 use wirkung::month::Month;
 
@@ -876,9 +876,24 @@ async fn zero_benefit_rows_and_far_dates_are_clear() {
 
 // ---------------------------------------------------------------- person slices
 
+/// The slices of the valid extract's persons, as a load cuts them.
+fn slices_of_valid(count: usize) -> SliceBounds {
+    SliceBounds::new(["p1", "p2", "p3", "p4"], count)
+}
+
 /// The number of slices, 2 or more, in which `a` and `b` fall into different slices.
 fn slices_apart(a: &str, b: &str) -> usize {
-    (2..64).find(|&n| slice_of(a, n) != slice_of(b, n)).unwrap()
+    (2..64)
+        .find(|&n| slices_of_valid(n).slice_of(Some(a)) != slices_of_valid(n).slice_of(Some(b)))
+        .unwrap()
+}
+
+#[test]
+fn the_slices_cut_the_persons_into_ranges() {
+    // Two slices: [.., p3) and [p3, ..); three: [.., p2), [p2, p3), [p3, ..).
+    assert_eq!(slices_apart("p1", "p2"), 3);
+    assert_eq!(slices_apart("p1", "p3"), 2);
+    assert_eq!(slices_apart("p2", "p3"), 2);
 }
 
 #[test]
@@ -971,18 +986,56 @@ fn examples_across_slices_and_files_are_the_first_rows_of_the_table() {
 }
 
 #[test]
+fn slices_read_only_the_row_groups_of_their_persons_and_lose_nothing() {
+    // Every table in row groups of two rows, each group's ids a narrow range as in a
+    // delivery sorted by person: a slice skips the groups outside its range. Rows that
+    // break rules sit in several groups, one of them without a person (slice 0 reads
+    // every group that may hold one); every slice count reports the same rows and keeps
+    // the same rows as the whole extract read at once.
+    let mut fx = valid();
+    for row in [1, 3] {
+        fx = fx.set("benefit_months", row, "llu_eur", F(-1.0));
+    }
+    let fx = fx.set("benefit_months", 4, "person_id", N);
+    let dir = fx.write_in_groups(2);
+    let seen = |extract: &Extract| {
+        let report = serde_json::to_string_pretty(extract.report()).unwrap();
+        let mut rows = strings(extract, "benefit_months", "person_id");
+        rows.sort();
+        (report, rows)
+    };
+    let whole = Extract::load(dir.path(), LoadMode::Lenient).unwrap();
+    let (report, rows) = seen(&whole);
+    let v = whole
+        .report()
+        .violation("benefit_months", Rule::NegativeAmount, &["llu_eur"])
+        .unwrap();
+    assert_eq!(v.examples.iter().map(|e| e.row).collect::<Vec<_>>(), [2, 4]);
+    assert_eq!(rows.len(), fx.0["benefit_months"].len() - 3);
+    for count in [2, 3, 4, 7] {
+        let sliced = Extract::load_in_slices(dir.path(), LoadMode::Lenient, count).unwrap();
+        assert_eq!(
+            seen(&sliced),
+            (report.clone(), rows.clone()),
+            "{count} slices"
+        );
+    }
+}
+
+#[test]
 fn a_load_reads_the_files_it_opened_even_when_a_delivery_replaces_them() {
     // The next delivery renames its `persons.parquet` over this one between two slices;
-    // its p9 instead of p1 would leave p1's benefit rows without a person. The load
+    // its p9 instead of p4 would leave p4's rows without a person. The load
     // keeps reading the files it opened, so it sees one delivery whole.
-    // p1 in the last slice, which is read after the rename.
-    let count = (2..64).find(|&n| slice_of("p1", n) == n - 1).unwrap();
+    // p4 in the last slice, which is read after the rename.
+    let count = 2;
+    assert_eq!(slices_of_valid(count).slice_of(Some("p4")), count - 1);
     let dir = valid().write();
     let mut reading = Extract::open(dir.path(), LoadMode::Strict).unwrap();
     for index in 0..count - 1 {
         reading.slice(index, count).unwrap();
     }
-    let next = valid().set("persons", 0, "person_id", S("p9"));
+    let next = valid().set("persons", 3, "person_id", S("p9"));
     let staged = dir.path().join("persons.parquet.partial");
     write(&staged, &next.batch("persons"));
     std::fs::rename(&staged, dir.path().join("persons.parquet")).unwrap();

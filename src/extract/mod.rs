@@ -41,7 +41,7 @@ pub use report::{
 
 use crate::month::Month;
 pub use reading::Reading;
-pub use slices::{PERSON_ID, TableSet, slice_of, spread};
+pub use slices::{PERSON_ID, SliceBounds, TableSet, spread};
 
 /// What loading does with rows that break a row rule.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -22,7 +22,7 @@ use parquet::arrow::arrow_reader::{
 use parquet::errors::ParquetError;
 
 use super::error::StructuralError;
-use super::slices::{PERSON_ID, slice_of};
+use super::slices::{PERSON_ID, SliceBounds};
 use crate::extract::contract::Table;
 
 /// Rows per decoded batch; DataFusion's default batch size, so registered tables stream
@@ -52,12 +52,12 @@ impl Chunk {
 
 /// Which part of a table [`read_table`] decodes.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Pick {
+pub(crate) struct Pick<'a> {
     /// The contract columns to decode, `None` for all of them (the pass over the keys
     /// that do not contain `person_id` needs only those).
     pub columns: Option<&'static [&'static str]>,
-    /// `Some((index, count))`: only the rows of persons in slice `index` of `count`.
-    pub slice: Option<(usize, usize)>,
+    /// `Some((index, bounds))`: only the rows of persons in slice `index` of `bounds`.
+    pub slice: Option<(usize, &'a SliceBounds)>,
 }
 
 /// Everything read for one table, before row rules.
@@ -345,7 +345,7 @@ fn compare_schemas(
 pub(crate) fn read_table(
     table: &'static Table,
     files: &[OpenFile],
-    pick: Pick,
+    pick: Pick<'_>,
 ) -> Result<RawTable, StructuralError> {
     let full = loose_schema(table);
     let loose: SchemaRef = Arc::new(Schema::new(
@@ -387,27 +387,33 @@ pub(crate) fn read_table(
             .filter_map(|f| builder.schema().index_of(f.name()).ok())
             .collect();
         let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
-        // One slice of several: a row filter decodes `person_id` for every row and the
-        // other columns only for the slice's rows, and records which rows those are.
-        let selected = match pick.slice {
-            Some((_, count)) if count > 1 => Some(Arc::new(Mutex::new(Vec::new()))),
-            _ => None,
-        };
+        // One slice of several: only the row groups whose `person_id` statistics meet the
+        // slice's range are read; in them, a row filter decodes `person_id` for every row
+        // and the other columns only for the slice's rows, and records which rows those are.
+        let slice = pick.slice.filter(|(_, bounds)| bounds.count() > 1);
+        let selected = slice.map(|_| Arc::new(Mutex::new(Vec::new())));
         let mut builder = builder.with_projection(mask).with_batch_size(BATCH_SIZE);
-        if let (Some(selected), Some((index, count))) = (&selected, pick.slice) {
+        if let (Some(selected), Some((index, bounds))) = (&selected, slice) {
             let person = builder
                 .schema()
                 .index_of(PERSON_ID)
                 .map_err(|e| corrupt(&e))?;
+            let groups = groups_of_slice(builder.metadata(), bounds, index);
             let ids = ProjectionMask::roots(builder.parquet_schema(), [person]);
             let mut predicate = SlicePredicate {
                 index,
-                count,
+                bounds: bounds.clone(),
                 seen: 0,
+                groups: groups
+                    .iter()
+                    .map(|g| (g.read_before, g.first_row))
+                    .collect(),
                 selected: Arc::clone(selected),
             };
             let filter = ArrowPredicateFn::new(ids, move |batch| predicate.keep(&batch));
-            builder = builder.with_row_filter(RowFilter::new(vec![Box::new(filter)]));
+            builder = builder
+                .with_row_groups(groups.iter().map(|g| g.index).collect())
+                .with_row_filter(RowFilter::new(vec![Box::new(filter)]));
         }
         let reader = builder.build().map_err(|e| match e {
             // Building the reader runs the row filter, which wraps what it met.
@@ -439,14 +445,65 @@ pub(crate) fn read_table(
     Ok(raw)
 }
 
+/// A row group a slice reads.
+struct SliceGroup {
+    /// Its index in the file.
+    index: usize,
+    /// The file's rows before it.
+    first_row: usize,
+    /// Rows of the groups the slice reads before it.
+    read_before: usize,
+}
+
+/// The row groups of a file that may hold rows of slice `index`: those whose
+/// `person_id` statistics meet the slice's range (see [`SliceBounds::may_hold`]), and
+/// every group when the file has no usable statistics (no min and max, or text ordered
+/// otherwise than by unsigned bytes, as some old writers did).
+fn groups_of_slice(
+    metadata: &Arc<parquet::file::metadata::ParquetMetaData>,
+    bounds: &SliceBounds,
+    index: usize,
+) -> Vec<SliceGroup> {
+    let schema = metadata.file_metadata().schema_descr();
+    let leaf = (0..schema.num_columns()).find(|&i| {
+        let column = schema.column(i);
+        column.path().parts() == [PERSON_ID]
+            && column.physical_type() == parquet::basic::Type::BYTE_ARRAY
+            && metadata.file_metadata().column_order(i).sort_order()
+                == parquet::basic::SortOrder::UNSIGNED
+    });
+    let mut groups = Vec::new();
+    let (mut first_row, mut read_before) = (0, 0);
+    for (i, group) in metadata.row_groups().iter().enumerate() {
+        let rows = usize::try_from(group.num_rows()).unwrap_or(0);
+        let stats = leaf.and_then(|leaf| group.column(leaf).statistics());
+        let read = match stats.and_then(|s| Some((s.min_bytes_opt()?, s.max_bytes_opt()?, s))) {
+            Some((min, max, s)) => bounds.may_hold(index, min, max, s.null_count_opt()),
+            None => true,
+        };
+        if read {
+            groups.push(SliceGroup {
+                index: i,
+                first_row,
+                read_before,
+            });
+            read_before += rows;
+        }
+        first_row += rows;
+    }
+    groups
+}
+
 /// The row filter of one person slice: keeps the rows whose `person_id` is in slice
-/// `index` of `count` (a null id, which the `null` rule refuses, counts to slice 0 so that
-/// it is reported once) and records their positions in the file, in file order.
+/// `index` of `bounds` (a null id, which the `null` rule refuses, counts to slice 0 so
+/// that it is reported once) and records their positions in the file, in file order.
 struct SlicePredicate {
     index: usize,
-    count: usize,
-    /// Rows of the file seen so far.
+    bounds: SliceBounds,
+    /// Rows of the groups read seen so far.
     seen: usize,
+    /// Per row group read: the rows read before it and its first row in the file.
+    groups: Vec<(usize, usize)>,
     selected: Arc<Mutex<Vec<u32>>>,
 }
 
@@ -460,17 +517,18 @@ impl SlicePredicate {
         let ids = ids.as_string::<i32>();
         let keep: BooleanArray = ids
             .iter()
-            .map(|id| Some(id.map_or(0, |id| slice_of(id, self.count)) == self.index))
+            .map(|id| Some(self.bounds.slice_of(id) == self.index))
             .collect();
         let mut selected = self
             .selected
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        selected.extend(
-            keep.values()
-                .set_indices()
-                .map(|row| (self.seen + row) as u32),
-        );
+        selected.extend(keep.values().set_indices().map(|row| {
+            let read = self.seen + row;
+            let group = self.groups.partition_point(|&(before, _)| before <= read) - 1;
+            let (before, first_row) = self.groups[group];
+            (first_row + read - before) as u32
+        }));
         self.seen += batch.num_rows();
         Ok(keep)
     }
@@ -532,4 +590,77 @@ fn conform(
         columns.push(array);
     }
     RecordBatch::try_new(Arc::clone(loose), columns).map_err(|e| error("*", e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{RecordBatch, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use parquet::arrow::ArrowWriter;
+    use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+    use parquet::file::properties::{EnabledStatistics, WriterProperties};
+
+    use super::groups_of_slice;
+    use crate::extract::SliceBounds;
+
+    /// A Parquet file of `ids` as `person_id`, in row groups of two rows, and its footer.
+    fn footer(ids: &[Option<&str>], statistics: EnabledStatistics) -> ArrowReaderMetadata {
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "person_id",
+            DataType::Utf8,
+            true,
+        )]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(StringArray::from(ids.to_vec()))],
+        )
+        .expect("a batch");
+        let props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(2))
+            .set_statistics_enabled(statistics)
+            .build();
+        let file = tempfile::tempfile().expect("a temporary file");
+        let out = file.try_clone().expect("the file again");
+        let mut writer = ArrowWriter::try_new(out, schema, Some(props)).expect("a writer");
+        writer.write(&batch).expect("written");
+        writer.close().expect("closed");
+        ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).expect("a footer")
+    }
+
+    /// The row groups slice `index` reads, as (group, first row, rows read before).
+    fn read(meta: &ArrowReaderMetadata, bounds: &SliceBounds, index: usize) -> Vec<[usize; 3]> {
+        groups_of_slice(meta.metadata(), bounds, index)
+            .iter()
+            .map(|g| [g.index, g.first_row, g.read_before])
+            .collect()
+    }
+
+    #[test]
+    fn a_slice_reads_the_row_groups_its_range_meets() {
+        // Groups [p1 p2] [p3 p4] [p5 –] [p6 p7]; slices [.., p3), [p3, p5), [p5, ..)
+        // of the persons p1…p6. Slice 0 also reads the group with a row without an id.
+        let ids = [
+            Some("p1"),
+            Some("p2"),
+            Some("p3"),
+            Some("p4"),
+            Some("p5"),
+            None,
+            Some("p6"),
+            Some("p7"),
+        ];
+        let meta = footer(&ids, EnabledStatistics::Chunk);
+        let bounds = SliceBounds::new(["p1", "p2", "p3", "p4", "p5", "p6"], 3);
+        assert_eq!(read(&meta, &bounds, 0), [[0, 0, 0], [2, 4, 2]]);
+        assert_eq!(read(&meta, &bounds, 1), [[1, 2, 0]]);
+        assert_eq!(read(&meta, &bounds, 2), [[2, 4, 0], [3, 6, 2]]);
+        // Without statistics every slice reads every group.
+        let bare = footer(&ids, EnabledStatistics::None);
+        let all = [[0, 0, 0], [1, 2, 2], [2, 4, 4], [3, 6, 6]];
+        for index in 0..3 {
+            assert_eq!(read(&bare, &bounds, index), all);
+        }
+    }
 }

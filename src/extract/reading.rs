@@ -26,10 +26,13 @@ use super::keys::KeySet;
 use super::read::{self, Pick, RawTable};
 use super::report::{EXAMPLES, QualityReport, Span, TableReport, UnattributedEvents};
 use super::rules::{self, Targets};
-use super::slices::{PERSON_ID, TableRows, TableSet};
+use super::slices::{PERSON_ID, SliceBounds, TableRows, TableSet};
 use super::{Extract, LoadMode, missing_months, runs, span};
 use crate::extract::contract::{TABLES, Table};
 use crate::month::Month;
+
+/// The table whose ids the person slices are cut from.
+const PERSONS: &str = "persons";
 
 /// An extract whose structure passed and whose reference tables are validated, read
 /// slice by slice (see the module documentation).
@@ -47,6 +50,8 @@ pub struct Reading {
     pending: Vec<StructuralError>,
     /// The keys without `person_id` found more than once, per table, for a slice count.
     duplicated: Option<(usize, HashMap<&'static str, KeySet>)>,
+    /// The slices of the last slice count read.
+    bounds: Option<SliceBounds>,
     /// Strict mode: the span of the `benefit_months` rows read (a refused load's report).
     read_span: Option<Span>,
     /// The months of the kept `benefit_months` rows.
@@ -125,6 +130,7 @@ impl Reading {
             reference_targets: Targets::new(),
             pending: Vec::new(),
             duplicated: None,
+            bounds: None,
             read_span: None,
             months: BTreeSet::new(),
             unattributed: Vec::new(),
@@ -170,7 +176,9 @@ impl Reading {
     /// of the slice's persons, in contract order. A structural problem found while
     /// decoding stops the load, listing every one of the pass.
     pub fn slice(&mut self, index: usize, count: usize) -> Result<TableSet, ExtractError> {
-        let raws = self.read(Planned::sliced, Some((index, count)));
+        let bounds = self.bounds(count)?;
+        let raws = self.read(Planned::sliced, Some((index, &bounds)));
+        self.bounds = Some(bounds);
         if !self.pending.is_empty() {
             return Err(ExtractError::Structural(std::mem::take(&mut self.pending)));
         }
@@ -268,7 +276,7 @@ impl Reading {
     fn read(
         &mut self,
         which: impl Fn(&Planned) -> bool,
-        slice: Option<(usize, usize)>,
+        slice: Option<(usize, &SliceBounds)>,
     ) -> Vec<(usize, Option<RawTable>)> {
         let mut raws = Vec::new();
         for (i, planned) in self.tables.iter().enumerate() {
@@ -358,6 +366,39 @@ impl Reading {
 
     /// The keys without `person_id` that occur more than once in their whole table,
     /// found once per slice count from the key columns alone.
+    /// The person slices for `count`: cut at quantiles of the ids in `persons`, read once
+    /// per slice count (one column of one table).
+    fn bounds(&mut self, count: usize) -> Result<SliceBounds, ExtractError> {
+        if let Some(bounds) = self.bounds.take()
+            && bounds.count() == count.max(1)
+        {
+            return Ok(bounds);
+        }
+        if count <= 1 {
+            return Ok(SliceBounds::new([], 1));
+        }
+        let persons = self
+            .tables
+            .iter()
+            .find(|p| p.table.name == PERSONS)
+            .and_then(|p| Some((p.table, p.files.as_ref()?)));
+        let Some((table, files)) = persons else {
+            return Ok(SliceBounds::new([], count));
+        };
+        let pick = Pick {
+            columns: Some(&[PERSON_ID]),
+            slice: None,
+        };
+        let raw =
+            read::read_table(table, files, pick).map_err(|e| ExtractError::Structural(vec![e]))?;
+        let ids = raw
+            .chunks
+            .iter()
+            .filter_map(|c| c.batch.column(0).as_string_opt::<i32>())
+            .flat_map(|ids| ids.iter().flatten());
+        Ok(SliceBounds::new(ids, count))
+    }
+
     fn duplicated_keys(
         &mut self,
         count: usize,

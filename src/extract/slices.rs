@@ -1,9 +1,9 @@
-//! Person slices: the extract's rows grouped by a stable hash of `person_id`, so that
-//! the per-person work of a load (reading, validating, computing) runs on one slice at a
+//! Person slices: the extract's rows grouped by ranges of `person_id`, so that the
+//! per-person work of a load (reading, validating, computing) runs on one slice at a
 //! time.
 //!
 //! Every contract table with a `person_id` column is sliced as it is read
-//! (`read::read_table` keeps the rows whose person [`slice_of`] picks); the tables
+//! (`read::read_table` keeps the rows whose person [`SliceBounds::slice_of`] picks); the tables
 //! without one (the reference tables `jobcenters` and `districts`) go to every slice
 //! whole, which is cheap because Arrow arrays are reference-counted. A slice therefore
 //! holds everything the building blocks read about its persons and nothing about anyone
@@ -123,45 +123,116 @@ pub fn spread(batches: Vec<RecordBatch>, partitions: usize) -> Vec<Vec<RecordBat
     parts
 }
 
-/// The slice of a person: FNV-1a (64 bit) of the id's bytes, mixed by MurmurHash3's
-/// 64-bit finaliser (FNV alone leaves the high bits of ids that differ in their last
-/// digit nearly equal) and mapped onto `0..count` by its high bits (multiply and
-/// shift). Stable across runs, machines and versions, so a slice is the same set of
+/// The person slices of one extract: `count` ranges of `person_id`, cut at quantiles of
+/// the ids in `persons` so that each slice holds about as many persons. A person's rows
+/// in every table fall into the same slice, whatever file they are in; a delivery whose
+/// files hold their rows in `person_id` order (as the generator writes them, and as the
+/// data contract recommends) lets a slice skip the row groups of other slices' persons
+/// ([`SliceBounds::may_hold`]). The bounds are plain ids, so a slice is the same set of
 /// persons wherever it is computed.
-pub fn slice_of(person_id: &str, count: usize) -> usize {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let mut h = person_id
-        .bytes()
-        .fold(OFFSET, |h, b| (h ^ u64::from(b)).wrapping_mul(PRIME));
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^= h >> 33;
-    ((u128::from(h) * count as u128) >> 64) as usize
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SliceBounds {
+    /// The `count - 1` ascending ids at which a new slice begins.
+    cuts: Vec<String>,
+}
+
+impl SliceBounds {
+    /// `count` slices (at least one) of the persons `ids` (in any order, repeats and all):
+    /// slice `k` begins at the `k · n / count`-th of the `n` distinct ids.
+    pub fn new<'a>(ids: impl IntoIterator<Item = &'a str>, count: usize) -> SliceBounds {
+        let mut ids: Vec<&str> = ids.into_iter().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let n = ids.len();
+        let cuts = (1..count.max(1))
+            .map(|k| {
+                ids.get(k * n / count)
+                    .copied()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect();
+        SliceBounds { cuts }
+    }
+
+    /// The number of slices.
+    pub fn count(&self) -> usize {
+        self.cuts.len() + 1
+    }
+
+    /// The slice of a person; a row without a person (which the `null` rule refuses)
+    /// counts to slice 0, so that it is reported once.
+    pub fn slice_of(&self, person_id: Option<&str>) -> usize {
+        person_id.map_or(0, |id| self.cuts.partition_point(|cut| cut.as_str() <= id))
+    }
+
+    /// Whether slice `index` may hold rows of a row group whose ids lie between `min`
+    /// and `max` (bytes of its statistics, bounds of the ids in it) and which has
+    /// `nulls` rows without an id (`None`: not known).
+    pub fn may_hold(&self, index: usize, min: &[u8], max: &[u8], nulls: Option<u64>) -> bool {
+        if index == 0 && nulls != Some(0) {
+            return true;
+        }
+        let from = index.checked_sub(1).and_then(|i| self.cuts.get(i));
+        let to = self.cuts.get(index);
+        from.is_none_or(|from| max >= from.as_bytes()) && to.is_none_or(|to| min < to.as_bytes())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    // Computed independently in Python (FNV-1a, fmix64, multiply-shift).
-    const PINNED: [usize; 4] = [8, 15, 12, 8];
+    #[test]
+    fn slices_cut_the_sorted_distinct_ids_into_equal_ranges() {
+        // Ten ids, given unsorted and with a repeat: three slices begin at the 0th, 3rd
+        // and 6th of the sorted ids (⌊10/3⌋ = 3, ⌊20/3⌋ = 6).
+        let ids = [
+            "p05", "p01", "p09", "p02", "p10", "p03", "p04", "p06", "p07", "p08", "p01",
+        ];
+        let bounds = SliceBounds::new(ids, 3);
+        assert_eq!(bounds.count(), 3);
+        let slice = |id| bounds.slice_of(Some(id));
+        assert_eq!(
+            ["p01", "p03", "p04", "p06", "p07", "p10"].map(slice),
+            [0, 0, 1, 1, 2, 2]
+        );
+        // Ids not among the persons fall into the range they sort into.
+        assert_eq!(["", "p00", "p045", "p99", "q"].map(slice), [0, 0, 1, 2, 2]);
+        assert_eq!(bounds.slice_of(None), 0);
+        assert_eq!(SliceBounds::new(ids, 1).count(), 1);
+        assert_eq!(SliceBounds::new(ids, 1).slice_of(Some("p10")), 0);
+    }
 
     #[test]
-    fn slices_are_stable_and_cover_every_slice() {
-        // Pinned: a slice is the same set of persons in every build and on every machine.
-        assert_eq!(slice_of("a", 1), 0);
-        let pinned: Vec<usize> = ["a", "P0000001", "P0000002", "1234567"]
-            .iter()
-            .map(|id| slice_of(id, 16))
-            .collect();
-        assert_eq!(pinned, PINNED);
-        let mut seen = [0usize; 7];
-        for i in 0..7000 {
-            seen[slice_of(&format!("P{i:07}"), 7)] += 1;
-        }
-        assert!(seen.iter().all(|&n| (800..1200).contains(&n)), "{seen:?}");
+    fn more_slices_than_persons_leave_some_empty() {
+        let bounds = SliceBounds::new(["b", "a"], 5);
+        assert_eq!(bounds.count(), 5);
+        // Cuts at ids 0, 0, 1, 1 of [a, b]: slices 0, 1 and 3 are empty.
+        assert_eq!(bounds.slice_of(Some("a")), 2);
+        assert_eq!(bounds.slice_of(Some("b")), 4);
+        let none = SliceBounds::new([], 3);
+        assert_eq!(none.slice_of(Some("a")), 2);
+    }
+
+    #[test]
+    fn a_row_group_is_read_by_the_slices_its_id_range_meets() {
+        let bounds = SliceBounds::new(["p1", "p2", "p3", "p4", "p5", "p6"], 3);
+        // Slices [.., p3), [p3, p5), [p5, ..).
+        let meets = |min: &str, max: &str, nulls| {
+            (0..3)
+                .filter(|&i| bounds.may_hold(i, min.as_bytes(), max.as_bytes(), nulls))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(meets("p1", "p2", Some(0)), [0]);
+        assert_eq!(meets("p2", "p3", Some(0)), [0, 1]);
+        assert_eq!(meets("p3", "p4", Some(0)), [1]);
+        assert_eq!(meets("p4", "p9", Some(0)), [1, 2]);
+        assert_eq!(meets("p5", "p5", Some(0)), [2]);
+        // A truncated bound (a prefix, or one past the last byte) still bounds the ids.
+        assert_eq!(meets("p", "p2", Some(0)), [0]);
+        // Rows without an id belong to slice 0, which reads every group that may have one.
+        assert_eq!(meets("p5", "p6", Some(2)), [0, 2]);
+        assert_eq!(meets("p5", "p6", None), [0, 2]);
     }
 }

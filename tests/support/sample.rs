@@ -375,6 +375,17 @@ impl Sample {
         }
     }
 
+    /// Writes every table as `<table>.parquet` into a new temporary folder, in row groups
+    /// of at most `rows` rows.
+    pub fn write_in_groups(&self, rows: usize) -> TempDir {
+        let dir = TempDir::new().unwrap();
+        for table in self.0.keys() {
+            let path = dir.path().join(format!("{table}.parquet"));
+            write_in_groups(&path, &self.batch(table), rows);
+        }
+        dir
+    }
+
     /// Writes every table, `table` after passing its batch through `damage`.
     pub fn write_with(
         &self,
@@ -408,6 +419,17 @@ impl Sample {
         let rest = self.batch_rows(table, at..self.0[table].len());
         write(&folder.join("part-1.parquet"), &damage(&rest));
     }
+}
+
+/// Writes one batch as a Parquet file in row groups of at most `rows` rows.
+pub fn write_in_groups(path: &Path, batch: &RecordBatch, rows: usize) {
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(rows))
+        .build();
+    let mut writer =
+        ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), Some(props)).unwrap();
+    writer.write(batch).unwrap();
+    writer.close().unwrap();
 }
 
 /// Writes one batch as a Parquet file.
