@@ -1022,6 +1022,35 @@ fn slices_read_only_the_row_groups_of_their_persons_and_lose_nothing() {
     }
 }
 
+#[tokio::test]
+async fn a_refused_load_in_many_slices_validates_them_all_and_ends() {
+    // A violation in the first slice: the load only validates the other six, each of
+    // which gives its place back to the reader (a load holds a few slices at a time), so
+    // the load ends with the refusal rather than waiting for a slice that never comes.
+    let fx = valid().set("benefit_months", 0, "llu_eur", F(-1.0));
+    let dir = fx.write();
+    let budget = wirkung::engine::MemoryBudget {
+        slices: Some(7),
+        ..Default::default()
+    };
+    let opened = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        wirkung::open::Project::open_within(
+            dir.path(),
+            Path::new(wirkung::open::Project::DEFAULT_INDICATORS),
+            Path::new(wirkung::open::Project::DEFAULT_QUERIES),
+            LoadMode::Strict,
+            budget,
+        ),
+    )
+    .await
+    .expect("the load ends");
+    match opened {
+        Ok(_) => panic!("an extract with a negative amount opened in strict mode"),
+        Err(e) => assert!(e.to_string().contains("negative_amount"), "{e}"),
+    }
+}
+
 #[test]
 fn a_load_reads_the_files_it_opened_even_when_a_delivery_replaces_them() {
     // The next delivery renames its `persons.parquet` over this one between two slices;

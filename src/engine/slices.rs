@@ -130,6 +130,7 @@ impl BlockSums {
         tracing::info!(
             slice = self.slices_done,
             ms = started.elapsed().as_millis() as u64,
+            sums_mib = self.bytes() >> 20,
             "slice added to the block sums"
         );
         on_slice(&LoadProgress {
@@ -143,7 +144,7 @@ impl BlockSums {
     }
 
     /// Bytes the blocks' sums hold so far, as summed.
-    pub fn bytes(&self) -> usize {
+    fn bytes(&self) -> usize {
         self.totals
             .iter()
             .filter_map(|(_, total)| total.as_ref())

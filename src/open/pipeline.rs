@@ -3,8 +3,10 @@
 //! the block sums in slice order.
 //!
 //! Reading keeps the data-quality report, so slices are read one after the other; the
-//! reader stays at most one slice ahead of the slices being computed, so the rows held
-//! at once are those of `workers + 2` slices at most (computed, waiting, being read).
+//! reader begins a slice only when fewer than `workers + 1` slices are read and not yet
+//! computed, so the rows held at once are those of `workers + 1` slices at most (being
+//! computed, and one read or being read to start as soon as a computation ends). A
+//! slice is read in a fraction of its computing time, so the workers never wait for it.
 //! Computed slices are added in their order, whatever order they finish in, so that a
 //! load gives the same sums in every run.
 
@@ -37,7 +39,17 @@ pub(super) async fn run(
     on_slice: OnSlice<'_>,
 ) -> Result<(Reading, BlockSums), OpenError> {
     let (sender, mut receiver) = mpsc::channel::<Read>(1);
-    let reader = tokio::task::spawn_blocking(move || read_all(reading, plan.slices, &sender));
+    // One permit per slice that may be held: taken by the reader before it reads a
+    // slice, given back when the slice's computation ends.
+    let in_flight = plan.workers + 1;
+    let (permit, permits) = std::sync::mpsc::sync_channel::<()>(in_flight);
+    for _ in 0..in_flight {
+        permit
+            .send(())
+            .map_err(|e| EngineError::Query(DataFusionError::External(Box::new(e))))?;
+    }
+    let reader =
+        tokio::task::spawn_blocking(move || read_all(reading, plan.slices, &sender, &permits));
     let shared = Arc::new(blocks.clone());
     let mut running: JoinSet<(usize, Result<SliceBlocks, EngineError>)> = JoinSet::new();
     let mut done: BTreeMap<usize, SliceBlocks> = BTreeMap::new();
@@ -55,12 +67,17 @@ pub(super) async fn run(
                         });
                         next_read += 1;
                     }
-                    // Refused: this slice was only validated.
-                    Some(Ok(None)) => next_read += 1,
+                    // Refused: this slice was only validated, and is held no longer.
+                    Some(Ok(None)) => {
+                        next_read += 1;
+                        let _ = permit.try_send(());
+                    }
                     Some(Err(e)) => {
                         running.abort_all();
                         drop(receiver);
-                        // The reader stops at its next send; its error is the one to tell.
+                        drop(permit);
+                        // The reader stops at its next send or permit; its error is the
+                        // one to tell.
                         let _ = reader.await;
                         return Err(e.into());
                     }
@@ -71,6 +88,8 @@ pub(super) async fn run(
                 let (index, part) = joined.map_err(|e| {
                     EngineError::Query(DataFusionError::External(Box::new(e)))
                 })?;
+                // The reader may begin the next slice (it is gone once it has read all).
+                let _ = permit.try_send(());
                 let part = match part {
                     Ok(part) => part,
                     Err(e) => {
@@ -93,10 +112,19 @@ pub(super) async fn run(
     Ok((reading, sums))
 }
 
-/// Reads every slice in order and sends it on; stops early when the receiver is gone
-/// (a computation failed) or a slice cannot be read.
-fn read_all(mut reading: Reading, count: usize, sender: &mpsc::Sender<Read>) -> Reading {
+/// Reads every slice in order, each once a permit allows it, and sends it on; stops early
+/// when the receiver or the permits are gone (a computation failed) or a slice cannot be
+/// read.
+fn read_all(
+    mut reading: Reading,
+    count: usize,
+    sender: &mpsc::Sender<Read>,
+    permits: &std::sync::mpsc::Receiver<()>,
+) -> Reading {
     for index in 0..count {
+        if permits.recv().is_err() {
+            break;
+        }
         let read = reading
             .slice(index, count)
             .map(|slice| (!reading.refused()).then_some(slice));
