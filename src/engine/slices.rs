@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch};
 use arrow::buffer::NullBuffer;
-use arrow::datatypes::{Field, Float64Type, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::EmitTo;
@@ -280,13 +280,20 @@ impl Total {
 
     /// Adds one batch of a slice's rows of the block to the sums.
     fn add(&mut self, spec: &BlockSpec, batch: &RecordBatch) -> Result<(), EngineError> {
-        if batch.num_columns() != self.schema.fields().len() {
+        let types = |schema: &Schema| -> Vec<DataType> {
+            schema
+                .fields()
+                .iter()
+                .map(|f| f.data_type().clone())
+                .collect()
+        };
+        if types(&batch.schema()) != types(&self.schema) {
             return Err(block_error(
                 spec,
                 format!(
-                    "a slice's table has {} columns, the block {}",
-                    batch.num_columns(),
-                    self.schema.fields().len()
+                    "a slice's table has the columns {:?}, the block {:?}",
+                    types(&batch.schema()),
+                    types(&self.schema)
                 ),
             ));
         }

@@ -457,8 +457,8 @@ struct SliceGroup {
 
 /// The row groups of a file that may hold rows of slice `index`: those whose
 /// `person_id` statistics meet the slice's range (see [`SliceBounds::may_hold`]), and
-/// every group when the file has no usable statistics (no min and max, or text ordered
-/// otherwise than by unsigned bytes, as some old writers did).
+/// every group when the file has no usable statistics (no min and max, old-style min and
+/// max, or text ordered otherwise than by unsigned bytes, as some old writers did).
 fn groups_of_slice(
     metadata: &Arc<parquet::file::metadata::ParquetMetaData>,
     bounds: &SliceBounds,
@@ -477,6 +477,8 @@ fn groups_of_slice(
     for (i, group) in metadata.row_groups().iter().enumerate() {
         let rows = usize::try_from(group.num_rows()).unwrap_or(0);
         let stats = leaf.and_then(|leaf| group.column(leaf).statistics());
+        // Old-style min/max (before `min_value`/`max_value`) may be in signed byte order.
+        let stats = stats.filter(|s| !s.is_min_max_deprecated());
         let read = match stats.and_then(|s| Some((s.min_bytes_opt()?, s.max_bytes_opt()?, s))) {
             Some((min, max, s)) => bounds.may_hold(index, min, max, s.null_count_opt()),
             None => true,

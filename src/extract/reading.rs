@@ -4,7 +4,7 @@
 //! [`Reading`] comes from [`super::Extract::open`], which checks the structure of every
 //! table (footers only) and reads and validates the reference tables (`jobcenters`,
 //! `districts`) once. [`Reading::slice`] then decodes every person-keyed table, keeps
-//! the rows of one slice's persons (`slices::slice_of`) and checks them. Every rule stays
+//! the rows of one slice's persons (`slices::SliceBounds`) and checks them. Every rule stays
 //! within a slice: a rule about one row, a primary key containing `person_id`, a
 //! reference to a person (all rows of a person are in its slice), and references to the
 //! reference tables, which every slice holds. The one exception, primary keys without
@@ -176,7 +176,7 @@ impl Reading {
     /// of the slice's persons, in contract order. A structural problem found while
     /// decoding stops the load, listing every one of the pass.
     pub fn slice(&mut self, index: usize, count: usize) -> Result<TableSet, ExtractError> {
-        let bounds = self.bounds(count)?;
+        let bounds = self.bounds(count);
         let raws = self.read(Planned::sliced, Some((index, &bounds)));
         self.bounds = Some(bounds);
         if !self.pending.is_empty() {
@@ -364,18 +364,18 @@ impl Reading {
         Ok(kept)
     }
 
-    /// The keys without `person_id` that occur more than once in their whole table,
-    /// found once per slice count from the key columns alone.
     /// The person slices for `count`: cut at quantiles of the ids in `persons`, read once
-    /// per slice count (one column of one table).
-    fn bounds(&mut self, count: usize) -> Result<SliceBounds, ExtractError> {
+    /// per slice count (one column of one table). A `persons` file that cannot be
+    /// decoded is reported with the rest of the slice's pass (the slices are then cut
+    /// from no ids; the load stops at that report).
+    fn bounds(&mut self, count: usize) -> SliceBounds {
         if let Some(bounds) = self.bounds.take()
             && bounds.count() == count.max(1)
         {
-            return Ok(bounds);
+            return bounds;
         }
         if count <= 1 {
-            return Ok(SliceBounds::new([], 1));
+            return SliceBounds::new([], 1);
         }
         let persons = self
             .tables
@@ -383,22 +383,29 @@ impl Reading {
             .find(|p| p.table.name == PERSONS)
             .and_then(|p| Some((p.table, p.files.as_ref()?)));
         let Some((table, files)) = persons else {
-            return Ok(SliceBounds::new([], count));
+            return SliceBounds::new([], count);
         };
         let pick = Pick {
             columns: Some(&[PERSON_ID]),
             slice: None,
         };
-        let raw =
-            read::read_table(table, files, pick).map_err(|e| ExtractError::Structural(vec![e]))?;
+        let raw = match read::read_table(table, files, pick) {
+            Ok(raw) => raw,
+            Err(e) => {
+                self.pending.push(e);
+                return SliceBounds::new([], count);
+            }
+        };
         let ids = raw
             .chunks
             .iter()
             .filter_map(|c| c.batch.column(0).as_string_opt::<i32>())
             .flat_map(|ids| ids.iter().flatten());
-        Ok(SliceBounds::new(ids, count))
+        SliceBounds::new(ids, count)
     }
 
+    /// The keys without `person_id` that occur more than once in their whole table,
+    /// found once per slice count from the key columns alone.
     fn duplicated_keys(
         &mut self,
         count: usize,
