@@ -239,6 +239,42 @@ fn reverse_benefit_months(dir: &Path) {
     writer.close().expect("file closed");
 }
 
+/// Rewrites `<dir>/benefit_months.parquet` in row groups of `rows` rows, in the same
+/// order, so that slices are cut by the groups' rows and skip other slices' groups.
+fn regroup_benefit_months(dir: &Path, rows: usize) {
+    use arrow::array::RecordBatchReader;
+    use parquet::arrow::ArrowWriter;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::file::properties::WriterProperties;
+
+    let path = dir.join("benefit_months.parquet");
+    let file = std::fs::File::open(&path).expect("benefit_months.parquet");
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("a Parquet file")
+        .build()
+        .expect("a reader");
+    let schema = reader.schema();
+    let batches: Vec<_> = reader.map(|b| b.expect("a batch")).collect();
+    let props = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(rows))
+        .build();
+    let out = std::fs::File::create(&path).expect("rewrite benefit_months.parquet");
+    let mut writer = ArrowWriter::try_new(out, schema, Some(props)).expect("a writer");
+    for batch in &batches {
+        writer.write(batch).expect("rows written");
+    }
+    writer.close().expect("file closed");
+}
+
+#[tokio::test]
+async fn slices_cut_by_row_groups_give_the_same_cells() {
+    // About 130 groups of 1,000 rows: 3 and 16 slices are cut by the groups' rows
+    // (at least four groups a slice) and read only their own groups.
+    let dir = generated(4_000, 12, 7);
+    regroup_benefit_months(dir.path(), 1_000);
+    assert_slices_agree(dir.path(), &[3, 16], 3).await;
+}
+
 /// A slice's `benefit_months` is put in person and month order before the windows read
 /// it (`extract::order`); a delivery in another order is sorted, and gives exactly the
 /// same block rows and cells as one written in order.

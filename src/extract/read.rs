@@ -22,7 +22,7 @@ use parquet::arrow::arrow_reader::{
 use parquet::errors::ParquetError;
 
 use super::error::StructuralError;
-use super::slices::{PERSON_ID, SliceBounds};
+use super::slices::{GroupIds, PERSON_ID, SliceBounds};
 use crate::extract::contract::Table;
 
 /// Rows per decoded batch; DataFusion's default batch size, so registered tables stream
@@ -464,23 +464,12 @@ fn groups_of_slice(
     bounds: &SliceBounds,
     index: usize,
 ) -> Vec<SliceGroup> {
-    let schema = metadata.file_metadata().schema_descr();
-    let leaf = (0..schema.num_columns()).find(|&i| {
-        let column = schema.column(i);
-        column.path().parts() == [PERSON_ID]
-            && column.physical_type() == parquet::basic::Type::BYTE_ARRAY
-            && metadata.file_metadata().column_order(i).sort_order()
-                == parquet::basic::SortOrder::UNSIGNED
-    });
+    let ranges = person_ranges(metadata);
     let mut groups = Vec::new();
     let (mut first_row, mut read_before) = (0, 0);
-    for (i, group) in metadata.row_groups().iter().enumerate() {
-        let rows = usize::try_from(group.num_rows()).unwrap_or(0);
-        let stats = leaf.and_then(|leaf| group.column(leaf).statistics());
-        // Old-style min/max (before `min_value`/`max_value`) may be in signed byte order.
-        let stats = stats.filter(|s| !s.is_min_max_deprecated());
-        let read = match stats.and_then(|s| Some((s.min_bytes_opt()?, s.max_bytes_opt()?, s))) {
-            Some((min, max, s)) => bounds.may_hold(index, min, max, s.null_count_opt()),
+    for (i, range) in ranges.into_iter().enumerate() {
+        let read = match &range.ids {
+            Some((min, max)) => bounds.may_hold(index, min, max, range.nulls),
             None => true,
         };
         if read {
@@ -489,11 +478,64 @@ fn groups_of_slice(
                 first_row,
                 read_before,
             });
-            read_before += rows;
+            read_before += range.rows;
         }
-        first_row += rows;
+        first_row += range.rows;
     }
     groups
+}
+
+/// What a row group's statistics say of its `person_id`s.
+pub(crate) struct PersonRange<'a> {
+    /// Bounds of the ids in it (bytes of its min and max), when the statistics are usable.
+    pub ids: Option<(&'a [u8], &'a [u8])>,
+    /// Its rows without an id, when known.
+    pub nulls: Option<u64>,
+    pub rows: usize,
+}
+
+/// The `person_id` range of every row group of a file, in file order. Statistics are
+/// usable when they have a min and a max, are not old-style (`min`/`max` before
+/// `min_value`/`max_value`, possibly in signed byte order) and the column is text
+/// ordered by unsigned bytes.
+pub(crate) fn person_ranges(
+    metadata: &parquet::file::metadata::ParquetMetaData,
+) -> Vec<PersonRange<'_>> {
+    let schema = metadata.file_metadata().schema_descr();
+    let leaf = (0..schema.num_columns()).find(|&i| {
+        let column = schema.column(i);
+        column.path().parts() == [PERSON_ID]
+            && column.physical_type() == parquet::basic::Type::BYTE_ARRAY
+            && metadata.file_metadata().column_order(i).sort_order()
+                == parquet::basic::SortOrder::UNSIGNED
+    });
+    metadata
+        .row_groups()
+        .iter()
+        .map(|group| {
+            let stats = leaf
+                .and_then(|leaf| group.column(leaf).statistics())
+                .filter(|s| !s.is_min_max_deprecated());
+            PersonRange {
+                ids: stats.and_then(|s| Some((s.min_bytes_opt()?, s.max_bytes_opt()?))),
+                nulls: stats.and_then(|s| s.null_count_opt()),
+                rows: usize::try_from(group.num_rows()).unwrap_or(0),
+            }
+        })
+        .collect()
+}
+
+/// The `person_id` range and rows of every row group of a table's files, or `None`
+/// when a group has no usable statistics (see [`person_ranges`]).
+pub(crate) fn person_groups(files: &[OpenFile]) -> Option<Vec<GroupIds>> {
+    files
+        .iter()
+        .flat_map(|f| person_ranges(f.metadata.metadata()))
+        .map(|r| {
+            let (min, max) = r.ids?;
+            Some((min.to_vec(), max.to_vec(), r.rows))
+        })
+        .collect()
 }
 
 /// The row filter of one person slice: keeps the rows whose `person_id` is in slice

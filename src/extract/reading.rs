@@ -364,8 +364,10 @@ impl Reading {
         Ok(kept)
     }
 
-    /// The person slices for `count`: cut at quantiles of the ids in `persons`, read once
-    /// per slice count (one column of one table). A `persons` file that cannot be
+    /// The person slices for `count`: of about as many rows each when the largest
+    /// person-keyed table is in person order (from its row groups' statistics), otherwise
+    /// cut at quantiles of the ids in `persons` (one column of one table); once per
+    /// slice count. A `persons` file that cannot be
     /// decoded is reported with the rest of the slice's pass (the slices are then cut
     /// from no ids; the load stops at that report).
     fn bounds(&mut self, count: usize) -> SliceBounds {
@@ -377,6 +379,24 @@ impl Reading {
         if count <= 1 {
             return SliceBounds::new([], 1);
         }
+        // The largest person-keyed table, in person order: slices of about as many rows.
+        let largest = self
+            .tables
+            .iter()
+            .filter(|p| p.sliced())
+            .max_by_key(|p| p.rows);
+        let weighted = largest
+            .and_then(|p| read::person_groups(p.files.as_ref()?))
+            .and_then(|groups| SliceBounds::from_row_groups(groups, count));
+        if let (Some(bounds), Some(table)) = (weighted, largest) {
+            tracing::info!(
+                slices = count,
+                table = table.table.name,
+                "slices cut by the rows of"
+            );
+            return bounds;
+        }
+        tracing::info!(slices = count, "slices cut by the ids in persons");
         let persons = self
             .tables
             .iter()

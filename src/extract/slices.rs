@@ -123,6 +123,9 @@ pub fn spread(batches: Vec<RecordBatch>, partitions: usize) -> Vec<Vec<RecordBat
     parts
 }
 
+/// A row group's least and greatest `person_id` (bytes of its statistics) and its rows.
+pub type GroupIds = (Vec<u8>, Vec<u8>, usize);
+
 /// The person slices of one extract: `count` ranges of `person_id`, cut at quantiles of
 /// the ids in `persons` so that each slice holds about as many persons. A person's rows
 /// in every table fall into the same slice, whatever file they are in; a delivery whose
@@ -153,6 +156,36 @@ impl SliceBounds {
             })
             .collect();
         SliceBounds { cuts }
+    }
+
+    /// `count` slices holding about as many *rows* each, cut from the row groups of a
+    /// table sorted by person (each group's min and max `person_id` and its rows, in any
+    /// order): a new slice begins at the first group whose rows before it reach the next
+    /// share. `None` unless there is more than one slice, at least four groups per slice
+    /// (so that a group is a small part of a slice), no two groups' ranges overlap (the
+    /// table is in person order) and every min is text.
+    pub fn from_row_groups(mut groups: Vec<GroupIds>, count: usize) -> Option<SliceBounds> {
+        if count <= 1 || groups.len() < 4 * count {
+            return None;
+        }
+        groups.sort_by(|a, b| a.0.cmp(&b.0));
+        if groups.windows(2).any(|w| w[0].1 > w[1].0) {
+            return None;
+        }
+        let total: usize = groups.iter().map(|g| g.2).sum();
+        let mut cuts: Vec<String> = Vec::with_capacity(count - 1);
+        let mut before = 0;
+        for (min, _, rows) in &groups {
+            while cuts.len() < count - 1 && before >= (cuts.len() + 1) * total / count {
+                cuts.push(String::from_utf8(min.clone()).ok()?);
+            }
+            before += rows;
+        }
+        let last = groups.last().map(|g| g.0.clone()).unwrap_or_default();
+        while cuts.len() < count - 1 {
+            cuts.push(String::from_utf8(last.clone()).ok()?);
+        }
+        Some(SliceBounds { cuts })
     }
 
     /// The number of slices.
@@ -213,6 +246,46 @@ mod tests {
         assert_eq!(bounds.slice_of(Some("b")), 4);
         let none = SliceBounds::new([], 3);
         assert_eq!(none.slice_of(Some("a")), 2);
+    }
+
+    #[test]
+    fn sorted_row_groups_cut_slices_of_about_as_many_rows() {
+        // Eight groups of persons p1…p8 (one each, ids in order), in any order; p1 and p2
+        // have 40 rows, the others 10: 140 rows, 70 a slice. The second slice begins at
+        // the first group with 70 rows before it, p3 (80 before), not at p5 as the persons'
+        // median would.
+        let group = |id: &str, rows| (id.as_bytes().to_vec(), id.as_bytes().to_vec(), rows);
+        let mut groups = vec![group("p3", 10), group("p1", 40), group("p2", 40)];
+        groups.extend(["p4", "p5", "p6", "p7", "p8"].map(|id| group(id, 10)));
+        let bounds = SliceBounds::from_row_groups(groups.clone(), 2).expect("sorted groups");
+        assert_eq!(bounds.cuts, ["p3"]);
+        // Three slices, shares of 46 and 93 rows: p3 (80 before) and p5 (100 before); a
+        // group is never split, so slices are as even as the groups allow.
+        let mut more = groups.clone();
+        more.extend(["p9", "q1", "q2", "q3"].map(|id| group(id, 0)));
+        let three = SliceBounds::from_row_groups(more, 3).expect("sorted groups");
+        assert_eq!(three.cuts, ["p3", "p5"]);
+        // Too few groups for the slices, overlapping groups (a table not in person order),
+        // or one slice: cut by persons instead.
+        assert_eq!(SliceBounds::from_row_groups(groups.clone(), 3), None);
+        let mut overlapping = groups;
+        overlapping[0].1 = b"p5".to_vec();
+        assert_eq!(SliceBounds::from_row_groups(overlapping.clone(), 2), None);
+        assert_eq!(SliceBounds::from_row_groups(overlapping, 1), None);
+        // A person whose rows straddle two groups (max of one = min of the next) is sorted.
+        let straddling = (0..8)
+            .map(|i| {
+                (
+                    format!("p{i}").into_bytes(),
+                    format!("p{}", i + 1).into_bytes(),
+                    5,
+                )
+            })
+            .collect();
+        assert_eq!(
+            SliceBounds::from_row_groups(straddling, 2).map(|b| b.cuts),
+            Some(vec!["p4".to_string()])
+        );
     }
 
     #[test]
