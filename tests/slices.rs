@@ -207,11 +207,15 @@ async fn a_load_reports_each_slice_with_its_rows_until_all_are_done() {
     assert_eq!(heard[3].rows_done, rows);
 }
 
-/// Rewrites `<dir>/benefit_months.parquet` with its rows in reverse order, so that no
-/// person's months come in order and persons come in descending order.
-fn reverse_benefit_months(dir: &Path) {
-    use arrow::array::{RecordBatchReader, UInt32Array};
-    use arrow::compute::{concat_batches, take_record_batch};
+/// Rewrites `<dir>/benefit_months.parquet`: its rows as one batch, passed through
+/// `change`, written with `props`.
+fn rewrite_benefit_months(
+    dir: &Path,
+    props: Option<parquet::file::properties::WriterProperties>,
+    change: impl FnOnce(arrow::array::RecordBatch) -> Vec<arrow::array::RecordBatch>,
+) {
+    use arrow::array::RecordBatchReader;
+    use arrow::compute::concat_batches;
     use parquet::arrow::ArrowWriter;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -224,46 +228,39 @@ fn reverse_benefit_months(dir: &Path) {
     let schema = reader.schema();
     let batches: Vec<_> = reader.map(|b| b.expect("a batch")).collect();
     let all = concat_batches(&schema, &batches).expect("one batch");
-    let n = u32::try_from(all.num_rows()).expect("rows fit u32");
-    let reversed = take_record_batch(&all, &UInt32Array::from_iter_values((0..n).rev()))
-        .expect("rows reversed");
     let out = std::fs::File::create(&path).expect("rewrite benefit_months.parquet");
-    let mut writer = ArrowWriter::try_new(out, schema, None).expect("a writer");
-    // Several batches, so that the order is broken within and across them.
-    for start in (0..reversed.num_rows()).step_by(5_000) {
-        let len = 5_000.min(reversed.num_rows() - start);
-        writer
-            .write(&reversed.slice(start, len))
-            .expect("rows written");
+    let mut writer = ArrowWriter::try_new(out, schema, props).expect("a writer");
+    for batch in change(all) {
+        writer.write(&batch).expect("rows written");
     }
     writer.close().expect("file closed");
+}
+
+/// Rewrites `<dir>/benefit_months.parquet` with its rows in reverse order, so that no
+/// person's months come in order and persons come in descending order.
+fn reverse_benefit_months(dir: &Path) {
+    use arrow::array::UInt32Array;
+    use arrow::compute::take_record_batch;
+
+    rewrite_benefit_months(dir, None, |all| {
+        let n = u32::try_from(all.num_rows()).expect("rows fit u32");
+        let reversed = take_record_batch(&all, &UInt32Array::from_iter_values((0..n).rev()))
+            .expect("rows reversed");
+        // Several batches, so that the order is broken within and across them.
+        (0..reversed.num_rows())
+            .step_by(5_000)
+            .map(|start| reversed.slice(start, 5_000.min(reversed.num_rows() - start)))
+            .collect()
+    });
 }
 
 /// Rewrites `<dir>/benefit_months.parquet` in row groups of `rows` rows, in the same
 /// order, so that slices are cut by the groups' rows and skip other slices' groups.
 fn regroup_benefit_months(dir: &Path, rows: usize) {
-    use arrow::array::RecordBatchReader;
-    use parquet::arrow::ArrowWriter;
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    use parquet::file::properties::WriterProperties;
-
-    let path = dir.join("benefit_months.parquet");
-    let file = std::fs::File::open(&path).expect("benefit_months.parquet");
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .expect("a Parquet file")
-        .build()
-        .expect("a reader");
-    let schema = reader.schema();
-    let batches: Vec<_> = reader.map(|b| b.expect("a batch")).collect();
-    let props = WriterProperties::builder()
+    let props = parquet::file::properties::WriterProperties::builder()
         .set_max_row_group_row_count(Some(rows))
         .build();
-    let out = std::fs::File::create(&path).expect("rewrite benefit_months.parquet");
-    let mut writer = ArrowWriter::try_new(out, schema, Some(props)).expect("a writer");
-    for batch in &batches {
-        writer.write(batch).expect("rows written");
-    }
-    writer.close().expect("file closed");
+    rewrite_benefit_months(dir, Some(props), |all| vec![all]);
 }
 
 #[tokio::test]
