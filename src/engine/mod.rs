@@ -208,7 +208,7 @@ impl Engine {
         catalogue: Catalogue,
     ) -> Result<Engine, EngineError> {
         let count = sums.slices();
-        let (ctx, held) = sums.into_context(&blocks)?;
+        let (ctx, held) = sums.into_context()?;
         load::check_definitions(&ctx, &blocks, &catalogue).await?;
         let units = load::units(&ctx).await?;
         let engine = Engine {

@@ -8,6 +8,7 @@
 //! dimensions. The result does not depend on the number of slices (a test compares every
 //! cell), and since a slice shares nothing with another, slices could run anywhere.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch};
@@ -34,6 +35,8 @@ struct Total {
     /// The block's schema with every column nullable: the schema of any slice's rows and
     /// of their sums (a plan's nullability can differ from what its operators produce).
     schema: SchemaRef,
+    /// The block's query file, named in errors.
+    file: PathBuf,
     /// Positions of `month` and of the dimensions in `schema`.
     keys: Vec<usize>,
     groups: Box<dyn GroupValues>,
@@ -106,7 +109,7 @@ impl BlockSums {
     /// Adds one slice's block tables (from [`compute`]) to the sums; `on_slice` hears
     /// of it. A load adds the slices in their order, whatever order they were computed
     /// in, so that sums of amounts add up in the same order in every run.
-    pub async fn add(
+    pub fn add(
         &mut self,
         blocks: &BlockCatalogue,
         part: SliceBlocks,
@@ -122,7 +125,7 @@ impl BlockSums {
                 None => total.insert(Total::new(spec, schema)?),
             };
             for batch in &rows {
-                total.add(spec, batch)?;
+                total.add(batch)?;
             }
         }
         self.slices_done += 1;
@@ -154,19 +157,13 @@ impl BlockSums {
 
     /// The session with the reference tables and every block's sum registered, and the
     /// bytes the sums hold there (what an engine keeps in memory after its load).
-    pub(super) fn into_context(
-        self,
-        blocks: &BlockCatalogue,
-    ) -> Result<(SessionContext, usize), EngineError> {
+    pub(super) fn into_context(self) -> Result<(SessionContext, usize), EngineError> {
         let partitions = self.ctx.copied_config().target_partitions();
         let mut held = 0;
         for (name, total) in self.totals {
             let Some(total) = total else { continue };
-            let spec = blocks.get(&name).ok_or_else(|| {
-                EngineError::Query(DataFusionError::Plan(format!("no block {name}")))
-            })?;
             let schema = Arc::clone(&total.schema);
-            let batches = total.into_batches(spec)?;
+            let batches = total.into_batches()?;
             held += held_bytes(&batches);
             let table = MemTable::try_new(schema, spread(batches, partitions))?;
             self.ctx.register_table(name.as_str(), Arc::new(table))?;
@@ -241,9 +238,12 @@ impl Total {
     /// No slice yet of a block of `schema` (every field nullable) declared by `spec`.
     fn new(spec: &BlockSpec, schema: SchemaRef) -> Result<Total, EngineError> {
         let position = |name: &str| {
-            schema
-                .index_of(name)
-                .map_err(|_| block_error(spec, format!("the slice's table has no column '{name}'")))
+            schema.index_of(name).map_err(|_| {
+                block_error(
+                    &spec.file,
+                    format!("the slice's table has no column '{name}'"),
+                )
+            })
         };
         let keys = std::iter::once("month")
             .chain(spec.dimensions.iter().map(String::as_str))
@@ -264,13 +264,14 @@ impl Total {
             .collect::<Result<Vec<_>, EngineError>>()?;
         if keys.len() + measures.len() != schema.fields().len() {
             return Err(block_error(
-                spec,
+                &spec.file,
                 "the slice's table has columns that are neither month, dimension nor measure"
                     .into(),
             ));
         }
         Ok(Total {
             schema,
+            file: spec.file.clone(),
             keys,
             groups,
             measures,
@@ -279,7 +280,7 @@ impl Total {
     }
 
     /// Adds one batch of a slice's rows of the block to the sums.
-    fn add(&mut self, spec: &BlockSpec, batch: &RecordBatch) -> Result<(), EngineError> {
+    fn add(&mut self, batch: &RecordBatch) -> Result<(), EngineError> {
         let types = |schema: &Schema| -> Vec<DataType> {
             schema
                 .fields()
@@ -289,7 +290,7 @@ impl Total {
         };
         if types(&batch.schema()) != types(&self.schema) {
             return Err(block_error(
-                spec,
+                &self.file,
                 format!(
                     "a slice's table has the columns {:?}, the block {:?}",
                     types(&batch.schema()),
@@ -309,7 +310,7 @@ impl Total {
             let values = column.as_primitive_opt::<Float64Type>().ok_or_else(|| {
                 let name = self.schema.field(measure.column).name();
                 block_error(
-                    spec,
+                    &self.file,
                     format!(
                         "measure '{name}' of a slice is {}, not Float64",
                         column.data_type()
@@ -340,7 +341,7 @@ impl Total {
 
     /// The sums as batches of the block's schema, one row per key, keys in the order
     /// they were first seen.
-    fn into_batches(mut self, spec: &BlockSpec) -> Result<Vec<RecordBatch>, EngineError> {
+    fn into_batches(mut self) -> Result<Vec<RecordBatch>, EngineError> {
         let keys = self.groups.emit(EmitTo::All)?;
         let mut columns: Vec<Option<ArrayRef>> = vec![None; self.schema.fields().len()];
         for (&i, key) in self.keys.iter().zip(keys) {
@@ -354,7 +355,7 @@ impl Total {
         }
         let columns = columns.into_iter().flatten().collect();
         let all = RecordBatch::try_new(Arc::clone(&self.schema), columns)
-            .map_err(|e| block_error(spec, format!("adding the slices: {e}")))?;
+            .map_err(|e| block_error(&self.file, format!("adding the slices: {e}")))?;
         Ok((0..all.num_rows())
             .step_by(SUM_BATCH_ROWS)
             .map(|start| all.slice(start, SUM_BATCH_ROWS.min(all.num_rows() - start)))
@@ -376,9 +377,9 @@ fn nullable(schema: &Schema) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-fn block_error(spec: &BlockSpec, reason: String) -> EngineError {
+fn block_error(file: &Path, reason: String) -> EngineError {
     EngineError::Block {
-        file: spec.file.clone(),
+        file: file.to_path_buf(),
         reason,
     }
 }
@@ -483,10 +484,10 @@ SELECT 1
         let mut total = Total::new(&spec, schema()).expect("a total");
         for part in parts {
             for b in part {
-                total.add(&spec, b).expect("added");
+                total.add(b).expect("added");
             }
         }
-        total.into_batches(&spec).expect("the sums")
+        total.into_batches().expect("the sums")
     }
 
     #[test]

@@ -99,7 +99,7 @@ pub(super) async fn run(
                 };
                 done.insert(index, part);
                 while let Some(part) = done.remove(&next_add) {
-                    sums.add(blocks, part, on_slice).await?;
+                    sums.add(blocks, part, on_slice)?;
                     next_add += 1;
                 }
             }
