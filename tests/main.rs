@@ -8,6 +8,7 @@ mod support;
 mod additivity;
 mod api;
 mod cli;
+mod decided;
 mod definitions;
 mod docs;
 mod extension_indicators;

@@ -277,6 +277,7 @@ impl AppState {
             "reload: loading beside the served snapshot"
         );
         let sources = &sources;
+        let min_count = self.limits().min_count;
         let loaded = std::panic::catch_unwind(AssertUnwindSafe(|| {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
@@ -284,13 +285,24 @@ impl AppState {
                 .enable_all()
                 .build()
                 .map_err(|e| Failed::plain(format!("cannot start a runtime to load on: {e}")))?;
-            runtime
+            let snapshot = runtime
                 .block_on(Snapshot::load_reporting(sources, &on_slice))
                 .map_err(|e| Failed {
                     full: e.to_string(),
                     summary: e.summary(),
                     inputs: e.refused_inputs().map(str::to_string),
-                })
+                })?;
+            // Disclosure control is decided for every indicator before the snapshot
+            // is served, so that no question waits for it.
+            runtime
+                .block_on(snapshot.project.engine.decide_all(min_count))
+                .map_err(|e| Failed {
+                    full: format!("deciding disclosure control: {e}"),
+                    summary: "deciding disclosure control failed; details in the server log"
+                        .into(),
+                    inputs: None,
+                })?;
+            Ok(snapshot)
         }))
         .unwrap_or_else(|_| {
             Err(Failed::plain(

@@ -9,9 +9,11 @@
 
 use super::Request;
 use super::cube::{self, Axes, Level, Node};
+use super::decided::IndicatorTables;
 use super::dimensions::{is_unit, sort_key};
 use crate::answers::values::{DimValue, DisclosureNote, Published, Status, ValueRow, Values};
 use crate::definition::{Definition, Display, IntervalMethod};
+use crate::disclosure::Suppression;
 use crate::month::Month;
 use crate::stats;
 
@@ -149,7 +151,7 @@ pub(super) struct Frame<'a> {
 
 impl Frame<'_> {
     /// The answer over `months`: per month either the reason it is unavailable, or the
-    /// month's table of both sides.
+    /// month's table of both sides, decided here.
     pub fn assemble(
         &self,
         months: &[(Month, Option<String>)],
@@ -163,24 +165,45 @@ impl Frame<'_> {
         } else {
             Vec::new()
         };
+        self.read(months, num, den, &|t, num, den| {
+            let table = cube::build(self.axes, &lines, &hidden, num, den, t, self.min_count);
+            (table.sums, Decisions::Own(table.decisions))
+        })
+    }
+
+    /// The answer over `months` with the suppression decided once for the load
+    /// (`decided`, laid out as `self.axes`): only the sums are added up here, from the
+    /// sides' rows (those of the selection's districts suffice).
+    pub fn assemble_decided(
+        &self,
+        months: &[(Month, Option<String>)],
+        num: &super::side::SideSums,
+        den: &super::side::SideSums,
+        decided: &IndicatorTables,
+    ) -> Values {
+        self.read(months, num, den, &|t, num, den| {
+            (
+                cube::sums(self.axes, num, den, t),
+                Decisions::Kept(decided, t),
+            )
+        })
+    }
+
+    /// The rows of every month: unavailable for its reason, or read from the sums and
+    /// decisions `table` gives for it (as many months at once as `cube::months_at_once`).
+    fn read<'d>(
+        &self,
+        months: &[(Month, Option<String>)],
+        num: &super::side::SideSums,
+        den: &super::side::SideSums,
+        table: &(impl Fn(Month, &cube::Placed, &cube::Placed) -> (Vec<cube::Sums>, Decisions<'d>) + Sync),
+    ) -> Values {
         let (num, den) = (cube::place(self.axes, num), cube::place(self.axes, den));
         let mut rows = Vec::with_capacity(months.len() * self.selection.len());
         let build = |(t, reason): &(Month, Option<String>)| {
-            reason
-                .is_none()
-                .then(|| cube::build(self.axes, &lines, &hidden, &num, &den, *t, self.min_count))
+            reason.is_none().then(|| table(*t, &num, &den))
         };
-        // Months' tables are independent: build as many at once as there are cores, but
-        // no more than fit `cube::TABLES_AT_ONCE_BYTES` (a fine table is tens of MB).
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let fit = cube::TABLES_AT_ONCE_BYTES
-            / self
-                .axes
-                .size()
-                .max(1)
-                .saturating_mul(cube::TABLE_BYTES_PER_CELL);
-        let workers = cores.min(fit).max(1);
-        for chunk in months.chunks(workers) {
+        for chunk in months.chunks(cube::months_at_once(self.axes)) {
             for ((t, reason), table) in chunk.iter().zip(cube::each_on_a_thread(chunk, &build)) {
                 self.read_month(*t, reason, table.as_ref(), &mut rows);
             }
@@ -195,23 +218,23 @@ impl Frame<'_> {
         }
     }
 
-    /// Appends month `t`'s rows of the selection: read from its table, or unavailable
-    /// for `reason`.
+    /// Appends month `t`'s rows of the selection: read from its sums and decisions, or
+    /// unavailable for `reason`.
     fn read_month(
         &self,
         t: Month,
         reason: &Option<String>,
-        table: Option<&cube::MonthTable>,
+        table: Option<&(Vec<cube::Sums>, Decisions)>,
         rows: &mut Vec<ValueRow>,
     ) {
         for (index, cell) in self.selection {
             let mut row = empty_row(t, cell.clone(), self.def.display == Display::Change);
             match table {
                 None => row.figure.reason = reason.clone(),
-                Some(table) => {
-                    let s = index.map(|i| table.sums[i]).unwrap_or_default();
+                Some((sums, decision)) => {
+                    let s = index.map(|i| sums[i]).unwrap_or_default();
                     fill(self.def, &mut row, (s.n, s.d), (s.nc, s.dc));
-                    if let Some(decision) = index.and_then(|i| table.decisions[i]) {
+                    if let Some(decision) = index.and_then(|i| decision.get(i)) {
                         row.withhold_numbers();
                         row.figure.status = Status::Suppressed;
                         row.figure.reason = None;
@@ -220,6 +243,22 @@ impl Frame<'_> {
                 }
             }
             rows.push(row);
+        }
+    }
+}
+
+/// A month's decision per cell of its table: decided on the question's own table, or
+/// kept for the load.
+enum Decisions<'d> {
+    Own(Vec<Option<Suppression>>),
+    Kept(&'d IndicatorTables, Month),
+}
+
+impl Decisions<'_> {
+    fn get(&self, cell: usize) -> Option<Suppression> {
+        match self {
+            Decisions::Own(d) => d[cell],
+            Decisions::Kept(tables, t) => tables.decision(*t, cell),
         }
     }
 }

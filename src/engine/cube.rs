@@ -444,6 +444,30 @@ impl Axes {
     pub fn hidden_cells(&self) -> Vec<bool> {
         (0..self.size()).map(|i| self.hidden(i)).collect()
     }
+
+    /// The districts whose rows make up the cells `cells` (table indices): the districts
+    /// at or below their unit nodes, each once, in node order; `None` when that is every
+    /// district (read the whole blocks).
+    pub fn districts_under(&self, cells: impl IntoIterator<Item = usize>) -> Option<Vec<&str>> {
+        let mut asked = vec![false; self.nodes.len()];
+        for cell in cells {
+            asked[cell / self.per_node.max(1)] = true;
+        }
+        let mut all = true;
+        let mut districts = Vec::new();
+        for (n, node) in self.nodes.iter().enumerate() {
+            let Some(district) = node.district.as_deref().filter(|_| node.level == Level::District)
+            else {
+                continue;
+            };
+            if asked[n] || node.ancestors.iter().any(|&a| asked[a]) {
+                districts.push(district);
+            } else {
+                all = false;
+            }
+        }
+        (!all).then_some(districts)
+    }
 }
 
 /// The lines of disclosure control of a table, numbered rather than listed (a table of
@@ -548,6 +572,14 @@ impl disclosure::Lines for TableLines<'_> {
     }
 }
 
+/// How many months' tables to build at once: as many as there are cores, but no more
+/// than fit [`TABLES_AT_ONCE_BYTES`] (a fine table is tens of MB).
+pub(super) fn months_at_once(axes: &Axes) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let fit = TABLES_AT_ONCE_BYTES / axes.size().max(1).saturating_mul(TABLE_BYTES_PER_CELL);
+    cores.min(fit).max(1)
+}
+
 /// Sums of one month's table: numerator, denominator and the counts behind them.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Sums {
@@ -579,21 +611,7 @@ pub(super) fn build(
     t: Month,
     min_count: u32,
 ) -> MonthTable {
-    let mut sums = vec![Sums::default(); axes.size()];
-    add_side(axes, num, t, &mut sums, |s| (&mut s.n, &mut s.nc));
-    add_side(axes, den, t, &mut sums, |s| (&mut s.d, &mut s.dc));
-    // Every cell was added up from undivided sums, exactly for whole counts; a mean
-    // window divides once, here, so the same count gives the same quotient however its
-    // rows were added (see `side`).
-    let (nd, dd) = (num.side.divisor, den.side.divisor);
-    if nd != 1.0 || dd != 1.0 {
-        for s in &mut sums {
-            s.n /= nd;
-            s.nc /= nd;
-            s.d /= dd;
-            s.dc /= dd;
-        }
-    }
+    let sums = sums(axes, num, den, t);
     let cells: Vec<Cell> = sums
         .iter()
         .zip(hidden)
@@ -611,6 +629,27 @@ pub(super) fn build(
         disclosure::suppress_on(&cells, lines, min_count)
     };
     MonthTable { sums, decisions }
+}
+
+/// Month `t`'s sums of both sides in every cell of the table (cells whose districts'
+/// rows the sides lack stay short: a question reads only cells whose rows it read).
+pub(super) fn sums(axes: &Axes, num: &Placed, den: &Placed, t: Month) -> Vec<Sums> {
+    let mut sums = vec![Sums::default(); axes.size()];
+    add_side(axes, num, t, &mut sums, |s| (&mut s.n, &mut s.nc));
+    add_side(axes, den, t, &mut sums, |s| (&mut s.d, &mut s.dc));
+    // Every cell was added up from undivided sums, exactly for whole counts; a mean
+    // window divides once, here, so the same count gives the same quotient however its
+    // rows were added (see `side`).
+    let (nd, dd) = (num.side.divisor, den.side.divisor);
+    if nd != 1.0 || dd != 1.0 {
+        for s in &mut sums {
+            s.n /= nd;
+            s.nc /= nd;
+            s.d /= dd;
+            s.dc /= dd;
+        }
+    }
+    sums
 }
 
 /// [`build`] from the sides' rows (placed here): for tests.

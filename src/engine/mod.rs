@@ -17,7 +17,9 @@
 
 mod assemble;
 pub mod availability;
+mod block_rows;
 mod cube;
+mod decided;
 pub mod dimensions;
 mod load;
 pub mod months_within;
@@ -187,6 +189,10 @@ impl Request {
 /// A loaded extract with its building blocks computed, ready to answer questions.
 pub struct Engine {
     ctx: SessionContext,
+    /// Each block's rows by district (what a question's sides read).
+    rows: ahash::AHashMap<String, block_rows::BlockRows>,
+    /// The suppression decided once per indicator and threshold.
+    decided: decided::Decided,
     span: (Month, Month),
     blocks: BlockCatalogue,
     catalogue: Catalogue,
@@ -208,11 +214,17 @@ impl Engine {
         catalogue: Catalogue,
     ) -> Result<Engine, EngineError> {
         let count = sums.slices();
-        let (ctx, held) = sums.into_context()?;
+        let slices::Held {
+            ctx,
+            rows,
+            bytes: held,
+        } = sums.into_context()?;
         load::check_definitions(&ctx, &blocks, &catalogue).await?;
         let units = load::units(&ctx).await?;
         let engine = Engine {
             ctx,
+            rows,
+            decided: decided::Decided::default(),
             span,
             blocks,
             catalogue,
@@ -266,7 +278,7 @@ impl Engine {
     /// Bytes the computed blocks hold in memory (what stays after the load; a reload's
     /// load runs beside it, see [`MemoryBudget::beside`]).
     pub fn held_bytes(&self) -> usize {
-        self.held
+        self.held + self.decided.bytes()
     }
 
     /// The first and last month of the data.
@@ -294,8 +306,63 @@ impl Engine {
         &self.ctx
     }
 
-    /// Answers a `values` question.
+    /// Decides the suppression of every indicator's tables at `min_count` (> 0) now,
+    /// rather than when a question first needs them: what `serve` does before it
+    /// answers, so that no question waits for a decision. Indicators are decided one
+    /// after another, each on every core.
+    pub async fn decide_all(&self, min_count: u32) -> Result<(), QuestionError> {
+        if min_count == 0 {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        for def in self.catalogue.all() {
+            self.decided_tables(def, min_count).await?;
+        }
+        tracing::info!(
+            min_count,
+            indicators = self.catalogue.all().len(),
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            decided_mib = self.decided.bytes() >> 20,
+            "disclosure control decided for every indicator"
+        );
+        Ok(())
+    }
+
+    /// `def`'s tables decided at `min_count`: kept from before, or decided now.
+    async fn decided_tables(
+        &self,
+        def: &Definition,
+        min_count: u32,
+    ) -> Result<std::sync::Arc<decided::IndicatorTables>, QuestionError> {
+        let slot = self.decided.slot(&def.code, min_count);
+        let tables = slot
+            .get_or_try_init(|| async {
+                decided::decide(self, def, min_count)
+                    .await
+                    .map(std::sync::Arc::new)
+            })
+            .await?;
+        Ok(std::sync::Arc::clone(tables))
+    }
+
+    /// Answers a `values` question. At a disclosure threshold the suppression comes from
+    /// the indicator's tables decided once for the load ([`decided`]); the sums are
+    /// added up from the rows of the districts the answer shows.
     pub async fn compute(&self, req: &Request) -> Result<Values, QuestionError> {
+        self.compute_by(req, true).await
+    }
+
+    /// [`Engine::compute`] with the suppression decided on a table of this question's
+    /// own (the months it asks, the dimensions it names at `min_count` 0): how every
+    /// answer was computed before decisions were kept per load, and still the path of
+    /// `min_count` 0 and of a filter on a value the data never had. Public as the
+    /// reference of the test that both paths give the same cells.
+    #[doc(hidden)]
+    pub async fn compute_on_own_tables(&self, req: &Request) -> Result<Values, QuestionError> {
+        self.compute_by(req, false).await
+    }
+
+    async fn compute_by(&self, req: &Request, use_decided: bool) -> Result<Values, QuestionError> {
         let def = self
             .catalogue
             .get(&req.indicator)
@@ -321,17 +388,139 @@ impl Engine {
         }
         let months: Vec<(Month, Option<String>)> = months
             .into_iter()
-            .map(|t| {
-                let reason = availability::unavailable_reason(
-                    def,
-                    &self.blocks,
-                    &self.absent_tables,
-                    self.span,
-                    t,
-                );
-                (t, reason)
-            })
+            .map(|t| (t, self.unavailable(def, t)))
             .collect();
+        let decided = if use_decided && req.min_count > 0 {
+            let tables = self.decided_tables(def, req.min_count).await?;
+            // A filter on a value no row of the span has is not in the decided layout;
+            // its (zero) answer comes from a table of its own.
+            let laid_out = ask.filters.iter().all(|(d, v)| {
+                tables
+                    .axes
+                    .dims
+                    .iter()
+                    .find(|a| a.name == *d)
+                    .is_none_or(|a| a.position(v).is_some())
+            });
+            laid_out.then_some(tables)
+        } else {
+            None
+        };
+        let mut values = match decided {
+            Some(tables) => self.answer_decided(def, &ask, &months, tables).await?,
+            None => self.answer_on_own_tables(def, req, &ask, &months).await?,
+        };
+        if let Some(scope) = scope {
+            values = scope::restrict(values, scope, summed, &self.units, def);
+        }
+        Ok(values)
+    }
+
+    /// Why month `t` of `def` cannot be computed, if it cannot.
+    fn unavailable(&self, def: &Definition, t: Month) -> Option<String> {
+        availability::unavailable_reason(def, &self.blocks, &self.absent_tables, self.span, t)
+    }
+
+    /// The non-unit dimensions of `def`'s table, in canonical order: those `asked` keeps.
+    fn table_dims(&self, def: &Definition, asked: impl Fn(&String) -> bool) -> Vec<String> {
+        let mut d: Vec<String> = def
+            .dimensions
+            .iter()
+            .filter(|d| !dimensions::is_unit(d) && asked(d))
+            .cloned()
+            .collect();
+        let listed = self
+            .blocks
+            .get(&def.numerator.block)
+            .map_or(&[][..], |b| b.dimensions.as_slice());
+        d.sort_by_key(|d| dimensions::canonical_rank(listed, d));
+        d
+    }
+
+    /// The answer read from the decided tables: the sides' rows of the districts the
+    /// selection shows (all rows when it shows every district), summed into their cells.
+    async fn answer_decided(
+        &self,
+        def: &Definition,
+        ask: &Request,
+        months: &[(Month, Option<String>)],
+        tables: std::sync::Arc<decided::IndicatorTables>,
+    ) -> Result<Values, QuestionError> {
+        let selection = assemble::select(&tables.axes, ask);
+        if let Some(limit) = ask.max_rows {
+            let rows = months.len().saturating_mul(selection.len());
+            if rows > limit {
+                return Err(QuestionError::TooManyRows { rows, limit });
+            }
+        }
+        let computable: Vec<Month> = months
+            .iter()
+            .filter(|(t, r)| r.is_none() && tables.has(*t))
+            .map(|(t, _)| *t)
+            .collect();
+        let started = std::time::Instant::now();
+        let districts = tables
+            .axes
+            .districts_under(selection.iter().filter_map(|(i, _)| *i));
+        let district_count = districts.as_ref().map(Vec::len);
+        let rows = match &districts {
+            Some(d) => side::Rows::Of(&self.rows, d),
+            None => side::Rows::All,
+        };
+        let finest = Request {
+            by: std::iter::once("district_id".to_string())
+                .chain(tables.dims.iter().cloned())
+                .collect(),
+            filters: Vec::new(),
+            ..ask.clone()
+        };
+        let (numerator, denominator) = if computable.is_empty() {
+            Default::default()
+        } else {
+            tokio::try_join!(
+                side::run(&self.ctx, &self.blocks, &def.numerator, &finest, &computable, rows),
+                side::run(&self.ctx, &self.blocks, &def.denominator, &finest, &computable, rows),
+            )?
+        };
+        drop(districts);
+        let sides_took = started.elapsed();
+        let (def_owned, min_count) = (def.clone(), ask.min_count);
+        let months = months.to_vec();
+        let started = std::time::Instant::now();
+        let side_rows = (numerator.months.len(), denominator.months.len());
+        let read = tokio::task::spawn_blocking(move || {
+            let frame = assemble::Frame {
+                def: &def_owned,
+                axes: &tables.axes,
+                selection: &selection,
+                min_count,
+            };
+            frame.assemble_decided(&months, &numerator, &denominator, &tables)
+        })
+        .await
+        .map_err(|e| QuestionError::Query(DataFusionError::External(Box::new(e))))?;
+        tracing::debug!(
+            indicator = %def.code,
+            months = computable.len(),
+            districts = district_count,
+            numerator_rows = side_rows.0,
+            denominator_rows = side_rows.1,
+            sides_ms = sides_took.as_secs_f64() * 1e3,
+            sums_ms = started.elapsed().as_secs_f64() * 1e3,
+            "computed from the decided tables"
+        );
+        Ok(read)
+    }
+
+    /// The answer from tables of the question's own, decided here (see
+    /// [`Engine::compute_on_own_tables`]).
+    async fn answer_on_own_tables(
+        &self,
+        def: &Definition,
+        req: &Request,
+        ask: &Request,
+        months: &[(Month, Option<String>)],
+    ) -> Result<Values, QuestionError> {
         let computable: Vec<Month> = months
             .iter()
             .filter(|(_, r)| r.is_none())
@@ -342,23 +531,9 @@ impl Engine {
         // suppression is decided once for all answers. Without disclosure control
         // (min_count 0) there is nothing to decide, and the table needs only the asked
         // dimensions: the sums are the same, the table far smaller.
-        let asked = |d: &String| {
+        let dims = self.table_dims(def, |d| {
             req.min_count > 0 || ask.by.contains(d) || ask.filters.iter().any(|(f, _)| f == d)
-        };
-        let dims: Vec<String> = {
-            let mut d: Vec<String> = def
-                .dimensions
-                .iter()
-                .filter(|d| !dimensions::is_unit(d) && asked(d))
-                .cloned()
-                .collect();
-            let listed = self
-                .blocks
-                .get(&def.numerator.block)
-                .map_or(&[][..], |b| b.dimensions.as_slice());
-            d.sort_by_key(|d| dimensions::canonical_rank(listed, d));
-            d
-        };
+        });
         let finest = Request {
             by: std::iter::once("district_id".to_string())
                 .chain(dims.iter().cloned())
@@ -370,21 +545,11 @@ impl Engine {
         let (numerator, denominator) = if computable.is_empty() {
             Default::default()
         } else {
-            let num = side::run(
-                &self.ctx,
-                &self.blocks,
-                &def.numerator,
-                &finest,
-                &computable,
-            );
-            let den = side::run(
-                &self.ctx,
-                &self.blocks,
-                &def.denominator,
-                &finest,
-                &computable,
-            );
-            tokio::try_join!(num, den)?
+            let all = side::Rows::All;
+            tokio::try_join!(
+                side::run(&self.ctx, &self.blocks, &def.numerator, &finest, &computable, all),
+                side::run(&self.ctx, &self.blocks, &def.denominator, &finest, &computable, all),
+            )?
         };
         let sides_took = started.elapsed();
         let axes = cube::Axes::new(
@@ -401,7 +566,7 @@ impl Engine {
                 limit: cube::MAX_CELLS,
             });
         }
-        let selection = assemble::select(&axes, &ask);
+        let selection = assemble::select(&axes, ask);
         if let Some(limit) = req.max_rows {
             let rows = months.len().saturating_mul(selection.len());
             if rows > limit {
@@ -413,8 +578,10 @@ impl Engine {
         let def_owned = def.clone();
         let min_count = req.min_count;
         let cells = axes.size();
+        let side_rows = (numerator.months.len(), denominator.months.len());
+        let months = months.to_vec();
         let started = std::time::Instant::now();
-        let mut values = tokio::task::spawn_blocking(move || {
+        let values = tokio::task::spawn_blocking(move || {
             let frame = assemble::Frame {
                 def: &def_owned,
                 axes: &axes,
@@ -429,13 +596,12 @@ impl Engine {
             indicator = %def.code,
             months = computable.len(),
             cells_per_month = cells,
+            numerator_rows = side_rows.0,
+            denominator_rows = side_rows.1,
             sides_ms = sides_took.as_secs_f64() * 1e3,
             table_ms = started.elapsed().as_secs_f64() * 1e3,
-            "computed"
+            "computed on the question's own tables"
         );
-        if let Some(scope) = scope {
-            values = scope::restrict(values, scope, summed, &self.units, def);
-        }
         Ok(values)
     }
 

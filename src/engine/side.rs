@@ -22,6 +22,8 @@ use datafusion::prelude::{Expr, SessionContext, ident, lit};
 use datafusion::scalar::ScalarValue;
 
 use super::QuestionError;
+use super::block_rows::BlockRows;
+use ahash::AHashMap;
 use crate::blocks::BlockCatalogue;
 use crate::definition::{FilterValue, Side};
 use crate::month::Month;
@@ -134,6 +136,16 @@ impl Coder {
     }
 }
 
+/// Which of a block's rows a side reads: all of them, or those of some districts (found
+/// by the block's index rather than a scan).
+#[derive(Clone, Copy)]
+pub(super) enum Rows<'a> {
+    /// The whole block (its registered table).
+    All,
+    /// The rows of these districts.
+    Of(&'a AHashMap<String, BlockRows>, &'a [&'a str]),
+}
+
 /// Reads one side's rows for the computable reporting months: the block's rows of every
 /// month a window of those months reaches, with the definition's fixed filters.
 pub(super) async fn run(
@@ -142,6 +154,7 @@ pub(super) async fn run(
     side: &Side,
     req: &super::Request,
     months: &[Month],
+    rows: Rows<'_>,
 ) -> Result<SideSums, QuestionError> {
     let spec = blocks
         .get(&side.block)
@@ -154,7 +167,12 @@ pub(super) async fn run(
         .unwrap_or_else(|| side.measure.clone());
     let offsets: Vec<u32> = side.window.offsets().map(|(o, _)| o).collect();
 
-    let mut df = ctx.table(spec.name.as_str()).await?;
+    let mut df = match rows {
+        Rows::Of(index, districts) if index.contains_key(&spec.name) => {
+            ctx.read_batch(index[&spec.name].of_districts(districts.iter().copied())?)?
+        }
+        _ => ctx.table(spec.name.as_str()).await?,
+    };
     let schema = df.schema().as_arrow().clone();
     for (column, value) in &side.filter {
         let value = match value {

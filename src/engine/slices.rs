@@ -21,6 +21,7 @@ use datafusion::physical_plan::aggregates::group_values::{GroupValues, new_group
 use datafusion::physical_plan::aggregates::order::GroupOrdering;
 use datafusion::prelude::SessionContext;
 
+use super::block_rows::BlockRows;
 use super::progress::{LoadProgress, OnSlice};
 use super::session::SlicePlan;
 use super::{EngineError, MemoryBudget, load, udf};
@@ -155,21 +156,43 @@ impl BlockSums {
             .sum()
     }
 
-    /// The session with the reference tables and every block's sum registered, and the
-    /// bytes the sums hold there (what an engine keeps in memory after its load).
-    pub(super) fn into_context(self) -> Result<(SessionContext, usize), EngineError> {
+    /// The session with the reference tables and every block's sum registered, each
+    /// block's rows indexed by district (what a question's sides read), and the bytes
+    /// the sums and indexes hold (what an engine keeps in memory after its load).
+    pub(super) fn into_context(self) -> Result<Held, EngineError> {
         let partitions = self.ctx.copied_config().target_partitions();
-        let mut held = 0;
+        let mut bytes = 0;
+        let mut rows = ahash::AHashMap::new();
         for (name, total) in self.totals {
             let Some(total) = total else { continue };
             let schema = Arc::clone(&total.schema);
-            let batches = total.into_batches()?;
-            held += held_bytes(&batches);
+            let all = total.into_batch()?;
+            bytes += held_bytes([&all]);
+            if let Some(index) = BlockRows::new(all.clone())? {
+                bytes += index.index_bytes();
+                rows.insert(name.clone(), index);
+            }
+            let batches = (0..all.num_rows())
+                .step_by(SUM_BATCH_ROWS)
+                .map(|start| all.slice(start, SUM_BATCH_ROWS.min(all.num_rows() - start)))
+                .collect();
             let table = MemTable::try_new(schema, spread(batches, partitions))?;
             self.ctx.register_table(name.as_str(), Arc::new(table))?;
         }
-        Ok((self.ctx, held))
+        Ok(Held {
+            ctx: self.ctx,
+            rows,
+            bytes,
+        })
     }
+}
+
+/// What a load keeps of its blocks: the session holding their tables, their rows by
+/// district, and the bytes both take.
+pub(super) struct Held {
+    pub ctx: SessionContext,
+    pub rows: ahash::AHashMap<String, BlockRows>,
+    pub bytes: usize,
 }
 
 /// Bytes the batches' arrays hold, each allocation counted once: the batches of an
@@ -341,7 +364,7 @@ impl Total {
 
     /// The sums as batches of the block's schema, one row per key, keys in the order
     /// they were first seen.
-    fn into_batches(mut self) -> Result<Vec<RecordBatch>, EngineError> {
+    fn into_batch(mut self) -> Result<RecordBatch, EngineError> {
         let keys = self.groups.emit(EmitTo::All)?;
         let mut columns: Vec<Option<ArrayRef>> = vec![None; self.schema.fields().len()];
         for (&i, key) in self.keys.iter().zip(keys) {
@@ -354,12 +377,8 @@ impl Total {
             columns[measure.column] = Some(Arc::new(sums));
         }
         let columns = columns.into_iter().flatten().collect();
-        let all = RecordBatch::try_new(Arc::clone(&self.schema), columns)
-            .map_err(|e| block_error(&self.file, format!("adding the slices: {e}")))?;
-        Ok((0..all.num_rows())
-            .step_by(SUM_BATCH_ROWS)
-            .map(|start| all.slice(start, SUM_BATCH_ROWS.min(all.num_rows() - start)))
-            .collect())
+        RecordBatch::try_new(Arc::clone(&self.schema), columns)
+            .map_err(|e| block_error(&self.file, format!("adding the slices: {e}")))
     }
 }
 
@@ -487,7 +506,7 @@ SELECT 1
                 total.add(b).expect("added");
             }
         }
-        total.into_batches().expect("the sums")
+        vec![total.into_batch().expect("the sums")]
     }
 
     #[test]

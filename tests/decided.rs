@@ -1,0 +1,143 @@
+//! Disclosure control decided once per load gives the same cells as deciding on each
+//! question's own tables (the path every answer took before), and a month's cells do not
+//! depend on which other months a question asks for.
+
+use std::path::Path;
+
+use wirkung::engine::{MemoryBudget, Request};
+use wirkung::extract::LoadMode;
+use wirkung::generate::{GenerateOptions, generate};
+use wirkung::month::Month;
+use wirkung::open::Project;
+
+/// A generated extract of 4,000 persons in 12 jobcenters (three slices), loaded.
+async fn generated() -> (tempfile::TempDir, Project) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let options = GenerateOptions {
+        persons: 4_000,
+        jobcenters: 12,
+        seed: 7,
+        ..GenerateOptions::sample(dir.path().to_path_buf())
+    };
+    generate(&options).expect("the generator writes the extract");
+    let budget = MemoryBudget {
+        slices: Some(3),
+        ..MemoryBudget::default()
+    };
+    let project = Project::open_within(
+        dir.path(),
+        Path::new(Project::DEFAULT_INDICATORS),
+        Path::new(Project::DEFAULT_QUERIES),
+        LoadMode::Strict,
+        budget,
+    )
+    .await
+    .expect("the generated extract opens");
+    (dir, project)
+}
+
+/// The questions asked of every indicator: each unit level, each other dimension it
+/// accepts beside the districts, and filters on a unit and on a value.
+fn questions(project: &Project, code: &str, from: Month, to: Month) -> Vec<Request> {
+    let def = project.engine.catalogue().get(code).expect("a definition");
+    let jobcenter = project.engine.units()[0].jobcenter_id.clone();
+    let mut out = Vec::new();
+    let ask = |by: &[&str], filters: &[(&str, &str)]| Request {
+        by: by.iter().map(|s| s.to_string()).collect(),
+        filters: filters
+            .iter()
+            .map(|(d, v)| (d.to_string(), v.to_string()))
+            .collect(),
+        ..Request::new(code, from, to)
+    };
+    out.push(ask(&[], &[]));
+    for level in ["comparison_type", "jobcenter_id", "district_id"] {
+        out.push(ask(&[level], &[]));
+    }
+    out.push(ask(&["district_id"], &[("jobcenter_id", &jobcenter)]));
+    for dim in &def.dimensions {
+        if ["comparison_type", "jobcenter_id", "district_id"].contains(&dim.as_str()) {
+            continue;
+        }
+        out.push(ask(&["district_id", dim], &[("jobcenter_id", &jobcenter)]));
+        out.push(ask(&[dim], &[]));
+    }
+    if def.dimensions.iter().any(|d| d == "sex") {
+        out.push(ask(&["jobcenter_id"], &[("sex", "f")]));
+    }
+    out
+}
+
+#[tokio::test]
+async fn decided_once_per_load_gives_the_cells_of_each_questions_own_tables() {
+    let (_dir, project) = generated().await;
+    let (first, last) = project.engine.span();
+    let mut withheld = 0;
+    let mut compared = 0;
+    for def in project.engine.catalogue().all() {
+        // Over the whole span, a question's own table is laid out from the rows of the
+        // same months as the decided one, so both decide the same table.
+        for req in questions(&project, &def.code, first, last) {
+            let decided = project.engine.compute(&req).await.expect("decided");
+            let own = project
+                .engine
+                .compute_on_own_tables(&req)
+                .await
+                .expect("on its own tables");
+            assert_eq!(decided, own, "{} by {:?} where {:?}", def.code, req.by, req.filters);
+            compared += decided.rows.len();
+            withheld += decided
+                .rows
+                .iter()
+                .filter(|r| r.figure.suppressed.is_some())
+                .count();
+        }
+    }
+    // The comparison covers withheld cells too, not only published ones.
+    assert!(compared > 100_000, "{compared} cells compared");
+    assert!(withheld > 1_000, "{withheld} withheld cells compared");
+}
+
+#[tokio::test]
+async fn a_months_cells_do_not_depend_on_the_other_months_asked() {
+    let (_dir, project) = generated().await;
+    let (first, last) = project.engine.span();
+    for code in ["K2", "K1E3", "S1", "P1"] {
+        for whole in questions(&project, code, first, last) {
+            let all = project.engine.compute(&whole).await.expect("the whole span");
+            let from = last.plus(-11);
+            let part = Request {
+                from,
+                to: last,
+                ..whole.clone()
+            };
+            let part = project.engine.compute(&part).await.expect("twelve months");
+            let expected: Vec<_> = all.rows.iter().filter(|r| r.month >= from).collect();
+            assert_eq!(expected.len(), part.rows.len(), "{code} by {:?}", whole.by);
+            for (a, b) in expected.iter().zip(&part.rows) {
+                assert_eq!(*a, b, "{code} by {:?} where {:?}", whole.by, whole.filters);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn without_disclosure_control_nothing_is_decided_and_answers_are_unchanged() {
+    let (_dir, project) = generated().await;
+    let (first, last) = project.engine.span();
+    for req in questions(&project, "K2", first, last) {
+        let req = Request { min_count: 0, ..req };
+        let a = project.engine.compute(&req).await.expect("min_count 0");
+        let b = project
+            .engine
+            .compute_on_own_tables(&req)
+            .await
+            .expect("min_count 0");
+        assert_eq!(a, b);
+        assert!(a.rows.iter().all(|r| r.figure.suppressed.is_none()));
+    }
+    // Deciding every indicator is memory a reload must leave room for.
+    let before = project.engine.held_bytes();
+    project.engine.decide_all(3).await.expect("decided");
+    assert!(project.engine.held_bytes() > before);
+}
