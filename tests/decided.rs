@@ -1,9 +1,13 @@
 //! Disclosure control decided once per load gives the same cells as deciding on each
-//! question's own tables (the path every answer took before), and a month's cells do not
-//! depend on which other months a question asks for.
+//! question's own tables (the path every answer took before), a month's cells do not
+//! depend on which other months a question asks for, and the series rule leaves no
+//! monthly count of 1 or 2 to be had by differencing published windows.
 
 use std::path::Path;
 
+use wirkung::answers::values::Values;
+use wirkung::definition::{Aggregate, Side};
+use wirkung::disclosure::series;
 use wirkung::engine::{MemoryBudget, Request};
 use wirkung::extract::LoadMode;
 use wirkung::generate::{GenerateOptions, generate};
@@ -71,6 +75,9 @@ fn questions(project: &Project, code: &str, from: Month, to: Month) -> Vec<Reque
 #[tokio::test]
 async fn decided_once_per_load_gives_the_cells_of_each_questions_own_tables() {
     let (_dir, project) = generated().await;
+    // A question's own tables see only its months, so they cannot apply the series
+    // rule; without it both paths decide the same tables.
+    project.engine.set_series_rule(false);
     let (first, last) = project.engine.span();
     let mut withheld = 0;
     let mut compared = 0;
@@ -84,7 +91,11 @@ async fn decided_once_per_load_gives_the_cells_of_each_questions_own_tables() {
                 .compute_on_own_tables(&req)
                 .await
                 .expect("on its own tables");
-            assert_eq!(decided, own, "{} by {:?} where {:?}", def.code, req.by, req.filters);
+            assert_eq!(
+                decided, own,
+                "{} by {:?} where {:?}",
+                def.code, req.by, req.filters
+            );
             compared += decided.rows.len();
             withheld += decided
                 .rows
@@ -104,7 +115,11 @@ async fn a_months_cells_do_not_depend_on_the_other_months_asked() {
     let (first, last) = project.engine.span();
     for code in ["K2", "K1E3", "S1", "P1"] {
         for whole in questions(&project, code, first, last) {
-            let all = project.engine.compute(&whole).await.expect("the whole span");
+            let all = project
+                .engine
+                .compute(&whole)
+                .await
+                .expect("the whole span");
             let from = last.plus(-11);
             let part = Request {
                 from,
@@ -126,7 +141,10 @@ async fn without_disclosure_control_nothing_is_decided_and_answers_are_unchanged
     let (_dir, project) = generated().await;
     let (first, last) = project.engine.span();
     for req in questions(&project, "K2", first, last) {
-        let req = Request { min_count: 0, ..req };
+        let req = Request {
+            min_count: 0,
+            ..req
+        };
         let a = project.engine.compute(&req).await.expect("min_count 0");
         let b = project
             .engine
@@ -140,4 +158,117 @@ async fn without_disclosure_control_nothing_is_decided_and_answers_are_unchanged
     let before = project.engine.held_bytes();
     project.engine.decide_all(3).await.expect("decided");
     assert!(project.engine.held_bytes() > before);
+}
+
+/// What an attacker derives by differencing the published windows of `values` (rows of
+/// one breakdown cell per month, in month order): the monthly counts of 1 … 2 given
+/// away, as `(side, cell, first month of the run)`.
+fn differenced(values: &Values, def_side: &Side, which: &str) -> Vec<String> {
+    let w = def_side.window.months as usize;
+    let divisor = match def_side.window.aggregate {
+        Aggregate::Sum => 1.0,
+        Aggregate::Mean => f64::from(def_side.window.months),
+    };
+    let mut by_cell: std::collections::BTreeMap<String, Vec<(Month, Option<f64>)>> =
+        Default::default();
+    for row in &values.rows {
+        let count = match which {
+            "numerator" => row.figure.numerator_count,
+            _ => row.figure.denominator_count,
+        };
+        by_cell
+            .entry(format!("{:?}", row.cell))
+            .or_default()
+            .push((row.month, count.map(|c| (c * divisor).round())));
+    }
+    let mut found = Vec::new();
+    for (cell, series_of) in by_cell {
+        let mut run: Vec<f64> = Vec::new();
+        let mut start = None;
+        for (t, count) in series_of
+            .iter()
+            .map(|(t, c)| (Some(*t), *c))
+            .chain([(None, None)])
+        {
+            match count {
+                Some(c) => {
+                    start.get_or_insert(t);
+                    run.push(c);
+                }
+                None => {
+                    if series::gives_away(&run, w, 3) {
+                        found.push(format!("{which} {cell} from {:?}", start));
+                    }
+                    run.clear();
+                    start = None;
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Every cell the attacker can difference: each indicator by district and by jobcenter,
+/// and by district with each other dimension within one jobcenter, over the whole span.
+async fn attack(project: &Project) -> Vec<String> {
+    let (first, last) = project.engine.span();
+    let jobcenter = project.engine.units()[0].jobcenter_id.clone();
+    let mut found = Vec::new();
+    for def in project.engine.catalogue().all() {
+        let mut asked = vec![
+            vec!["district_id".to_string()],
+            vec!["jobcenter_id".to_string()],
+        ];
+        for dim in &def.dimensions {
+            if !["comparison_type", "jobcenter_id", "district_id"].contains(&dim.as_str()) {
+                asked.push(vec!["district_id".to_string(), dim.clone()]);
+            }
+        }
+        for by in asked {
+            let filters = if by.len() > 1 {
+                vec![("jobcenter_id".to_string(), jobcenter.clone())]
+            } else {
+                Vec::new()
+            };
+            let req = Request {
+                by,
+                filters,
+                ..Request::new(&def.code, first, last)
+            };
+            let values = project.engine.compute(&req).await.expect("an answer");
+            for (side, which) in [
+                (&def.numerator, "numerator"),
+                (&def.denominator, "denominator"),
+            ] {
+                found.extend(
+                    differenced(&values, side, which)
+                        .into_iter()
+                        .map(|f| format!("{} {f}", def.code)),
+                );
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn differencing_published_windows_gives_no_count_away_under_the_series_rule() {
+    let (_dir, project) = generated().await;
+    let found = attack(&project).await;
+    assert!(
+        found.is_empty(),
+        "{} series give counts away: {:?}",
+        found.len(),
+        &found[..found.len().min(5)]
+    );
+    // The same attack against the tables decided without the rule finds counts: the
+    // attack is strong enough to matter.
+    let (_dir, without) = generated().await;
+    without.engine.set_series_rule(false);
+    let found = attack(&without).await;
+    assert!(
+        found.len() > 10,
+        "only {} series give counts away without the rule",
+        found.len()
+    );
 }

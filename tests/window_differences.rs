@@ -9,9 +9,10 @@
 //! counts themselves. More generally the attacker pins every monthly count once each
 //! calendar month has been 0 somewhere in the series.
 //!
-//! This test pins what the attacker learns **today**: the hole is open (issue #14 stays
-//! open on it; docs/disclosure.md says why a per-month rule cannot close it). When it
-//! is closed, the derivation below must fail and this test turns into its guard.
+//! The first test pins what the attacker learns when each month is protected on its own
+//! (the series rule switched off, as every table was decided before issue #14 closed the
+//! hole); the second is the guard: with the series rule, the cell whose windows give
+//! counts away is withheld in every month, and there is nothing left to difference.
 
 use tempfile::TempDir;
 use wirkung::answers::values::Status;
@@ -47,6 +48,7 @@ fn fixture() -> TempDir {
 async fn after_a_zero_window_the_differences_of_published_windows_are_monthly_counts() {
     let dir = fixture();
     let p = open(dir.path()).await;
+    p.engine.set_series_rule(false);
     let mut req = request("K2", "2016-12", "2017-04", &["district_id"]);
     req.min_count = 3;
     let v = compute(&p, &req).await;
@@ -71,4 +73,36 @@ async fn after_a_zero_window_the_differences_of_published_windows_are_monthly_co
     // and 2 that no published cell shows.
     assert_eq!(derived, [STARTS_2017[1].1 as f64, STARTS_2017[2].1 as f64]);
     assert_eq!(derived, [1.0, 2.0]);
+}
+
+#[tokio::test]
+async fn the_series_rule_withholds_a_cell_whose_windows_give_counts_away_in_every_month() {
+    let dir = fixture();
+    let p = open(dir.path()).await;
+    let (first, last) = p.engine.span();
+    let mut req = request(
+        "K2",
+        &first.to_string(),
+        &last.to_string(),
+        &["district_id"],
+    );
+    req.min_count = 3;
+    let v = compute(&p, &req).await;
+    let j1a: Vec<_> = v
+        .rows
+        .iter()
+        .filter(|r| r.figure.status != Status::Unavailable)
+        .filter(|r| format!("{:?}", r.cell).contains("J1-A"))
+        .collect();
+    assert!(j1a.len() >= 12, "J1-A's computable months: {}", j1a.len());
+    // Every month of J1-A, including the windows of 0 and of 10 that gave the
+    // differences away, is withheld as a primary cell: no window to subtract.
+    for r in &j1a {
+        assert_eq!(r.figure.status, Status::Suppressed, "{}: {r:?}", r.month);
+        assert_eq!(
+            r.figure.suppressed,
+            Some(wirkung::disclosure::Suppression::Primary)
+        );
+        assert_eq!(r.figure.numerator, None);
+    }
 }

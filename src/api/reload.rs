@@ -298,8 +298,7 @@ impl AppState {
                 .block_on(snapshot.project.engine.decide_all(min_count))
                 .map_err(|e| Failed {
                     full: format!("deciding disclosure control: {e}"),
-                    summary: "deciding disclosure control failed; details in the server log"
-                        .into(),
+                    summary: "deciding disclosure control failed; details in the server log".into(),
                     inputs: None,
                 })?;
             Ok(snapshot)

@@ -196,13 +196,14 @@ impl Frame<'_> {
         months: &[(Month, Option<String>)],
         num: &super::side::SideSums,
         den: &super::side::SideSums,
-        table: &(impl Fn(Month, &cube::Placed, &cube::Placed) -> (Vec<cube::Sums>, Decisions<'d>) + Sync),
+        table: &(
+             impl Fn(Month, &cube::Placed, &cube::Placed) -> (Vec<cube::Sums>, Decisions<'d>) + Sync
+         ),
     ) -> Values {
         let (num, den) = (cube::place(self.axes, num), cube::place(self.axes, den));
         let mut rows = Vec::with_capacity(months.len() * self.selection.len());
-        let build = |(t, reason): &(Month, Option<String>)| {
-            reason.is_none().then(|| table(*t, &num, &den))
-        };
+        let build =
+            |(t, reason): &(Month, Option<String>)| reason.is_none().then(|| table(*t, &num, &den));
         for chunk in months.chunks(cube::months_at_once(self.axes)) {
             for ((t, reason), table) in chunk.iter().zip(cube::each_on_a_thread(chunk, &build)) {
                 self.read_month(*t, reason, table.as_ref(), &mut rows);

@@ -116,11 +116,19 @@ mod tests {
     #[test]
     fn the_rows_of_the_asked_districts_come_back_in_row_order_and_no_others() {
         let all = batch(&[Some("b"), Some("a"), None, Some("b"), Some("c"), Some("a")]);
-        let rows = BlockRows::new(all).expect("indexed").expect("has districts");
-        assert_eq!(values(&rows.of_districts(["a", "b"]).expect("rows")), [0.0, 1.0, 3.0, 5.0]);
+        let rows = BlockRows::new(all)
+            .expect("indexed")
+            .expect("has districts");
+        assert_eq!(
+            values(&rows.of_districts(["a", "b"]).expect("rows")),
+            [0.0, 1.0, 3.0, 5.0]
+        );
         assert_eq!(values(&rows.of_districts(["c"]).expect("rows")), [4.0]);
         // A district named twice is read once; an unknown one has no rows.
-        assert_eq!(values(&rows.of_districts(["c", "c", "x"]).expect("rows")), [4.0]);
+        assert_eq!(
+            values(&rows.of_districts(["c", "c", "x"]).expect("rows")),
+            [4.0]
+        );
         assert_eq!(rows.of_districts([]).expect("rows").num_rows(), 0);
     }
 

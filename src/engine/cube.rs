@@ -456,7 +456,10 @@ impl Axes {
         let mut all = true;
         let mut districts = Vec::new();
         for (n, node) in self.nodes.iter().enumerate() {
-            let Some(district) = node.district.as_deref().filter(|_| node.level == Level::District)
+            let Some(district) = node
+                .district
+                .as_deref()
+                .filter(|_| node.level == Level::District)
             else {
                 continue;
             };
@@ -619,24 +622,34 @@ pub(super) fn build(
             numerator_count: s.nc,
             denominator_count: s.dc,
             hidden,
+            ..Default::default()
         })
         .collect();
-    let decisions = if tracing::enabled!(tracing::Level::DEBUG) {
-        let (decisions, forced_by) = disclosure::suppress_explained(&cells, lines, min_count);
+    let decisions = decide(axes, lines, &cells, t, min_count);
+    MonthTable { sums, decisions }
+}
+
+/// Decides the suppression of month `t`'s cells (logging its causes at debug level).
+pub(super) fn decide(
+    axes: &Axes,
+    lines: &TableLines,
+    cells: &[Cell],
+    t: Month,
+    min_count: u32,
+) -> Vec<Option<Suppression>> {
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let (decisions, forced_by) = disclosure::suppress_explained(cells, lines, min_count);
         log_causes(axes, &decisions, &forced_by, t);
         decisions
     } else {
-        disclosure::suppress_on(&cells, lines, min_count)
-    };
-    MonthTable { sums, decisions }
+        disclosure::suppress_on(cells, lines, min_count)
+    }
 }
 
 /// Month `t`'s sums of both sides in every cell of the table (cells whose districts'
 /// rows the sides lack stay short: a question reads only cells whose rows it read).
 pub(super) fn sums(axes: &Axes, num: &Placed, den: &Placed, t: Month) -> Vec<Sums> {
-    let mut sums = vec![Sums::default(); axes.size()];
-    add_side(axes, num, t, &mut sums, |s| (&mut s.n, &mut s.nc));
-    add_side(axes, den, t, &mut sums, |s| (&mut s.d, &mut s.dc));
+    let mut sums = undivided(axes, num, den, t);
     // Every cell was added up from undivided sums, exactly for whole counts; a mean
     // window divides once, here, so the same count gives the same quotient however its
     // rows were added (see `side`).
@@ -649,6 +662,14 @@ pub(super) fn sums(axes: &Axes, num: &Placed, den: &Placed, t: Month) -> Vec<Sum
             s.dc /= dd;
         }
     }
+    sums
+}
+
+/// [`sums`] before a mean window's division: the sums over the window's months.
+pub(super) fn undivided(axes: &Axes, num: &Placed, den: &Placed, t: Month) -> Vec<Sums> {
+    let mut sums = vec![Sums::default(); axes.size()];
+    add_side(axes, num, t, &mut sums, |s| (&mut s.n, &mut s.nc));
+    add_side(axes, den, t, &mut sums, |s| (&mut s.d, &mut s.dc));
     sums
 }
 
@@ -1294,6 +1315,7 @@ mod tests {
                         numerator_count: s.nc,
                         denominator_count: s.dc,
                         hidden: hidden || beyond(i),
+                        ..Default::default()
                     })
                     .collect();
                 let lines: Vec<Vec<usize>> = whole
@@ -1482,6 +1504,7 @@ mod tests {
                     numerator_count: s.nc,
                     denominator_count: s.dc,
                     hidden,
+                    ..Default::default()
                 })
                 .collect();
             assert_eq!(

@@ -13,6 +13,7 @@
 //! cell is laid out, and decided, the same whichever months a question asks for.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
@@ -20,14 +21,25 @@ use tokio::sync::OnceCell;
 use super::cube::{self, Axes, TableLines};
 use super::{Engine, QuestionError, Request, profile, side};
 use crate::definition::Definition;
-use crate::disclosure::Suppression;
+use crate::disclosure::{Cell, Suppression, series};
 use crate::month::Month;
 
 /// Every indicator's decided tables per threshold, each decided the first time it is
 /// needed (concurrent questions wait for the one decision).
-#[derive(Default)]
 pub(super) struct Decided {
     tables: Mutex<HashMap<(String, u32), Slot>>,
+    /// Whether the series rule marks cells (always, but for the test that compares
+    /// the decided tables with the per-question ones, which cannot see a series).
+    series_rule: AtomicBool,
+}
+
+impl Default for Decided {
+    fn default() -> Decided {
+        Decided {
+            tables: Mutex::default(),
+            series_rule: AtomicBool::new(true),
+        }
+    }
 }
 
 /// Where one indicator's tables at one threshold are kept once decided.
@@ -42,6 +54,16 @@ impl Decided {
                 .entry((indicator.to_string(), min_count))
                 .or_default(),
         )
+    }
+
+    /// Whether tables decided from now on apply the series rule.
+    pub fn series_rule(&self) -> bool {
+        self.series_rule.load(Ordering::Relaxed)
+    }
+
+    /// Switches the series rule for tables decided from now on.
+    pub fn set_series_rule(&self, on: bool) {
+        self.series_rule.store(on, Ordering::Relaxed);
     }
 
     /// Bytes the decided tables hold.
@@ -194,8 +216,9 @@ pub(super) async fn decide(
         });
     }
     let sides_took = started.elapsed();
+    let series_rule = engine.decided.series_rule();
     let (axes, months) = tokio::task::spawn_blocking(move || {
-        let months = decide_months(&axes, &num, &den, &computable, min_count);
+        let months = decide_months(&axes, &num, &den, &computable, min_count, series_rule);
         (axes, months)
     })
     .await
@@ -212,26 +235,127 @@ pub(super) async fn decide(
     Ok(IndicatorTables { axes, dims, months })
 }
 
-/// Builds and decides the table of each month of `months`.
+/// Builds and decides the table of each month of `months` (ascending): every month's
+/// counts first, then per cell the series rule over each run of consecutive months
+/// (when `series_rule`), then each month's suppression with the cells the rule marks.
 fn decide_months(
     axes: &Axes,
     num: &side::SideSums,
     den: &side::SideSums,
     months: &[Month],
     min_count: u32,
+    series_rule: bool,
 ) -> BTreeMap<Month, Decisions> {
+    let (placed_num, placed_den) = (cube::place(axes, num), cube::place(axes, den));
+    let at_once = cube::months_at_once(axes);
+    // The counts behind both sides, undivided (a mean window's sum of months).
+    let counts_of = |t: &Month| {
+        let sums = cube::undivided(axes, &placed_num, &placed_den, *t);
+        Counts {
+            numerator: sums.iter().map(|s| s.nc).collect(),
+            denominator: sums.iter().map(|s| s.dc).collect(),
+        }
+    };
+    let mut counts: Vec<Counts> = Vec::with_capacity(months.len());
+    for chunk in months.chunks(at_once) {
+        counts.extend(cube::each_on_a_thread(chunk, &counts_of));
+    }
+    drop((placed_num, placed_den));
+    let (numerator_series, denominator_series) = if series_rule {
+        (
+            series_marks(
+                months,
+                &counts,
+                |c| &c.numerator,
+                num.offsets.len(),
+                min_count,
+            ),
+            series_marks(
+                months,
+                &counts,
+                |c| &c.denominator,
+                den.offsets.len(),
+                min_count,
+            ),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let lines = TableLines::new(axes);
     let hidden = axes.hidden_cells();
-    let (num, den) = (cube::place(axes, num), cube::place(axes, den));
-    let build = |t: &Month| {
-        let table = cube::build(axes, &lines, &hidden, &num, &den, *t, min_count);
-        (*t, Decisions::new(&table.decisions))
+    let (nd, dd) = (num.divisor, den.divisor);
+    let decide = |(t, counts): &(Month, Counts)| {
+        let marked = |marks: &Vec<bool>, i: usize| marks.get(i).copied().unwrap_or(false);
+        let cells: Vec<Cell> = (0..hidden.len())
+            .map(|i| Cell {
+                numerator_count: counts.numerator[i] / nd,
+                denominator_count: counts.denominator[i] / dd,
+                hidden: hidden[i],
+                numerator_series: marked(&numerator_series, i),
+                denominator_series: marked(&denominator_series, i),
+            })
+            .collect();
+        (
+            *t,
+            Decisions::new(&cube::decide(axes, &lines, &cells, *t, min_count)),
+        )
     };
+    let months: Vec<(Month, Counts)> = months.iter().copied().zip(counts).collect();
     let mut out = BTreeMap::new();
-    for chunk in months.chunks(cube::months_at_once(axes)) {
-        out.extend(cube::each_on_a_thread(chunk, &build));
+    for chunk in months.chunks(at_once) {
+        out.extend(cube::each_on_a_thread(chunk, &decide));
     }
     out
+}
+
+/// One month's counts per cell of the table, undivided.
+struct Counts {
+    numerator: Vec<f64>,
+    denominator: Vec<f64>,
+}
+
+/// Per cell of the table, whether one side's windows of `w` months over some run of
+/// consecutive months of `months` give a monthly count away (see
+/// [`crate::disclosure::series`]). Cells are checked on as many threads as there are
+/// cores.
+fn series_marks(
+    months: &[Month],
+    counts: &[Counts],
+    side: impl Fn(&Counts) -> &Vec<f64> + Sync,
+    w: usize,
+    min_count: u32,
+) -> Vec<bool> {
+    let cells = counts.first().map_or(0, |c| side(c).len());
+    if w < 2 || cells == 0 {
+        return vec![false; cells];
+    }
+    // Runs of consecutive months, as ranges of `months`.
+    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+    for (i, t) in months.iter().enumerate() {
+        match runs.last_mut() {
+            Some(run) if months[run.end - 1].plus(1) == *t => run.end = i + 1,
+            _ => runs.push(i..i + 1),
+        }
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let ranges: Vec<std::ops::Range<usize>> = (0..cells)
+        .step_by(cells.div_ceil(cores).max(1))
+        .map(|start| start..(start + cells.div_ceil(cores).max(1)).min(cells))
+        .collect();
+    let mark = |range: &std::ops::Range<usize>| {
+        let mut windows = Vec::with_capacity(months.len());
+        range
+            .clone()
+            .map(|cell| {
+                runs.iter().any(|run| {
+                    windows.clear();
+                    windows.extend(counts[run.clone()].iter().map(|c| side(c)[cell]));
+                    series::gives_away(&windows, w, min_count)
+                })
+            })
+            .collect::<Vec<bool>>()
+    };
+    cube::each_on_a_thread(&ranges, &mark).concat()
 }
 
 #[cfg(test)]

@@ -352,6 +352,15 @@ impl Engine {
         self.compute_by(req, true).await
     }
 
+    /// Whether indicators decided from now on apply the series rule of disclosure
+    /// control (on unless switched off; `crate::disclosure::series`). Every front end
+    /// leaves it on: it is the switch of the test that compares the decided tables
+    /// with each question's own, which cannot see a cell's series.
+    #[doc(hidden)]
+    pub fn set_series_rule(&self, on: bool) {
+        self.decided.set_series_rule(on);
+    }
+
     /// [`Engine::compute`] with the suppression decided on a table of this question's
     /// own (the months it asks, the dimensions it names at `min_count` 0): how every
     /// answer was computed before decisions were kept per load, and still the path of
@@ -478,8 +487,22 @@ impl Engine {
             Default::default()
         } else {
             tokio::try_join!(
-                side::run(&self.ctx, &self.blocks, &def.numerator, &finest, &computable, rows),
-                side::run(&self.ctx, &self.blocks, &def.denominator, &finest, &computable, rows),
+                side::run(
+                    &self.ctx,
+                    &self.blocks,
+                    &def.numerator,
+                    &finest,
+                    &computable,
+                    rows
+                ),
+                side::run(
+                    &self.ctx,
+                    &self.blocks,
+                    &def.denominator,
+                    &finest,
+                    &computable,
+                    rows
+                ),
             )?
         };
         drop(districts);
@@ -547,8 +570,22 @@ impl Engine {
         } else {
             let all = side::Rows::All;
             tokio::try_join!(
-                side::run(&self.ctx, &self.blocks, &def.numerator, &finest, &computable, all),
-                side::run(&self.ctx, &self.blocks, &def.denominator, &finest, &computable, all),
+                side::run(
+                    &self.ctx,
+                    &self.blocks,
+                    &def.numerator,
+                    &finest,
+                    &computable,
+                    all
+                ),
+                side::run(
+                    &self.ctx,
+                    &self.blocks,
+                    &def.denominator,
+                    &finest,
+                    &computable,
+                    all
+                ),
             )?
         };
         let sides_took = started.elapsed();

@@ -23,10 +23,10 @@ use datafusion::scalar::ScalarValue;
 
 use super::QuestionError;
 use super::block_rows::BlockRows;
-use ahash::AHashMap;
 use crate::blocks::BlockCatalogue;
 use crate::definition::{FilterValue, Side};
 use crate::month::Month;
+use ahash::AHashMap;
 
 /// The rows of one side: per row its month, the codes of its values of the side's
 /// dimensions and its `(value, count)`; plus the dimensions the side could break down

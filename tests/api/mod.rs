@@ -258,7 +258,8 @@ pub type Invited = (&'static str, u32, u32);
 /// Small counts tempt: J1-A's single contact-café invitation, J2-A's single attended
 /// group session, and counts of 2 (J1-B's attended group sessions, J2-A's attended
 /// letters). Every person is eLb from 2016-01 to 2017-12 in their district; the
-/// invitations of a district go round-robin to its persons (sexes f, m, f).
+/// invitations of a district go round-robin to its persons (sexes f, m, f), one a
+/// month from January, in 2017 and alike in 2016.
 pub const INVITATIONS: [(&str, [Invited; 3]); 4] = [
     (
         "J1-A",
@@ -313,19 +314,25 @@ pub fn invitations() -> Fixture {
         let mut k = 0;
         for (format, attended, missed) in formats {
             for n in 0..attended + missed {
-                id += 1;
                 let month = 1 + (k % 12);
-                f.row(
-                    "invitations",
-                    vec![
-                        s(&format!("i{id}")),
-                        s(&persons[k % 3]),
-                        d(&format!("2017-{month:02}-10")),
-                        s(format),
-                        s("general"),
-                        Val::B(Some(n < attended)),
-                    ],
-                );
+                // The same invitations a year before: every twelve-month window from
+                // 2016-12 on holds one of each, so differencing neighbouring windows
+                // pins no monthly count (the series rule, docs/disclosure.md), and the
+                // windows of 2017-12 hold 2017 alone.
+                for year in [2016, 2017] {
+                    id += 1;
+                    f.row(
+                        "invitations",
+                        vec![
+                            s(&format!("i{id}")),
+                            s(&persons[k % 3]),
+                            d(&format!("{year}-{month:02}-10")),
+                            s(format),
+                            s("general"),
+                            Val::B(Some(n < attended)),
+                        ],
+                    );
+                }
                 k += 1;
             }
         }

@@ -18,6 +18,8 @@
 
 use serde::Serialize;
 
+pub mod series;
+
 /// Why a cell is withheld.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -29,7 +31,7 @@ pub enum Suppression {
 }
 
 /// The counts behind one cell of an answer.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Cell {
     /// Persons or events behind the numerator.
     pub numerator_count: f64,
@@ -37,12 +39,20 @@ pub struct Cell {
     pub denominator_count: f64,
     /// Not published whatever its counts (but part of the totals).
     pub hidden: bool,
+    /// The cell's numerator windows over the months would give a monthly count away
+    /// ([`series`]): sensitive in every month, whatever its count.
+    pub numerator_series: bool,
+    /// The same for its denominator windows.
+    pub denominator_series: bool,
 }
 
 impl Cell {
     fn sensitive(&self, min_count: f64) -> bool {
         let small = |c: f64| c > 0.0 && c < min_count;
-        small(self.numerator_count) || small(self.denominator_count)
+        small(self.numerator_count)
+            || small(self.denominator_count)
+            || self.numerator_series
+            || self.denominator_series
     }
 
     fn is_zero(&self) -> bool {
@@ -248,7 +258,7 @@ fn cover(
     // The cover should hide the kind of count that made `only` sensitive: a cell whose
     // numerator is zero does not blur a numerator of 1.
     let small = |c: f64| c > 0.0 && c < min;
-    let numerator_small = small(cells[only].numerator_count);
+    let numerator_small = small(cells[only].numerator_count) || cells[only].numerator_series;
     let key = |i: usize| {
         let c = &cells[i];
         let same_kind = if numerator_small {
@@ -316,6 +326,7 @@ mod tests {
             numerator_count: n,
             denominator_count: d,
             hidden: false,
+            ..Default::default()
         }
     }
 
@@ -332,6 +343,7 @@ mod tests {
                     numerator_count: f64::from(n),
                     denominator_count: f64::from(d),
                     hidden,
+                    ..Default::default()
                 })
                 .collect();
             let lines: Vec<Vec<usize>> = raw_lines
@@ -448,6 +460,36 @@ mod tests {
         let (out, forced_by) = suppress_explained(&cells, &Listed::new(&lines, 4), 3);
         assert_eq!(out, suppress(&cells, &lines, 3));
         assert_eq!(forced_by, [None, Some(0), Some(0), Some(1)]);
+    }
+
+    #[test]
+    fn a_cell_whose_series_gives_counts_away_is_withheld_whatever_its_count() {
+        // f's windows give a monthly count away (the series rule): withheld as primary
+        // though it holds 40, and the smallest other part with a numerator covers it —
+        // m (12) rather than the smaller-denominator d cell without integrations.
+        let f = Cell {
+            numerator_series: true,
+            ..cell(40.0, 90.0)
+        };
+        let out = suppress(
+            &[cell(52.0, 200.0), f, cell(12.0, 70.0), cell(0.0, 40.0)],
+            &[vec![0, 1, 2, 3]],
+            3,
+        );
+        assert_eq!(out, [None, Some(Primary), Some(Secondary), None]);
+        // A marked denominator is covered by the smallest denominator.
+        let f = Cell {
+            denominator_series: true,
+            ..cell(40.0, 90.0)
+        };
+        let out = suppress(
+            &[cell(52.0, 200.0), f, cell(12.0, 70.0), cell(0.0, 40.0)],
+            &[vec![0, 1, 2, 3]],
+            3,
+        );
+        assert_eq!(out, [None, Some(Primary), None, Some(Secondary)]);
+        // Without a threshold nothing is withheld.
+        assert_eq!(suppress(&[f], &[], 0), [None]);
     }
 
     #[test]
