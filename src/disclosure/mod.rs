@@ -51,8 +51,7 @@ impl Cell {
         let small = |c: f64| c > 0.0 && c < min_count;
         small(self.numerator_count)
             || small(self.denominator_count)
-            || self.numerator_series
-            || self.denominator_series
+            || (min_count > 0.0 && (self.numerator_series || self.denominator_series))
     }
 
     fn is_zero(&self) -> bool {
