@@ -770,8 +770,10 @@ fn positions(axes: &Axes, side: &SideSums) -> Vec<Option<usize>> {
 /// without a unit breakdown), as a list in cell order. Each row is spread over the
 /// offsets of the profile its values give once, here, rather than once for every
 /// reporting month whose window holds it; a month's table then adds the lists of its
-/// window's months. Rows are spread in a fixed order (sorted by month, node, dense
-/// offset and sums), so sums of fractions are added in the same order every time.
+/// window's months. When any sum is a fraction, rows are spread in a fixed order (sorted
+/// by month, node, dense offset and sums), so sums of fractions are added in the same
+/// order every time; whole numbers add exactly in any order, so rows of counts are only
+/// grouped by month.
 pub(super) struct Placed<'a> {
     side: &'a SideSums,
     months: Vec<(Month, MonthCells)>,
@@ -843,15 +845,22 @@ pub(super) fn place<'a>(axes: &Axes, side: &'a SideSums) -> Placed<'a> {
             .sum();
         rows.push((month, node, dense, sums));
     }
-    rows.sort_unstable_by(|a, b| {
-        (a.0, a.1, a.2, a.3.0.to_bits(), a.3.1.to_bits()).cmp(&(
-            b.0,
-            b.1,
-            b.2,
-            b.3.0.to_bits(),
-            b.3.1.to_bits(),
-        ))
-    });
+    // Whole numbers (below 2^53) add exactly in any order, so rows of counts need only
+    // be grouped by month; a fraction (euros) fixes the order of every row.
+    let whole = |x: f64| x.fract() == 0.0 && x.abs() < 9.0e15;
+    if rows.iter().all(|r| whole(r.3.0) && whole(r.3.1)) {
+        rows.sort_unstable_by_key(|r| r.0);
+    } else {
+        rows.sort_unstable_by(|a, b| {
+            (a.0, a.1, a.2, a.3.0.to_bits(), a.3.1.to_bits()).cmp(&(
+                b.0,
+                b.1,
+                b.2,
+                b.3.0.to_bits(),
+                b.3.1.to_bits(),
+            ))
+        });
+    }
     let mut offsets_of: AHashMap<usize, Vec<usize>> = AHashMap::new();
     for &(_, _, dense, _) in &rows {
         offsets_of

@@ -147,6 +147,109 @@ impl Decisions {
     }
 }
 
+/// Sides that several indicators read alike (the eLb stock as the denominator of most
+/// shares), read once while every indicator is decided ([`Engine::decide_all`]) and
+/// dropped after their last reader.
+pub(super) struct SharedSides {
+    slots: Mutex<HashMap<String, (usize, SideSlot)>>,
+}
+
+/// One shared side, read by the first indicator that needs it.
+type SideSlot = Arc<OnceCell<Arc<side::SideSums>>>;
+
+impl SharedSides {
+    /// Room for the sides of `defs`, each counted once per indicator that reads it.
+    pub fn new(engine: &Engine, defs: &[Definition]) -> SharedSides {
+        let mut slots: HashMap<String, (usize, SideSlot)> = HashMap::new();
+        for def in defs {
+            let Some((finest, computable)) = finest_of(engine, def, 1) else {
+                continue;
+            };
+            for side in [&def.numerator, &def.denominator] {
+                slots
+                    .entry(side_key(engine, side, &finest, &computable))
+                    .or_default()
+                    .0 += 1;
+            }
+        }
+        SharedSides {
+            slots: Mutex::new(slots),
+        }
+    }
+
+    /// The side of `key`, read by `run` unless another indicator read it already.
+    async fn get<F, Fut>(&self, key: &str, run: F) -> Result<Arc<side::SideSums>, QuestionError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Arc<side::SideSums>, QuestionError>>,
+    {
+        let slot = {
+            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            let slot = slots.get_mut(key).map(|(readers, slot)| {
+                *readers -= 1;
+                (*readers, Arc::clone(slot))
+            });
+            if let Some((0, _)) = slot {
+                slots.remove(key);
+            }
+            slot.map(|(_, slot)| slot)
+        };
+        match slot {
+            Some(slot) => slot.get_or_try_init(run).await.map(Arc::clone),
+            None => run().await,
+        }
+    }
+}
+
+/// What a side reads, as a key: equal for sides of two indicators that read the same
+/// rows the same way.
+fn side_key(
+    engine: &Engine,
+    side: &crate::definition::Side,
+    finest: &Request,
+    months: &[Month],
+) -> String {
+    let dims: Vec<&String> = engine
+        .blocks
+        .get(&side.block)
+        .map(|b| {
+            finest
+                .by
+                .iter()
+                .filter(|d| b.dimensions.contains(d))
+                .collect()
+        })
+        .unwrap_or_default();
+    format!(
+        "{}|{:?}|{}|{:?}|{dims:?}|{:?}..{:?}",
+        side.block,
+        side.filter,
+        side.measure,
+        side.window,
+        months.first(),
+        months.last()
+    )
+}
+
+/// The computable months of `def` over the data span and the question that reads its
+/// sides at the finest grain (`None`: no month can be computed).
+fn finest_of(engine: &Engine, def: &Definition, min_count: u32) -> Option<(Request, Vec<Month>)> {
+    let (first, last) = engine.span;
+    let computable: Vec<Month> = first
+        .through(last)
+        .filter(|&t| engine.unavailable(def, t).is_none())
+        .collect();
+    let (&from, &to) = (computable.first()?, computable.last()?);
+    let finest = Request {
+        by: std::iter::once("district_id".to_string())
+            .chain(engine.table_dims(def, |_| true))
+            .collect(),
+        min_count,
+        ..Request::new(&def.code, from, to)
+    };
+    Some((finest, computable))
+}
+
 /// Decides `def`'s tables at `min_count` (> 0) for every computable month of the data
 /// span: both sides over the whole span, the table of each month built and decided
 /// (as many months at once as there are cores, within `cube::TABLES_AT_ONCE_BYTES`).
@@ -154,15 +257,11 @@ pub(super) async fn decide(
     engine: &Engine,
     def: &Definition,
     min_count: u32,
+    shared: Option<&SharedSides>,
 ) -> Result<IndicatorTables, QuestionError> {
     let started = std::time::Instant::now();
-    let (first, last) = engine.span;
-    let computable: Vec<Month> = first
-        .through(last)
-        .filter(|&t| engine.unavailable(def, t).is_none())
-        .collect();
     let dims = engine.table_dims(def, |_| true);
-    let (Some(&from), Some(&to)) = (computable.first(), computable.last()) else {
+    let Some((finest, computable)) = finest_of(engine, def, min_count) else {
         let axes = Axes::new(
             &engine.units,
             &dims,
@@ -176,31 +275,37 @@ pub(super) async fn decide(
             months: BTreeMap::new(),
         });
     };
-    let finest = Request {
-        by: std::iter::once("district_id".to_string())
-            .chain(dims.iter().cloned())
-            .collect(),
-        min_count,
-        ..Request::new(&def.code, from, to)
+    let read = |side: &'static str| {
+        let def_side = if side == "numerator" {
+            &def.numerator
+        } else {
+            &def.denominator
+        };
+        let (finest, computable) = (&finest, &computable);
+        async move {
+            let run = || async move {
+                side::run(
+                    &engine.ctx,
+                    &engine.blocks,
+                    def_side,
+                    finest,
+                    computable,
+                    side::Rows::All,
+                )
+                .await
+                .map(Arc::new)
+            };
+            match shared {
+                Some(shared) => {
+                    shared
+                        .get(&side_key(engine, def_side, finest, computable), run)
+                        .await
+                }
+                None => run().await,
+            }
+        }
     };
-    let (num, den) = tokio::try_join!(
-        side::run(
-            &engine.ctx,
-            &engine.blocks,
-            &def.numerator,
-            &finest,
-            &computable,
-            side::Rows::All,
-        ),
-        side::run(
-            &engine.ctx,
-            &engine.blocks,
-            &def.denominator,
-            &finest,
-            &computable,
-            side::Rows::All,
-        ),
-    )?;
+    let (num, den) = tokio::try_join!(read("numerator"), read("denominator"))?;
     let axes = Axes::new(
         &engine.units,
         &dims,
@@ -246,7 +351,9 @@ fn decide_months(
     min_count: u32,
     series_rule: bool,
 ) -> BTreeMap<Month, Decisions> {
+    let started = std::time::Instant::now();
     let (placed_num, placed_den) = (cube::place(axes, num), cube::place(axes, den));
+    let placed_ms = started.elapsed().as_secs_f64() * 1e3;
     let at_once = cube::months_at_once(axes);
     // The counts behind both sides, undivided (a mean window's sum of months).
     let counts_of = |t: &Month| {
@@ -261,6 +368,7 @@ fn decide_months(
         counts.extend(cube::each_on_a_thread(chunk, &counts_of));
     }
     drop((placed_num, placed_den));
+    let counted_ms = started.elapsed().as_secs_f64() * 1e3;
     let (numerator_series, denominator_series) = if series_rule {
         (
             series_marks(
@@ -281,6 +389,7 @@ fn decide_months(
     } else {
         (Vec::new(), Vec::new())
     };
+    let marked_ms = started.elapsed().as_secs_f64() * 1e3;
     let lines = TableLines::new(axes);
     let hidden = axes.hidden_cells();
     let (nd, dd) = (num.divisor, den.divisor);
@@ -305,6 +414,13 @@ fn decide_months(
     for chunk in months.chunks(at_once) {
         out.extend(cube::each_on_a_thread(chunk, &decide));
     }
+    tracing::debug!(
+        placed_ms,
+        counted_ms,
+        marked_ms,
+        decided_ms = started.elapsed().as_secs_f64() * 1e3,
+        "deciding's steps (ms from its start)"
+    );
     out
 }
 

@@ -315,12 +315,25 @@ impl Engine {
             return Ok(());
         }
         let started = std::time::Instant::now();
-        for def in self.catalogue.all() {
-            self.decided_tables(def, min_count).await?;
+        let defs = self.catalogue.all();
+        let shared = decided::SharedSides::new(self, defs);
+        // Two indicators at a time: one reads its sides while the other's tables are
+        // built, so that neither leaves a core idle.
+        for pair in defs.chunks(2) {
+            let decide = |def| self.decided_tables(def, min_count, Some(&shared));
+            match pair {
+                [a, b] => {
+                    tokio::try_join!(decide(a), decide(b))?;
+                }
+                [a] => {
+                    decide(a).await?;
+                }
+                _ => {}
+            }
         }
         tracing::info!(
             min_count,
-            indicators = self.catalogue.all().len(),
+            indicators = defs.len(),
             ms = started.elapsed().as_secs_f64() * 1e3,
             decided_mib = self.decided.bytes() >> 20,
             "disclosure control decided for every indicator"
@@ -328,16 +341,18 @@ impl Engine {
         Ok(())
     }
 
-    /// `def`'s tables decided at `min_count`: kept from before, or decided now.
+    /// `def`'s tables decided at `min_count`: kept from before, or decided now (reading
+    /// sides from `shared` when every indicator is being decided).
     async fn decided_tables(
         &self,
         def: &Definition,
         min_count: u32,
+        shared: Option<&decided::SharedSides>,
     ) -> Result<std::sync::Arc<decided::IndicatorTables>, QuestionError> {
         let slot = self.decided.slot(&def.code, min_count);
         let tables = slot
             .get_or_try_init(|| async {
-                decided::decide(self, def, min_count)
+                decided::decide(self, def, min_count, shared)
                     .await
                     .map(std::sync::Arc::new)
             })
@@ -400,7 +415,7 @@ impl Engine {
             .map(|t| (t, self.unavailable(def, t)))
             .collect();
         let decided = if use_decided && req.min_count > 0 {
-            let tables = self.decided_tables(def, req.min_count).await?;
+            let tables = self.decided_tables(def, req.min_count, None).await?;
             // A filter on a value no row of the span has is not in the decided layout;
             // its (zero) answer comes from a table of its own.
             let laid_out = ask.filters.iter().all(|(d, v)| {
