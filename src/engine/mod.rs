@@ -7,13 +7,17 @@
 //! computed), several slices at once, and [`BlockSums::add`] adds each slice's blocks to
 //! the sums in slice order. [`Engine::build`] keeps the sums in memory, so every indicator that uses a
 //! block shares one computation; it then checks every definition against the blocks' real schemas, and collects
-//! the unit hierarchy. [`Engine::compute`] answers one `values` question: each side of
-//! the quotient reads its block's rows of the months the question's windows reach
-//! (*block → fixed filters → months*, its values coded once, [`side`]), and the
-//! indicator's table ([`cube`]: every unit level × the cells of the publication
-//! profile) adds each row into every reporting month whose window holds it; disclosure
-//! control is decided there, once per month; [`assemble`] reads the asked rows out of it (a cell without events
-//! is a zero, never missing), divides last, and adds availability and intervals.
+//! the unit hierarchy. Disclosure control is decided once per indicator and threshold
+//! over the whole span ([`decided`]: the indicator's table, [`cube`], every unit level
+//! × the cells of the publication profile, built for every computable month, with the
+//! series rule), by [`Engine::decide_all`] before a server answers or when a question
+//! first needs it. [`Engine::compute`] answers one `values` question: each side of the
+//! quotient reads its block's rows of the districts the answer shows and of the months
+//! its windows reach (*block → districts → fixed filters → months*, its values coded
+//! once, [`side`], the rows found by [`block_rows`]), the table adds each row into every
+//! reporting month whose window holds it, and [`assemble`] reads the asked cells out of
+//! it with their decisions (a cell without events is a zero, never missing), divides
+//! last, and adds availability and intervals.
 
 mod assemble;
 pub mod availability;
@@ -426,7 +430,12 @@ impl Engine {
                     .find(|a| a.name == *d)
                     .is_none_or(|a| a.position(v).is_some())
             });
-            laid_out.then_some(tables)
+            // Every computable month of the span is decided; a month that is not (which
+            // cannot happen) is answered on a table of its own rather than undecided.
+            let decided = months
+                .iter()
+                .all(|(t, reason)| reason.is_some() || tables.has(*t));
+            (laid_out && decided).then_some(tables)
         } else {
             None
         };
@@ -479,7 +488,7 @@ impl Engine {
         }
         let computable: Vec<Month> = months
             .iter()
-            .filter(|(t, r)| r.is_none() && tables.has(*t))
+            .filter(|(_, r)| r.is_none())
             .map(|(t, _)| *t)
             .collect();
         let started = std::time::Instant::now();
