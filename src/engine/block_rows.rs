@@ -1,8 +1,9 @@
 //! The rows of each block held after a load, findable by district: a question about a
 //! few districts reads their rows without scanning the whole block.
 //!
-//! Every block is keyed by `district_id` (its rows are sums by month, district and
-//! dimensions). The sums are one record batch per block; this index lists, per district,
+//! The blocks of `queries/` are keyed by `district_id` (their rows are sums by month,
+//! district and dimensions); a block without that column is not indexed and is read
+//! whole. The sums are one record batch per block; this index lists, per district,
 //! the numbers of its rows in that batch (4 bytes a row), so the rows of a jobcenter's
 //! districts are gathered with one `take` instead of a filter over millions of rows. The
 //! batch is shared with the block's registered table (no copy).

@@ -445,6 +445,11 @@ impl Axes {
         (0..self.size()).map(|i| self.hidden(i)).collect()
     }
 
+    /// The unit node of a cell (table index).
+    pub fn node_of(&self, cell: usize) -> &Node {
+        &self.nodes[cell / self.per_node.max(1)]
+    }
+
     /// The districts whose rows make up the cells `cells` (table indices): the districts
     /// at or below their unit nodes, each once, in node order; `None` when that is every
     /// district (read the whole blocks).
@@ -845,10 +850,14 @@ pub(super) fn place<'a>(axes: &Axes, side: &'a SideSums) -> Placed<'a> {
             .sum();
         rows.push((month, node, dense, sums));
     }
-    // Whole numbers (below 2^53) add exactly in any order, so rows of counts need only
-    // be grouped by month; a fraction (euros) fixes the order of every row.
-    let whole = |x: f64| x.fract() == 0.0 && x.abs() < 9.0e15;
-    if rows.iter().all(|r| whole(r.3.0) && whole(r.3.1)) {
+    // Whole numbers add exactly in any order while every partial sum stays below 2^53
+    // (the sum of their magnitudes does), so rows of counts need only be grouped by
+    // month; a fraction (euros) fixes the order of every row.
+    let whole = rows
+        .iter()
+        .all(|r| r.3.0.fract() == 0.0 && r.3.1.fract() == 0.0)
+        && rows.iter().map(|r| r.3.0.abs() + r.3.1.abs()).sum::<f64>() < 9.0e15;
+    if whole {
         rows.sort_unstable_by_key(|r| r.0);
     } else {
         rows.sort_unstable_by(|a, b| {

@@ -56,6 +56,14 @@ impl Decided {
         )
     }
 
+    /// Whether `indicator`'s tables at `min_count` are decided already.
+    pub fn is_decided(&self, indicator: &str, min_count: u32) -> bool {
+        let tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
+        tables
+            .get(&(indicator.to_string(), min_count))
+            .is_some_and(|slot| slot.initialized())
+    }
+
     /// Whether tables decided from now on apply the series rule.
     pub fn series_rule(&self) -> bool {
         self.series_rule.load(Ordering::Relaxed)
@@ -159,7 +167,7 @@ type SideSlot = Arc<OnceCell<Arc<side::SideSums>>>;
 
 impl SharedSides {
     /// Room for the sides of `defs`, each counted once per indicator that reads it.
-    pub fn new(engine: &Engine, defs: &[Definition]) -> SharedSides {
+    pub fn new(engine: &Engine, defs: &[&Definition]) -> SharedSides {
         let mut slots: HashMap<String, (usize, SideSlot)> = HashMap::new();
         for def in defs {
             let Some((finest, computable)) = finest_of(engine, def, 1) else {
@@ -257,8 +265,12 @@ pub(super) async fn decide(
     engine: &Engine,
     def: &Definition,
     min_count: u32,
-    shared: Option<&SharedSides>,
+    together: Option<(&SharedSides, usize)>,
 ) -> Result<IndicatorTables, QuestionError> {
+    let (shared, at_once) = match together {
+        Some((shared, n)) => (Some(shared), n),
+        None => (None, 1),
+    };
     let started = std::time::Instant::now();
     let dims = engine.table_dims(def, |_| true);
     let Some((finest, computable)) = finest_of(engine, def, min_count) else {
@@ -268,7 +280,8 @@ pub(super) async fn decide(
             engine.blocks.domains(),
             [&Default::default(), &Default::default()],
             &[],
-        );
+        )
+        .with_profile(profile::for_threshold(min_count));
         return Ok(IndicatorTables {
             axes,
             dims,
@@ -323,7 +336,17 @@ pub(super) async fn decide(
     let sides_took = started.elapsed();
     let series_rule = engine.decided.series_rule();
     let (axes, months) = tokio::task::spawn_blocking(move || {
-        let months = decide_months(&axes, &num, &den, &computable, min_count, series_rule);
+        let months = decide_months(
+            &axes,
+            &num,
+            &den,
+            &computable,
+            Steps {
+                min_count,
+                series_rule,
+                others_at_once: at_once,
+            },
+        );
         (axes, months)
     })
     .await
@@ -348,13 +371,18 @@ fn decide_months(
     num: &side::SideSums,
     den: &side::SideSums,
     months: &[Month],
-    min_count: u32,
-    series_rule: bool,
+    steps: Steps,
 ) -> BTreeMap<Month, Decisions> {
+    let Steps {
+        min_count,
+        series_rule,
+        others_at_once,
+    } = steps;
     let started = std::time::Instant::now();
     let (placed_num, placed_den) = (cube::place(axes, num), cube::place(axes, den));
     let placed_ms = started.elapsed().as_secs_f64() * 1e3;
-    let at_once = cube::months_at_once(axes);
+    // Indicators decided side by side share the cores and the memory for tables.
+    let at_once = cube::months_at_once(axes).div_ceil(others_at_once.max(1));
     // The counts behind both sides, undivided (a mean window's sum of months).
     let counts_of = |t: &Month| {
         let sums = cube::undivided(axes, &placed_num, &placed_den, *t);
@@ -422,6 +450,16 @@ fn decide_months(
         "deciding's steps (ms from its start)"
     );
     out
+}
+
+/// How an indicator's months are decided.
+#[derive(Clone, Copy)]
+struct Steps {
+    min_count: u32,
+    /// Whether the series rule marks cells.
+    series_rule: bool,
+    /// Indicators decided at the same time as this one (itself included).
+    others_at_once: usize,
 }
 
 /// One month's counts per cell of the table, undivided.

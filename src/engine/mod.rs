@@ -279,8 +279,9 @@ impl Engine {
         self.slices
     }
 
-    /// Bytes the computed blocks hold in memory (what stays after the load; a reload's
-    /// load runs beside it, see [`MemoryBudget::beside`]).
+    /// Bytes the computed blocks, their index by district and the decided tables hold in
+    /// memory (what stays after the load; a reload's load runs beside it, see
+    /// [`MemoryBudget::beside`]).
     pub fn held_bytes(&self) -> usize {
         self.held + self.decided.bytes()
     }
@@ -312,26 +313,31 @@ impl Engine {
 
     /// Decides the suppression of every indicator's tables at `min_count` (> 0) now,
     /// rather than when a question first needs them: what `serve` does before it
-    /// answers, so that no question waits for a decision. Indicators are decided one
-    /// after another, each on every core.
-    pub async fn decide_all(&self, min_count: u32) -> Result<(), QuestionError> {
+    /// answers, so that no question waits for a decision. Two indicators are decided at
+    /// a time, each on half the cores. An indicator that cannot be decided (its table
+    /// too large, a failed query) is logged and left undecided: its questions fail with
+    /// the reason, as they would have, and the others are served.
+    pub async fn decide_all(&self, min_count: u32) {
         if min_count == 0 {
-            return Ok(());
+            return;
         }
         let started = std::time::Instant::now();
-        let defs = self.catalogue.all();
-        let shared = decided::SharedSides::new(self, defs);
-        // Two indicators at a time: one reads its sides while the other's tables are
-        // built, so that neither leaves a core idle.
+        let defs: Vec<&Definition> = self
+            .catalogue
+            .all()
+            .iter()
+            .filter(|d| !self.decided.is_decided(&d.code, min_count))
+            .collect();
+        let shared = decided::SharedSides::new(self, &defs);
+        // One reads its sides while the other's tables are built, so that neither
+        // leaves a core idle.
+        let decide = |def| self.decide_or_log(def, min_count, &shared);
         for pair in defs.chunks(2) {
-            let decide = |def| self.decided_tables(def, min_count, Some(&shared));
             match pair {
                 [a, b] => {
-                    tokio::try_join!(decide(a), decide(b))?;
+                    tokio::join!(decide(a), decide(b));
                 }
-                [a] => {
-                    decide(a).await?;
-                }
+                [a] => decide(a).await,
                 _ => {}
             }
         }
@@ -342,21 +348,28 @@ impl Engine {
             decided_mib = self.decided.bytes() >> 20,
             "disclosure control decided for every indicator"
         );
-        Ok(())
     }
 
-    /// `def`'s tables decided at `min_count`: kept from before, or decided now (reading
-    /// sides from `shared` when every indicator is being decided).
+    /// Decides `def`'s tables as one of two at a time; logs why when it cannot.
+    async fn decide_or_log(&self, def: &Definition, min_count: u32, shared: &decided::SharedSides) {
+        if let Err(e) = self.decided_tables(def, min_count, Some((shared, 2))).await {
+            tracing::error!(indicator = %def.code, error = %e, "disclosure control cannot be decided; questions about this indicator fail");
+        }
+    }
+
+    /// `def`'s tables decided at `min_count`: kept from before, or decided now (when
+    /// every indicator is being decided, `together` gives the sides they share and how
+    /// many are decided at once).
     async fn decided_tables(
         &self,
         def: &Definition,
         min_count: u32,
-        shared: Option<&decided::SharedSides>,
+        together: Option<(&decided::SharedSides, usize)>,
     ) -> Result<std::sync::Arc<decided::IndicatorTables>, QuestionError> {
         let slot = self.decided.slot(&def.code, min_count);
         let tables = slot
             .get_or_try_init(|| async {
-                decided::decide(self, def, min_count, shared)
+                decided::decide(self, def, min_count, together)
                     .await
                     .map(std::sync::Arc::new)
             })
@@ -440,7 +453,10 @@ impl Engine {
             None
         };
         let mut values = match decided {
-            Some(tables) => self.answer_decided(def, &ask, &months, tables).await?,
+            Some(tables) => {
+                self.answer_decided(def, &ask, &months, tables, scope)
+                    .await?
+            }
             None => self.answer_on_own_tables(def, req, &ask, &months).await?,
         };
         if let Some(scope) = scope {
@@ -478,6 +494,7 @@ impl Engine {
         ask: &Request,
         months: &[(Month, Option<String>)],
         tables: std::sync::Arc<decided::IndicatorTables>,
+        scope: Option<&BTreeSet<String>>,
     ) -> Result<Values, QuestionError> {
         let selection = assemble::select(&tables.axes, ask);
         if let Some(limit) = ask.max_rows {
@@ -492,9 +509,19 @@ impl Engine {
             .map(|(t, _)| *t)
             .collect();
         let started = std::time::Instant::now();
-        let districts = tables
-            .axes
-            .districts_under(selection.iter().filter_map(|(i, _)| *i));
+        // A scoped asker sees only its jobcenters' rows (the others are dropped after
+        // suppression, which is decided for everyone alike): only theirs are read.
+        let shown = selection.iter().filter_map(|(i, _)| *i).filter(|&i| {
+            scope.is_none_or(|s| {
+                tables
+                    .axes
+                    .node_of(i)
+                    .jobcenter
+                    .as_ref()
+                    .is_some_and(|j| s.contains(j))
+            })
+        });
+        let districts = tables.axes.districts_under(shown);
         let district_count = districts.as_ref().map(Vec::len);
         let rows = match &districts {
             Some(d) => side::Rows::Of(&self.rows, d),
