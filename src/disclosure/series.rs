@@ -11,7 +11,10 @@
 //! `x(s) ∈ [lb_r + d_r(s), W(a) - Σ_{r'≠r} lb_r' + d_r(s)]`, and these bounds are
 //! attained ([`monthly_bounds`]; a test checks them against every series of small
 //! counts). A run *gives a count away* when some month's bounds lie within
-//! `1 … min_count - 1`, what primary suppression withholds.
+//! `1 … min_count - 1`, what primary suppression withholds. Every month's bounds are
+//! as wide as the slack `W(a) - Σ lb_r`, and so are those of a sum of months from
+//! different chains, whose lower bound is the sum of theirs: such a sum can only be
+//! given away when one of its months is, so checking single months suffices.
 //!
 //! The engine checks every cell of every indicator's tables over the whole span, as if
 //! every window were published (the attacker's best case: fewer published windows tell

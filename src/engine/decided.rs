@@ -335,7 +335,7 @@ pub(super) async fn decide(
     }
     let sides_took = started.elapsed();
     let series_rule = engine.decided.series_rule();
-    let (axes, months) = tokio::task::spawn_blocking(move || {
+    let (axes, months) = super::off_the_workers(move || {
         let months = decide_months(
             &axes,
             &num,
@@ -349,8 +349,7 @@ pub(super) async fn decide(
         );
         (axes, months)
     })
-    .await
-    .map_err(|e| QuestionError::Query(datafusion::error::DataFusionError::External(Box::new(e))))?;
+    .await?;
     tracing::debug!(
         indicator = %def.code,
         min_count,
@@ -397,26 +396,15 @@ fn decide_months(
     }
     drop((placed_num, placed_den));
     let counted_ms = started.elapsed().as_secs_f64() * 1e3;
-    let (numerator_series, denominator_series) = if series_rule {
-        (
-            series_marks(
-                months,
-                &counts,
-                |c| &c.numerator,
-                num.offsets.len(),
-                min_count,
-            ),
-            series_marks(
-                months,
-                &counts,
-                |c| &c.denominator,
-                den.offsets.len(),
-                min_count,
-            ),
-        )
-    } else {
-        (Vec::new(), Vec::new())
+    let marks = |side: fn(&Counts) -> &Vec<f64>, w: usize| {
+        if series_rule {
+            series_marks(months, &counts, side, w, min_count)
+        } else {
+            Vec::new()
+        }
     };
+    let numerator_series = marks(|c| &c.numerator, num.offsets.len());
+    let denominator_series = marks(|c| &c.denominator, den.offsets.len());
     let marked_ms = started.elapsed().as_secs_f64() * 1e3;
     let lines = TableLines::new(axes);
     let hidden = axes.hidden_cells();

@@ -534,35 +534,14 @@ impl Engine {
             filters: Vec::new(),
             ..ask.clone()
         };
-        let (numerator, denominator) = if computable.is_empty() {
-            Default::default()
-        } else {
-            tokio::try_join!(
-                side::run(
-                    &self.ctx,
-                    &self.blocks,
-                    &def.numerator,
-                    &finest,
-                    &computable,
-                    rows
-                ),
-                side::run(
-                    &self.ctx,
-                    &self.blocks,
-                    &def.denominator,
-                    &finest,
-                    &computable,
-                    rows
-                ),
-            )?
-        };
+        let (numerator, denominator) = self.sides(def, &finest, &computable, rows).await?;
         drop(districts);
         let sides_took = started.elapsed();
         let (def_owned, min_count) = (def.clone(), ask.min_count);
         let months = months.to_vec();
         let started = std::time::Instant::now();
         let side_rows = (numerator.months.len(), denominator.months.len());
-        let read = tokio::task::spawn_blocking(move || {
+        let read = off_the_workers(move || {
             let frame = assemble::Frame {
                 def: &def_owned,
                 axes: &tables.axes,
@@ -571,8 +550,7 @@ impl Engine {
             };
             frame.assemble_decided(&months, &numerator, &denominator, &tables)
         })
-        .await
-        .map_err(|e| QuestionError::Query(DataFusionError::External(Box::new(e))))?;
+        .await?;
         tracing::debug!(
             indicator = %def.code,
             months = computable.len(),
@@ -616,29 +594,9 @@ impl Engine {
             ..req.clone()
         };
         let started = std::time::Instant::now();
-        let (numerator, denominator) = if computable.is_empty() {
-            Default::default()
-        } else {
-            let all = side::Rows::All;
-            tokio::try_join!(
-                side::run(
-                    &self.ctx,
-                    &self.blocks,
-                    &def.numerator,
-                    &finest,
-                    &computable,
-                    all
-                ),
-                side::run(
-                    &self.ctx,
-                    &self.blocks,
-                    &def.denominator,
-                    &finest,
-                    &computable,
-                    all
-                ),
-            )?
-        };
+        let (numerator, denominator) = self
+            .sides(def, &finest, &computable, side::Rows::All)
+            .await?;
         let sides_took = started.elapsed();
         let axes = cube::Axes::new(
             &self.units,
@@ -661,15 +619,13 @@ impl Engine {
                 return Err(QuestionError::TooManyRows { rows, limit });
             }
         }
-        // Building the tables and deciding suppression is CPU work without await points:
-        // off the async workers, so that other requests (and the time limit) go on.
         let def_owned = def.clone();
         let min_count = req.min_count;
         let cells = axes.size();
         let side_rows = (numerator.months.len(), denominator.months.len());
         let months = months.to_vec();
         let started = std::time::Instant::now();
-        let values = tokio::task::spawn_blocking(move || {
+        let values = off_the_workers(move || {
             let frame = assemble::Frame {
                 def: &def_owned,
                 axes: &axes,
@@ -678,8 +634,7 @@ impl Engine {
             };
             frame.assemble(&months, &numerator, &denominator)
         })
-        .await
-        .map_err(|e| QuestionError::Query(DataFusionError::External(Box::new(e))))?;
+        .await?;
         tracing::debug!(
             indicator = %def.code,
             months = computable.len(),
@@ -691,6 +646,22 @@ impl Engine {
             "computed on the question's own tables"
         );
         Ok(values)
+    }
+
+    /// Both sides of `def` over the `computable` months, read at `finest`'s grain from
+    /// `rows` (none when no month is computable).
+    async fn sides(
+        &self,
+        def: &Definition,
+        finest: &Request,
+        computable: &[Month],
+        rows: side::Rows<'_>,
+    ) -> Result<(side::SideSums, side::SideSums), QuestionError> {
+        if computable.is_empty() {
+            return Ok(Default::default());
+        }
+        let side = |s| side::run(&self.ctx, &self.blocks, s, finest, computable, rows);
+        tokio::try_join!(side(&def.numerator), side(&def.denominator))
     }
 
     /// Cells per month of the asked breakdown, estimated before computing: unit
@@ -768,6 +739,16 @@ impl Engine {
         }
         profile::check(&req.by, &req.filters, req.min_count)
     }
+}
+
+/// Runs `work` off the async workers: building tables and deciding suppression is CPU
+/// work without await points, and other requests (and the time limit) go on meanwhile.
+async fn off_the_workers<R: Send + 'static>(
+    work: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, QuestionError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| QuestionError::Query(DataFusionError::External(Box::new(e))))
 }
 
 fn not_accepted(def: &Definition, dim: &str) -> String {
