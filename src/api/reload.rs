@@ -68,10 +68,13 @@ pub struct LoadStatus {
     pub elapsed_seconds: f64,
     /// Seconds left at the pace of the slices done.
     pub left_seconds: Option<f64>,
+    /// The slices are done and disclosure control is being decided for every indicator
+    /// (docs/disclosure.md, "Decided once per load"); the data is served after it.
+    pub deciding: bool,
 }
 
 impl LoadStatus {
-    fn of(p: &LoadProgress) -> LoadStatus {
+    fn of(p: &LoadProgress, deciding: bool) -> LoadStatus {
         let round = |d: Duration| (d.as_secs_f64() * 10.0).round() / 10.0;
         LoadStatus {
             slices_done: p.slices_done,
@@ -80,6 +83,7 @@ impl LoadStatus {
             rows: p.rows,
             elapsed_seconds: round(p.elapsed),
             left_seconds: p.left().map(round),
+            deciding,
         }
     }
 }
@@ -122,6 +126,8 @@ struct State {
     failed_inputs: Option<String>,
     /// The running load's progress.
     progress: Option<LoadProgress>,
+    /// Whether the running load has done its slices and decides disclosure control.
+    deciding: bool,
 }
 
 impl Reloads {
@@ -202,7 +208,7 @@ impl AppState {
                 .running
                 .as_ref()
                 .and(state.progress.as_ref())
-                .map(LoadStatus::of),
+                .map(|p| LoadStatus::of(p, state.deciding)),
         }
     }
 
@@ -294,6 +300,7 @@ impl AppState {
                 })?;
             // Disclosure control is decided for every indicator before the snapshot
             // is served, so that no question waits for it.
+            self.inner.reloads.state().deciding = true;
             runtime.block_on(snapshot.project.engine.decide_all(min_count));
             Ok(snapshot)
         }))
@@ -345,6 +352,7 @@ impl AppState {
         let mut state = self.inner.reloads.state();
         state.running = None;
         state.progress = None;
+        state.deciding = false;
         state.last_error = failure.map(|message| ReloadFailure {
             at: rfc3339(Utc::now()),
             message,

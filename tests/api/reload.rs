@@ -514,6 +514,8 @@ async fn a_server_listens_while_its_first_load_runs_and_health_reports_it() {
             let status = state.reload_status();
             let progress = status.progress.expect("health shows the running load");
             assert!(status.running);
+            // Disclosure control is decided after the last slice, not while slices run.
+            assert!(!progress.deciding);
             seen.lock()
                 .expect("lock")
                 .push((p.slices_done, progress.slices_done, progress.slices));
