@@ -11,6 +11,11 @@
 //! its districts) and reads their decisions here. The table's layout ([`Axes`]) is kept
 //! with the decisions: its values come from the rows of the whole span, so a month's
 //! cell is laid out, and decided, the same whichever months a question asks for.
+//!
+//! Deciding over the whole span is also what the series rule needs
+//! ([`crate::disclosure::series`]): every month's counts of every cell are built first,
+//! each cell's windows are differenced as an attacker would, and a cell whose windows
+//! give a monthly count away is withheld in every month.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,6 +24,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
 use super::cube::{self, Axes, TableLines};
+use super::shared_sides::{SharedSides, side_key};
 use super::{Engine, QuestionError, Request, profile, side};
 use crate::definition::Definition;
 use crate::disclosure::{Cell, Suppression, series};
@@ -155,93 +161,13 @@ impl Decisions {
     }
 }
 
-/// Sides that several indicators read alike (the eLb stock as the denominator of most
-/// shares), read once while every indicator is decided ([`Engine::decide_all`]) and
-/// dropped after their last reader.
-pub(super) struct SharedSides {
-    slots: Mutex<HashMap<String, (usize, SideSlot)>>,
-}
-
-/// One shared side, read by the first indicator that needs it.
-type SideSlot = Arc<OnceCell<Arc<side::SideSums>>>;
-
-impl SharedSides {
-    /// Room for the sides of `defs`, each counted once per indicator that reads it.
-    pub fn new(engine: &Engine, defs: &[&Definition]) -> SharedSides {
-        let mut slots: HashMap<String, (usize, SideSlot)> = HashMap::new();
-        for def in defs {
-            let Some((finest, computable)) = finest_of(engine, def, 1) else {
-                continue;
-            };
-            for side in [&def.numerator, &def.denominator] {
-                slots
-                    .entry(side_key(engine, side, &finest, &computable))
-                    .or_default()
-                    .0 += 1;
-            }
-        }
-        SharedSides {
-            slots: Mutex::new(slots),
-        }
-    }
-
-    /// The side of `key`, read by `run` unless another indicator read it already.
-    async fn get<F, Fut>(&self, key: &str, run: F) -> Result<Arc<side::SideSums>, QuestionError>
-    where
-        F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Result<Arc<side::SideSums>, QuestionError>>,
-    {
-        let slot = {
-            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-            let slot = slots.get_mut(key).map(|(readers, slot)| {
-                *readers -= 1;
-                (*readers, Arc::clone(slot))
-            });
-            if let Some((0, _)) = slot {
-                slots.remove(key);
-            }
-            slot.map(|(_, slot)| slot)
-        };
-        match slot {
-            Some(slot) => slot.get_or_try_init(run).await.map(Arc::clone),
-            None => run().await,
-        }
-    }
-}
-
-/// What a side reads, as a key: equal for sides of two indicators that read the same
-/// rows the same way.
-fn side_key(
-    engine: &Engine,
-    side: &crate::definition::Side,
-    finest: &Request,
-    months: &[Month],
-) -> String {
-    let dims: Vec<&String> = engine
-        .blocks
-        .get(&side.block)
-        .map(|b| {
-            finest
-                .by
-                .iter()
-                .filter(|d| b.dimensions.contains(d))
-                .collect()
-        })
-        .unwrap_or_default();
-    format!(
-        "{}|{:?}|{}|{:?}|{dims:?}|{:?}..{:?}",
-        side.block,
-        side.filter,
-        side.measure,
-        side.window,
-        months.first(),
-        months.last()
-    )
-}
-
 /// The computable months of `def` over the data span and the question that reads its
 /// sides at the finest grain (`None`: no month can be computed).
-fn finest_of(engine: &Engine, def: &Definition, min_count: u32) -> Option<(Request, Vec<Month>)> {
+pub(super) fn finest_of(
+    engine: &Engine,
+    def: &Definition,
+    min_count: u32,
+) -> Option<(Request, Vec<Month>)> {
     let (first, last) = engine.span;
     let computable: Vec<Month> = first
         .through(last)

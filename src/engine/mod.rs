@@ -32,6 +32,7 @@ pub mod profile;
 pub mod progress;
 mod scope;
 mod session;
+mod shared_sides;
 mod side;
 pub mod slices;
 pub mod udf;
@@ -328,7 +329,7 @@ impl Engine {
             .iter()
             .filter(|d| !self.decided.is_decided(&d.code, min_count))
             .collect();
-        let shared = decided::SharedSides::new(self, &defs);
+        let shared = shared_sides::SharedSides::new(self, &defs);
         // One reads its sides while the other's tables are built, so that neither
         // leaves a core idle.
         let decide = |def| self.decide_or_log(def, min_count, &shared);
@@ -351,7 +352,12 @@ impl Engine {
     }
 
     /// Decides `def`'s tables as one of two at a time; logs why when it cannot.
-    async fn decide_or_log(&self, def: &Definition, min_count: u32, shared: &decided::SharedSides) {
+    async fn decide_or_log(
+        &self,
+        def: &Definition,
+        min_count: u32,
+        shared: &shared_sides::SharedSides,
+    ) {
         if let Err(e) = self.decided_tables(def, min_count, Some((shared, 2))).await {
             tracing::error!(indicator = %def.code, error = %e, "disclosure control cannot be decided; questions about this indicator fail");
         }
@@ -364,7 +370,7 @@ impl Engine {
         &self,
         def: &Definition,
         min_count: u32,
-        together: Option<(&decided::SharedSides, usize)>,
+        together: Option<(&shared_sides::SharedSides, usize)>,
     ) -> Result<std::sync::Arc<decided::IndicatorTables>, QuestionError> {
         let slot = self.decided.slot(&def.code, min_count);
         let tables = slot
