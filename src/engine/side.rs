@@ -218,14 +218,23 @@ pub(super) async fn run(
     columns.push(ident(&side.measure).alias("value"));
     columns.push(ident(&count).alias("count"));
     let batches = df.select(columns)?.collect().await?;
-
-    let mut out = SideSums {
+    let out = SideSums {
         dims,
         boolean,
         offsets,
         divisor: side.window.divisor(),
         ..SideSums::default()
     };
+    // Coding every row is CPU work without await points: off the async workers, so
+    // that both sides (and other questions) are coded at once.
+    tokio::task::spawn_blocking(move || code(out, batches))
+        .await
+        .map_err(|e| DataFusionError::External(Box::new(e)))?
+}
+
+/// Adds the rows of `batches` (month, the dimensions of `out`, value and count) to
+/// `out`, each value coded by its dimension's order of first appearance.
+fn code(mut out: SideSums, batches: Vec<RecordBatch>) -> Result<SideSums, QuestionError> {
     let d = out.dims.len();
     let mut coders: Vec<Coder> = (0..d).map(|_| Coder::default()).collect();
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
