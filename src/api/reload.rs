@@ -74,7 +74,7 @@ pub struct LoadStatus {
 }
 
 impl LoadStatus {
-    fn of(p: &LoadProgress, deciding: bool) -> LoadStatus {
+    fn of(p: &LoadProgress) -> LoadStatus {
         let round = |d: Duration| (d.as_secs_f64() * 10.0).round() / 10.0;
         LoadStatus {
             slices_done: p.slices_done,
@@ -83,7 +83,7 @@ impl LoadStatus {
             rows: p.rows,
             elapsed_seconds: round(p.elapsed),
             left_seconds: p.left().map(round),
-            deciding,
+            deciding: p.deciding,
         }
     }
 }
@@ -126,8 +126,6 @@ struct State {
     failed_inputs: Option<String>,
     /// The running load's progress.
     progress: Option<LoadProgress>,
-    /// Whether the running load has done its slices and decides disclosure control.
-    deciding: bool,
 }
 
 impl Reloads {
@@ -208,7 +206,7 @@ impl AppState {
                 .running
                 .as_ref()
                 .and(state.progress.as_ref())
-                .map(|p| LoadStatus::of(p, state.deciding)),
+                .map(LoadStatus::of),
         }
     }
 
@@ -300,7 +298,13 @@ impl AppState {
                 })?;
             // Disclosure control is decided for every indicator before the snapshot
             // is served, so that no question waits for it.
-            self.inner.reloads.state().deciding = true;
+            let last = self.inner.reloads.state().progress;
+            if let Some(last) = last {
+                on_slice(&LoadProgress {
+                    deciding: true,
+                    ..last
+                });
+            }
             runtime.block_on(snapshot.project.engine.decide_all(min_count));
             Ok(snapshot)
         }))
@@ -352,7 +356,6 @@ impl AppState {
         let mut state = self.inner.reloads.state();
         state.running = None;
         state.progress = None;
-        state.deciding = false;
         state.last_error = failure.map(|message| ReloadFailure {
             at: rfc3339(Utc::now()),
             message,

@@ -32,11 +32,15 @@ impl LoadDisplay {
     /// Shows `progress`.
     pub fn slice_done(&self, progress: &LoadProgress) {
         match &self.bar {
+            Some(bar) if progress.deciding => {
+                bar.set_message(format!("{}; {DECIDING}", rows_and_time(progress)))
+            }
             Some(bar) => {
                 bar.set_length(progress.slices as u64);
                 bar.set_position(progress.slices_done as u64);
                 bar.set_message(rows_and_time(progress));
             }
+            None if progress.deciding => eprintln!("{DECIDING}"),
             None if progress.slices > 1 => eprintln!("{}", line(progress)),
             None => {}
         }
@@ -50,6 +54,9 @@ impl Drop for LoadDisplay {
         }
     }
 }
+
+/// What the display says once every slice is done and disclosure control is decided.
+const DECIDING: &str = "deciding disclosure control for every indicator …";
 
 /// The plain line for a slice done.
 fn line(progress: &LoadProgress) -> String {
@@ -92,6 +99,7 @@ mod tests {
             rows_done,
             rows: 1000,
             elapsed: Duration::from_secs(secs),
+            deciding: false,
         };
         assert_eq!(
             line(&progress(1, 250, 10)),

@@ -1,5 +1,6 @@
 //! What a load reports while it computes its person slices: slices and person rows
-//! done, the time spent and the time left at that pace (the CLI shows it).
+//! done, the time spent and the time left at that pace, and then that it decides
+//! disclosure control (the CLI shows it).
 
 use std::time::Duration;
 
@@ -16,6 +17,8 @@ pub struct LoadProgress {
     pub rows: usize,
     /// Time since the first slice began.
     pub elapsed: Duration,
+    /// Every slice is done and disclosure control is being decided for every indicator.
+    pub deciding: bool,
 }
 
 impl LoadProgress {
@@ -29,7 +32,8 @@ impl LoadProgress {
     }
 }
 
-/// Receives a load's progress after each slice.
+/// Receives a load's progress after each slice (and once more when it begins to decide
+/// disclosure control).
 pub type OnSlice<'a> = &'a (dyn Fn(&LoadProgress) + Sync);
 
 #[cfg(test)]
@@ -44,6 +48,7 @@ mod tests {
             rows_done,
             rows: 1000,
             elapsed: Duration::from_secs(secs),
+            deciding: false,
         };
         assert_eq!(progress(0, 0).left(), None);
         assert_eq!(progress(250, 10).left(), Some(Duration::from_secs(30)));

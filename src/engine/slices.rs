@@ -143,6 +143,7 @@ impl BlockSums {
             rows_done: self.rows_done,
             rows: self.rows.max(self.rows_done),
             elapsed: self.begun.elapsed(),
+            deciding: false,
         });
         Ok(())
     }

@@ -506,7 +506,7 @@ async fn a_server_listens_while_its_first_load_runs_and_health_reports_it() {
     }
 
     // The load, slice by slice: each slice is in `health`'s progress before the
-    // observer (the command line's progress bar) hears of it.
+    // observer (the command line's progress bar) hears of it, and so is the deciding.
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let observed = {
         let (state, seen) = (state.clone(), Arc::clone(&seen));
@@ -514,20 +514,28 @@ async fn a_server_listens_while_its_first_load_runs_and_health_reports_it() {
             let status = state.reload_status();
             let progress = status.progress.expect("health shows the running load");
             assert!(status.running);
-            // Disclosure control is decided after the last slice, not while slices run.
-            assert!(!progress.deciding);
-            seen.lock()
-                .expect("lock")
-                .push((p.slices_done, progress.slices_done, progress.slices));
+            seen.lock().expect("lock").push((
+                p.slices_done,
+                progress.slices_done,
+                progress.slices,
+                progress.deciding,
+            ));
         })
     };
     let pending = state.load_first(observed).expect("sources");
     wirkung::api::reload::finished(pending)
         .await
         .expect("the fixture loads");
+    // After the last slice, disclosure control is decided before the data is served,
+    // and both health and the observer hear of it.
     assert_eq!(
         *seen.lock().expect("lock"),
-        [(1, 1, 3), (2, 2, 3), (3, 3, 3)]
+        [
+            (1, 1, 3, false),
+            (2, 2, 3, false),
+            (3, 3, 3, false),
+            (3, 3, 3, true)
+        ]
     );
 
     let h = health(&server).await;
