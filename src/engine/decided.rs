@@ -166,6 +166,7 @@ impl Decisions {
 pub(super) fn finest_of(
     engine: &Engine,
     def: &Definition,
+    dims: &[String],
     min_count: u32,
 ) -> Option<(Request, Vec<Month>)> {
     let (first, last) = engine.span;
@@ -175,12 +176,10 @@ pub(super) fn finest_of(
         .collect();
     let (&from, &to) = (computable.first()?, computable.last()?);
     let finest = Request {
-        by: std::iter::once("district_id".to_string())
-            .chain(engine.table_dims(def, |_| true))
-            .collect(),
         min_count,
         ..Request::new(&def.code, from, to)
-    };
+    }
+    .finest(dims);
     Some((finest, computable))
 }
 
@@ -199,7 +198,7 @@ pub(super) async fn decide(
     };
     let started = std::time::Instant::now();
     let dims = engine.table_dims(def, |_| true);
-    let Some((finest, computable)) = finest_of(engine, def, min_count) else {
+    let Some((finest, computable)) = finest_of(engine, def, &dims, min_count) else {
         let axes = Axes::new(
             &engine.units,
             &dims,

@@ -175,6 +175,18 @@ impl Request {
         )
     }
 
+    /// This question at the finest grain of an indicator's table, as its sides read it:
+    /// by district and `dims`, no filter.
+    fn finest(&self, dims: &[String]) -> Request {
+        Request {
+            by: std::iter::once("district_id".to_string())
+                .chain(dims.iter().cloned())
+                .collect(),
+            filters: Vec::new(),
+            ..self.clone()
+        }
+    }
+
     /// A question for `indicator` over `from … to`: no breakdown, no filter, the default
     /// disclosure threshold of the spec (3), every jobcenter, no row limit.
     pub fn new(indicator: impl Into<String>, from: Month, to: Month) -> Request {
@@ -533,13 +545,7 @@ impl Engine {
             Some(d) => side::Rows::Of(&self.rows, d),
             None => side::Rows::All,
         };
-        let finest = Request {
-            by: std::iter::once("district_id".to_string())
-                .chain(tables.dims.iter().cloned())
-                .collect(),
-            filters: Vec::new(),
-            ..ask.clone()
-        };
+        let finest = ask.finest(&tables.dims);
         let (numerator, denominator) = self.sides(def, &finest, &computable, rows).await?;
         drop(districts);
         let sides_took = started.elapsed();
@@ -592,13 +598,7 @@ impl Engine {
         let dims = self.table_dims(def, |d| {
             req.min_count > 0 || ask.by.contains(d) || ask.filters.iter().any(|(f, _)| f == d)
         });
-        let finest = Request {
-            by: std::iter::once("district_id".to_string())
-                .chain(dims.iter().cloned())
-                .collect(),
-            filters: Vec::new(),
-            ..req.clone()
-        };
+        let finest = req.finest(&dims);
         let started = std::time::Instant::now();
         let (numerator, denominator) = self
             .sides(def, &finest, &computable, side::Rows::All)

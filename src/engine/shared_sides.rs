@@ -27,7 +27,8 @@ impl SharedSides {
     pub fn new(engine: &Engine, defs: &[&Definition]) -> SharedSides {
         let mut slots: HashMap<String, (usize, SideSlot)> = HashMap::new();
         for def in defs {
-            let Some((finest, computable)) = finest_of(engine, def, 1) else {
+            let dims = engine.table_dims(def, |_| true);
+            let Some((finest, computable)) = finest_of(engine, def, &dims, 1) else {
                 continue;
             };
             for side in [&def.numerator, &def.denominator] {

@@ -167,11 +167,13 @@ pub(super) async fn run(
         .unwrap_or_else(|| side.measure.clone());
     let offsets: Vec<u32> = side.window.offsets().map(|(o, _)| o).collect();
 
-    let mut df = match rows {
-        Rows::Of(index, districts) if index.contains_key(&spec.name) => {
-            ctx.read_batch(index[&spec.name].of_districts(districts.iter().copied())?)?
-        }
-        _ => ctx.table(spec.name.as_str()).await?,
+    let indexed = match rows {
+        Rows::Of(index, districts) => index.get(&spec.name).map(|rows| (rows, districts)),
+        Rows::All => None,
+    };
+    let mut df = match indexed {
+        Some((rows, districts)) => ctx.read_batch(rows.of_districts(districts.iter().copied())?)?,
+        None => ctx.table(spec.name.as_str()).await?,
     };
     let schema = df.schema().as_arrow().clone();
     for (column, value) in &side.filter {
