@@ -19,4 +19,5 @@ mod foundation_indicators;
 mod official_indicators;
 mod sample_data;
 mod slices;
+mod statistics_reference;
 mod window_differences;
