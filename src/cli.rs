@@ -16,6 +16,7 @@ use crate::answers::compare::CompareRequest;
 use crate::answers::contrast::ContrastRequest;
 use crate::answers::export;
 use crate::answers::question::Question;
+use crate::answers::standardised::Reference;
 use crate::api::auth::Keys;
 use crate::api::{AppState, Limits, reload, server};
 use crate::engine::{MemoryBudget, QuestionError, Request};
@@ -133,6 +134,16 @@ struct CompareArgs {
     /// `district_id` or `jobcenter_id`.
     #[arg(long)]
     across: String,
+    /// Strata for the adjusted mode (indirect standardisation), e.g. sex,age_group.
+    #[arg(long, value_delimiter = ',')]
+    adjust: Vec<String>,
+    /// Reference rates of the adjusted mode: compared, all or comparison_type.
+    #[arg(long, default_value = "compared")]
+    reference: Reference,
+    /// Widen the funnel limits by τ² when over-dispersed: true or false (default: true
+    /// in the adjusted mode, false otherwise).
+    #[arg(long)]
+    overdispersion: Option<bool>,
 }
 
 #[derive(Debug, Args)]
@@ -347,6 +358,9 @@ async fn compare(args: CompareArgs) -> ExitCode {
         filters: args.question.filters,
         min_count: args.question.min_count,
         scope: None,
+        adjust: args.adjust,
+        reference: args.reference,
+        overdispersion: args.overdispersion,
     };
     print_json(Question::Compare(request).ask(&project.engine).await)
 }

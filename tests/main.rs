@@ -6,6 +6,7 @@
 mod support;
 
 mod additivity;
+mod adjusted;
 mod api;
 mod cli;
 mod decided;

@@ -144,7 +144,11 @@ fn a_reference_rate_equal_in_every_stratum_gives_the_crude_ratio() {
     // A unit with 40 of 300 against a reference of 10 % in each of three strata:
     // E = 300 · 0.1 = 30 however the 300 split, so O/E = 40 / 30 = the crude share
     // over the reference.
-    for split in [[100.0, 100.0, 100.0], [10.0, 40.0, 250.0], [300.0, 0.0, 0.0]] {
+    for split in [
+        [100.0, 100.0, 100.0],
+        [10.0, 40.0, 250.0],
+        [300.0, 0.0, 0.0],
+    ] {
         let e = standardised::expected(split.map(|n| (n, 0.1))).expect("E");
         close(e, 30.0, 1e-12, "E");
         let r = standardised::ratio(40.0, e, LEVEL).expect("O/E");

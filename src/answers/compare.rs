@@ -11,17 +11,24 @@
 //! Both the units and the pooled value are read from `values` answers of the engine, so
 //! disclosure control has run before any number reaches this module: a withheld unit has
 //! no value, interval, rank or funnel.
+//!
+//! Every answer reports the over-dispersion of the units (φ and τ², Spiegelhalter 2005)
+//! on the scale of its funnel: shares on the proportion scale, rates and standardised
+//! ratios on the log scale. The crude limits widen by τ² only on request
+//! (`overdispersion`), so their flags stay as they were; the adjusted mode
+//! ([`super::standardised`], `adjust`) widens its limits by default.
 
 use std::collections::BTreeSet;
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::standardised::{self, Adjustment, Reference, Standardised};
 use crate::answers::values::{DimValue, DisclosureNote, Published, ValueRow};
 use crate::definition::{Display, Polarity};
 use crate::engine::{Engine, QuestionError, Request};
 use crate::month::Month;
-use crate::stats;
+use crate::stats::{self, overdispersion};
 
 /// The unit dimensions one can compare across.
 pub const ACROSS: [&str; 2] = ["district_id", "jobcenter_id"];
@@ -42,18 +49,42 @@ pub struct CompareRequest {
     pub min_count: u32,
     /// The jobcenters the asker may see (`None`: every one).
     pub scope: Option<BTreeSet<String>>,
+    /// Strata for the adjusted mode (empty: crude comparison).
+    pub adjust: Vec<String>,
+    /// Where the adjusted mode's reference rates come from.
+    pub reference: Reference,
+    /// Whether τ² widens the limits (`None`: in the adjusted mode only).
+    pub overdispersion: Option<bool>,
 }
 
 impl CompareRequest {
+    /// A crude comparison of `across` for one month, every other setting at its default.
+    pub fn new(indicator: impl Into<String>, month: Month, across: impl Into<String>) -> Self {
+        CompareRequest {
+            indicator: indicator.into(),
+            month,
+            across: across.into(),
+            filters: Vec::new(),
+            min_count: 0,
+            scope: None,
+            adjust: Vec::new(),
+            reference: Reference::Compared,
+            overdispersion: None,
+        }
+    }
+
     /// The key of this question for kept answers (filters in canonical order).
     pub fn key(&self) -> String {
         format!(
-            "{}|{}|{}|{}|{}",
+            "{}|{}|{}|{}|{}|{}|{}|{:?}",
             self.indicator,
             self.month,
             self.across,
             crate::engine::filters_and_scope_key(&self.filters, &self.scope),
-            self.min_count
+            self.min_count,
+            self.adjust.join(","),
+            self.reference.name(),
+            self.overdispersion
         )
     }
 }
@@ -91,6 +122,27 @@ pub struct UnitComparison {
     pub flag: Option<Flag>,
     /// Relative to the 95 % limits.
     pub flag95: Option<Flag>,
+    /// The standardised figures (adjusted mode only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adjusted: Option<Standardised>,
+}
+
+/// The over-dispersion of the compared units.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct DispersionReport {
+    /// `proportion` (crude shares) or `log_ratio` (crude rates, and O/E).
+    #[schema(example = "log_ratio")]
+    pub scale: &'static str,
+    /// φ: the mean squared z-score, winsorised at 10 % (about 1 without over-dispersion).
+    pub phi: f64,
+    /// τ²: the additive random-effects variance on that scale (DerSimonian–Laird).
+    pub tau2: f64,
+    /// Units with a published figure the estimate rests on.
+    pub units: usize,
+    /// Whether the units vary more than chance allows (τ² > 0).
+    pub overdispersed: bool,
+    /// Whether τ² widened this answer's funnel limits.
+    pub applied: bool,
 }
 
 /// The answer to a comparison question.
@@ -109,6 +161,12 @@ pub struct Comparison {
     pub pooled: Published,
     /// The units, in the order of their ids.
     pub units: Vec<UnitComparison>,
+    /// What the adjusted mode adjusted for (adjusted mode only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adjustment: Option<Adjustment>,
+    /// Over-dispersion of the flagged figures (crude values, or O/E when adjusted);
+    /// null for change indicators and fewer than two published units.
+    pub dispersion: Option<DispersionReport>,
 }
 
 /// Answers a comparison question.
@@ -122,6 +180,15 @@ pub async fn compare(engine: &Engine, req: &CompareRequest) -> Result<Comparison
             name: "across".into(),
             reason: format!("'{}' is not one of: {}", req.across, ACROSS.join(", ")),
         });
+    }
+    if !req.adjust.is_empty() {
+        standardised::check_strata(
+            def,
+            &req.adjust,
+            &[req.across.as_str()],
+            &req.filters,
+            req.min_count,
+        )?;
     }
     let ask = |by: Vec<String>| Request {
         by,
@@ -138,12 +205,41 @@ pub async fn compare(engine: &Engine, req: &CompareRequest) -> Result<Comparison
         None => Published::unavailable(Some("no compared unit is in scope".into())),
     };
     let target = pooled.quotient();
+    let crude_dispersion = target.and_then(|t| crude_dispersion(&units.rows, def.display, t));
+    let widen_crude = req.overdispersion == Some(true);
+    let tau2 = crude_dispersion
+        .filter(|d| widen_crude && d.overdispersed())
+        .map(|d| d.tau2);
     let mut out: Vec<UnitComparison> = units
         .rows
         .iter()
-        .map(|row| unit(engine, &req.across, row, def.display, target))
+        .map(|row| unit(engine, &req.across, row, def.display, target, tau2))
         .collect();
     rank(&mut out, def.polarity);
+    let scale = |display: Display| match display {
+        Display::Share => "proportion",
+        _ => "log_ratio",
+    };
+    let (adjustment, dispersion) = if req.adjust.is_empty() {
+        let report = crude_dispersion.map(|d| report(d, scale(def.display), widen_crude));
+        (None, report)
+    } else {
+        let ids: Vec<String> = out.iter().map(|u| u.unit.clone()).collect();
+        let apply = req.overdispersion.unwrap_or(true);
+        let (adjusted, dispersion) = standardised::adjust(engine, req, def, &ids, apply).await?;
+        for (u, a) in out.iter_mut().zip(adjusted) {
+            u.adjusted = Some(a);
+        }
+        let adjustment = Adjustment {
+            strata: req.adjust.clone(),
+            reference: req.reference,
+            note: standardised::NOTE.into(),
+        };
+        (
+            Some(adjustment),
+            dispersion.map(|d| report(d, "log_ratio", apply)),
+        )
+    };
     Ok(Comparison {
         indicator: def.code.clone(),
         month: req.month,
@@ -151,7 +247,47 @@ pub async fn compare(engine: &Engine, req: &CompareRequest) -> Result<Comparison
         disclosure: units.disclosure,
         pooled,
         units: out,
+        adjustment,
+        dispersion,
     })
+}
+
+fn report(d: overdispersion::Dispersion, scale: &'static str, applied: bool) -> DispersionReport {
+    DispersionReport {
+        scale,
+        phi: round6(d.phi),
+        tau2: d.tau2,
+        units: d.units,
+        overdispersed: d.overdispersed(),
+        applied: applied && d.overdispersed(),
+    }
+}
+
+/// φ and τ² of the published units around the pooled quotient `target`: shares on the
+/// proportion scale, rates as O/E on the log scale with E = target × denominator.
+fn crude_dispersion(
+    rows: &[ValueRow],
+    display: Display,
+    target: f64,
+) -> Option<overdispersion::Dispersion> {
+    let scaled: Vec<overdispersion::Unit> = rows
+        .iter()
+        .filter(|r| r.figure.value.is_some())
+        .filter_map(|r| {
+            let (n, d) = (r.figure.numerator?, r.figure.denominator?);
+            match display {
+                Display::Share => overdispersion::share_unit(n, d, target),
+                Display::Rate => overdispersion::log_ratio_unit(n, target * d),
+                Display::Change => None,
+            }
+        })
+        .collect();
+    let centre = if display == Display::Share {
+        target
+    } else {
+        0.0
+    };
+    overdispersion::estimate(&scaled, centre)
 }
 
 fn unit(
@@ -160,6 +296,7 @@ fn unit(
     row: &ValueRow,
     display: Display,
     target: Option<f64>,
+    tau2: Option<f64>,
 ) -> UnitComparison {
     let id = match row.cell.first() {
         Some((_, DimValue::Text(t))) => t.clone(),
@@ -181,6 +318,12 @@ fn unit(
             Display::Rate => stats::funnel::poisson_funnel(t, d, level)?,
             Display::Change => return None,
         };
+        let (lo, hi) = match tau2 {
+            None => (lo, hi),
+            Some(tau2) => {
+                overdispersion::never_narrower((lo, hi), widened(display, t, d, tau2, level)?)
+            }
+        };
         Some([round3(100.0 * lo), round3(100.0 * hi)])
     };
     let funnel95 = limits(0.95);
@@ -195,11 +338,34 @@ fn unit(
         funnel998,
         flag: flag(funnel998),
         flag95: flag(funnel95),
+        adjusted: None,
+    }
+}
+
+/// The random-effects limits of a crude figure with denominator `d` around the pooled
+/// quotient `t`, on the quotient's scale: shares on the proportion scale (clamped to
+/// [0, 1]), rates through the log of O/E.
+fn widened(display: Display, t: f64, d: f64, tau2: f64, level: f64) -> Option<(f64, f64)> {
+    match display {
+        Display::Share => {
+            let se = (t * (1.0 - t) / d).sqrt();
+            let (lo, hi) = overdispersion::widened_limits(t, se, tau2, level);
+            Some((lo.max(0.0), hi.min(1.0)))
+        }
+        Display::Rate => {
+            let expected = t * d;
+            (expected > 0.0).then(|| {
+                let (lo, hi) =
+                    overdispersion::widened_limits(0.0, 1.0 / expected.sqrt(), tau2, level);
+                (t * lo.exp(), t * hi.exp())
+            })
+        }
+        Display::Change => None,
     }
 }
 
 /// Where `value` lies relative to `[low, high]` (limits inclusive: on a limit is within).
-fn flag(value: f64, [low, high]: [f64; 2]) -> Flag {
+pub(super) fn flag(value: f64, [low, high]: [f64; 2]) -> Flag {
     if value > high {
         Flag::Above
     } else if value < low {
@@ -211,21 +377,35 @@ fn flag(value: f64, [low, high]: [f64; 2]) -> Flag {
 
 /// Competition ranking ("1224"): 1 is best by polarity, highest first when neutral.
 fn rank(units: &mut [UnitComparison], polarity: Polarity) {
+    let values: Vec<Option<f64>> = units.iter().map(|u| u.figure.value).collect();
+    for (u, r) in units.iter_mut().zip(ranks(&values, polarity)) {
+        u.rank = r;
+    }
+}
+
+/// The competition ranks of `values` ("1224"), none for a missing value.
+pub(super) fn ranks(values: &[Option<f64>], polarity: Polarity) -> Vec<Option<u32>> {
     let better = |a: f64, b: f64| match polarity {
         Polarity::LowerIsBetter => a < b,
         Polarity::HigherIsBetter | Polarity::Neutral => a > b,
     };
-    let values: Vec<Option<f64>> = units.iter().map(|u| u.figure.value).collect();
-    for (u, v) in units.iter_mut().zip(&values) {
-        u.rank = v.map(|v| {
-            let ahead = values.iter().flatten().filter(|&&o| better(o, v)).count();
-            u32::try_from(ahead).unwrap_or(u32::MAX).saturating_add(1)
-        });
-    }
+    values
+        .iter()
+        .map(|v| {
+            v.map(|v| {
+                let ahead = values.iter().flatten().filter(|&&o| better(o, v)).count();
+                u32::try_from(ahead).unwrap_or(u32::MAX).saturating_add(1)
+            })
+        })
+        .collect()
 }
 
-fn round3(x: f64) -> f64 {
+pub(super) fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
 }
 
 #[cfg(test)]
@@ -247,6 +427,7 @@ mod tests {
             funnel998: None,
             flag: None,
             flag95: None,
+            adjusted: None,
         }
     }
 

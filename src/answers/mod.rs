@@ -1,10 +1,13 @@
 //! The answers people read, built from the engine's numbers: `values` (a breakdown over
 //! months, JSON and CSV), `compare` (units ranked against funnel limits), `contrast`
-//! (groups of a share indicator tested against each other) and the whole catalogue at
-//! once (`export`); and the one question type every front end asks them by (`question`).
+//! (groups of a share indicator tested against each other; stratified in
+//! `adjusted_contrast`), the adjusted mode of `compare` (`standardised`) and the whole
+//! catalogue at once (`export`); and the one question type every front end asks them
+//! by (`question`).
 
 pub mod compare;
 pub mod contrast;
 pub mod export;
 pub mod question;
+pub mod standardised;
 pub mod values;

@@ -83,7 +83,7 @@ mod tests {
                 ("jobcenter_id".into(), "J1".into()),
             ],
             min_count: 3,
-            scope: None,
+            ..CompareRequest::new("K2", month, "district_id")
         };
         let mut reordered = request.clone();
         reordered.filters.reverse();

@@ -383,12 +383,16 @@ fn versioned(answer: Answer, snapshot: &Snapshot) -> Response {
     response
 }
 
-/// Districts or jobcenters compared for one month: ranks, pooled value, funnel limits.
+/// Districts or jobcenters compared for one month: ranks, pooled value, funnel limits,
+/// over-dispersion; with `adjust`, indirectly standardised (O/E) as well.
 #[utoipa::path(get, path = "/api/v1/indicators/{code}/compare", tag = "comparisons",
     security(("bearer" = [])),
     params(("code" = String, Path, description = "Indicator code"),
         ("month" = String, Query, description = "Reporting month, YYYY-MM"),
         ("across" = String, Query, description = "`district_id` or `jobcenter_id`"),
+        ("adjust" = Option<String>, Query, description = "Strata for the adjusted mode (indirect standardisation), comma-separated dimensions that the indicator carries, e.g. `sex,age_group`; within the publication profile together with the filters"),
+        ("reference" = Option<String>, Query, description = "Reference rates of the adjusted mode: `compared` (default: the compared units pooled), `all` (the whole extract) or `comparison_type` (the unit's type)"),
+        ("overdispersion" = Option<bool>, Query, description = "Widen the funnel limits by the random-effects τ² when the units are over-dispersed; default true in the adjusted mode, false otherwise (φ and τ² are always reported)"),
         ("filters" = Option<Object>, Query, style = Form, explode, description = "Filters `dimension=value`")),
     responses((status = 200, description = "The comparison", body = Comparison),
         (status = 400, description = "A bad parameter", body = Problem, content_type = MEDIA_TYPE),
@@ -408,6 +412,9 @@ pub async fn compare(
     params.json_only()?;
     let month = params.month("month")?;
     let across = params.text("across")?;
+    let adjust = params.list("adjust")?;
+    let reference = params.parsed("reference")?.unwrap_or_default();
+    let overdispersion = params.flag("overdispersion")?;
     let filters = params.filters(&engine.catalogue().dimensions())?;
     check_reach(
         caller.scope.as_ref(),
@@ -422,6 +429,9 @@ pub async fn compare(
         filters,
         min_count: state.limits().min_count,
         scope: caller.scope.clone(),
+        adjust,
+        reference,
+        overdispersion,
     };
     let question = Question::Compare(request);
     let answer = state.answer(&snapshot, question.key(), async {

@@ -114,6 +114,19 @@ impl Params {
         }
     }
 
+    /// An optional value parsed by `T::from_str`, whose error names the choices.
+    pub fn parsed<T: std::str::FromStr<Err = String>>(
+        &mut self,
+        name: &str,
+    ) -> Result<Option<T>, Problem> {
+        self.get(name)
+            .map(|v| {
+                v.parse()
+                    .map_err(|e: String| Problem::bad_parameter(name, e))
+            })
+            .transpose()
+    }
+
     /// An optional `true`/`false`.
     pub fn flag(&mut self, name: &str) -> Result<Option<bool>, Problem> {
         match self.get(name).as_deref() {

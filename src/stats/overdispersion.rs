@@ -113,6 +113,14 @@ pub fn widened_limits(target: f64, se: f64, tau2: f64, level: f64) -> (f64, f64)
     (target - half, target + half)
 }
 
+/// Limits that are never narrower than the exact ones: the lower of the two lower
+/// limits and the higher of the two upper ones. The random-effects limits rest on a
+/// normal approximation, which for small denominators can lie inside the exact limits
+/// on one side; over-dispersion must only widen.
+pub fn never_narrower(exact: (f64, f64), random_effects: (f64, f64)) -> (f64, f64) {
+    (exact.0.min(random_effects.0), exact.1.max(random_effects.1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +147,12 @@ mod tests {
         assert_eq!(d.tau2, 0.0);
         assert!(!d.overdispersed());
         assert_eq!(estimate(&units[..1], 0.0), None);
+    }
+
+    #[test]
+    fn over_dispersion_only_widens() {
+        assert_eq!(never_narrower((0.6, 1.4), (0.7, 1.5)), (0.6, 1.5));
+        assert_eq!(never_narrower((0.6, 1.4), (0.5, 1.3)), (0.5, 1.4));
     }
 
     #[test]

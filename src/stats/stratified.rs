@@ -54,7 +54,10 @@ impl Stratum {
 
     /// Both groups and both outcomes occur: the stratum carries information.
     fn informative(&self) -> bool {
-        self.a + self.b > 0.0 && self.c + self.d > 0.0 && self.a + self.c > 0.0 && self.b + self.d > 0.0
+        self.a + self.b > 0.0
+            && self.c + self.d > 0.0
+            && self.a + self.c > 0.0
+            && self.b + self.d > 0.0
     }
 }
 
