@@ -159,6 +159,9 @@ struct ContrastArgs {
     /// Two or more groups, comma-separated, e.g. standard,contact_cafe.
     #[arg(long, value_delimiter = ',', required = true)]
     groups: Vec<String>,
+    /// Strata for the stratified mode (two groups), e.g. sex,age_group.
+    #[arg(long, value_delimiter = ',')]
+    adjust: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -378,6 +381,7 @@ async fn contrast(args: ContrastArgs) -> ExitCode {
         filters: args.question.filters,
         min_count: args.question.min_count,
         scope: None,
+        adjust: args.adjust,
     };
     print_json(Question::Contrast(request).ask(&project.engine).await)
 }

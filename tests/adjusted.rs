@@ -313,3 +313,127 @@ async fn bad_adjustments_are_refused_with_the_reason() {
     let c = ask(&project, &request(&["sex", "age_group", "citizenship"])).await;
     assert!(c.units.iter().all(|u| u.adjusted.is_some()));
 }
+
+/// [`invited`] with women invited to the contact café and men by letter in J1, and
+/// everyone by letter in J2: within each sex × jobcenter stratum only one format, so
+/// no stratum compares the formats.
+fn formats_by_sex() -> Fixture {
+    let mut f = Fixture::two_jobcenters();
+    f.present("invitations");
+    // (person, district, sex, format, attended, invitations)
+    let rows = [
+        ("a", "J1-A", "f", "contact_cafe", 8, 10),
+        ("b", "J1-A", "m", "standard", 2, 10),
+        ("c", "J2-A", "f", "standard", 6, 12),
+        ("e", "J2-A", "m", "contact_cafe", 4, 8),
+    ];
+    let mut id = 0;
+    for (person, district, sex, format, attended, invitations) in rows {
+        f.person(person, sex, "1980-05-01")
+            .benefit(person, district, "2016-01", "2017-12", true);
+        for k in 0..invitations {
+            id += 1;
+            f.row(
+                "invitations",
+                vec![
+                    s(&format!("i{id}")),
+                    s(person),
+                    d(&format!("2017-{:02}-10", 1 + k % 12)),
+                    s(format),
+                    s("general"),
+                    Val::B(Some(k < attended)),
+                ],
+            );
+        }
+    }
+    f
+}
+
+fn contrast_request(adjust: &[&str]) -> wirkung::answers::contrast::ContrastRequest {
+    wirkung::answers::contrast::ContrastRequest {
+        indicator: "S6".into(),
+        month: month(),
+        dimension: "invitation_format".into(),
+        groups: vec!["contact_cafe".into(), "standard".into()],
+        filters: Vec::new(),
+        min_count: 0,
+        scope: None,
+        adjust: adjust.iter().map(|a| a.to_string()).collect(),
+    }
+}
+
+#[tokio::test]
+async fn a_contrast_within_strata_worked_by_hand() {
+    use wirkung::answers::contrast::contrast;
+    let (_dir, project) = open(&formats_by_sex()).await;
+    // Crude: café 12 of 18, letters 8 of 22. OR = (12·14)/(6·8) = 3.5,
+    // RR = (12/18)/(8/22) = 11/6.
+    let c = contrast(&project.engine, &contrast_request(&["sex"]))
+        .await
+        .expect("contrast");
+    let s = c.adjusted.expect("stratified");
+    close(s.crude_odds_ratio.map(|r| r.estimate), 3.5, 1e-6);
+    close(s.crude_risk_ratio.map(|r| r.estimate), 11.0 / 6.0, 1e-6);
+    // Women: café 8 of 10, letters 6 of 12 (n = 22); men: café 4 of 8, letters 2 of
+    // 10 (n = 18). MH OR = (8·6/22 + 4·8/18) / (2·6/22 + 4·2/18)
+    //                    = (2.181818 + 1.777778) / (0.545455 + 0.444444) = 4.0;
+    // MH RR = (8·12/22 + 4·10/18) / (6·10/22 + 2·8/18) = 6.585859 / 3.616162.
+    assert_eq!(s.tables.len(), 2);
+    assert_eq!(s.tables[0].stratum, "sex=f");
+    assert_eq!(s.tables[0].first, [8.0, 10.0]);
+    assert_eq!(s.tables[0].second, [6.0, 12.0]);
+    let mh_or = (8.0 * 6.0 / 22.0 + 4.0 * 8.0 / 18.0) / (2.0 * 6.0 / 22.0 + 4.0 * 2.0 / 18.0);
+    close(s.odds_ratio.map(|r| r.estimate), mh_or, 1e-6);
+    let mh_rr = (8.0 * 12.0 / 22.0 + 4.0 * 10.0 / 18.0) / (6.0 * 10.0 / 22.0 + 2.0 * 8.0 / 18.0);
+    close(s.risk_ratio.map(|r| r.estimate), mh_rr, 1e-6);
+    // CMH: Σa = 12, ΣE = 10·14/22 + 8·6/18 = 9.030303, Σvar = 10·12·14·8/(22²·21)
+    // + 8·10·6·12/(18²·17) = 1.322314 + 1.045752.
+    let var = 10.0 * 12.0 * 14.0 * 8.0 / (22.0 * 22.0 * 21.0)
+        + 8.0 * 10.0 * 6.0 * 12.0 / (18.0 * 18.0 * 17.0);
+    let expected = 10.0 * 14.0 / 22.0 + 8.0 * 6.0 / 18.0;
+    close(
+        s.cmh.map(|t| t.statistic),
+        (12.0 - expected) * (12.0 - expected) / var,
+        1e-5,
+    );
+    assert_eq!(s.breslow_day.map(|t| t.df), Some(1));
+
+    // One stratum (every invitation's topic is `general`): the pooled figures are the
+    // crude ones.
+    let c = contrast(&project.engine, &contrast_request(&["topic"]))
+        .await
+        .expect("contrast");
+    let s = c.adjusted.expect("stratified");
+    assert_eq!(s.tables.len(), 1);
+    assert_eq!(s.odds_ratio, s.crude_odds_ratio);
+    assert_eq!(s.risk_ratio, s.crude_risk_ratio);
+    assert_eq!(s.breslow_day, None);
+}
+
+#[tokio::test]
+async fn a_withheld_stratum_cell_leaves_no_pooled_figures() {
+    use wirkung::answers::contrast::contrast;
+    let (_dir, project) = open(&formats_by_sex()).await;
+    let req = wirkung::answers::contrast::ContrastRequest {
+        min_count: 3,
+        ..contrast_request(&["sex"])
+    };
+    let c = contrast(&project.engine, &req).await.expect("contrast");
+    let s = c.adjusted.expect("stratified");
+    // Men's letters: 2 attended, withheld at the threshold.
+    assert!(s.odds_ratio.is_none() && s.cmh.is_none() && s.tables.is_empty());
+    assert!(s.note.contains("is withheld"), "{}", s.note);
+    // Three groups cannot be stratified.
+    let req = wirkung::answers::contrast::ContrastRequest {
+        groups: vec![
+            "contact_cafe".into(),
+            "standard".into(),
+            "group_info".into(),
+        ],
+        ..contrast_request(&["sex"])
+    };
+    match contrast(&project.engine, &req).await {
+        Err(QuestionError::BadParameter { name, .. }) => assert_eq!(name, "adjust"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -12,12 +12,17 @@
 //! difference, ratio or test is computed from it (a p-value would let one solve for the
 //! withheld count), and `note` says why. Tests treat the groups as independent samples;
 //! where one person can be in several groups (two programmes), that is an approximation.
+//!
+//! With `adjust`, two groups are also compared within strata
+//! ([`super::adjusted_contrast`]): Mantel–Haenszel, CMH and Breslow–Day beside the crude
+//! figures.
 
 use std::collections::BTreeSet;
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::adjusted_contrast::{self, Stratified};
 use crate::answers::values::{DimValue, DisclosureNote, Published, Status, ValueRow};
 use crate::definition::Display;
 use crate::engine::{Engine, QuestionError, Request};
@@ -41,6 +46,8 @@ pub struct ContrastRequest {
     pub min_count: u32,
     /// The jobcenters the asker may see (`None`: every one).
     pub scope: Option<BTreeSet<String>>,
+    /// Strata for the stratified mode (empty: crude only).
+    pub adjust: Vec<String>,
 }
 
 impl ContrastRequest {
@@ -48,13 +55,14 @@ impl ContrastRequest {
     /// groups keep theirs, which orders the answer).
     pub fn key(&self) -> String {
         format!(
-            "{}|{}|{}|{:?}|{}|{}",
+            "{}|{}|{}|{:?}|{}|{}|{}",
             self.indicator,
             self.month,
             self.dimension,
             self.groups,
             crate::engine::filters_and_scope_key(&self.filters, &self.scope),
-            self.min_count
+            self.min_count,
+            self.adjust.join(",")
         )
     }
 }
@@ -117,6 +125,9 @@ pub struct Contrast {
     pub test: Option<Test>,
     /// Why difference or test are missing, when they are.
     pub note: Option<String>,
+    /// The two groups compared within strata (stratified mode only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adjusted: Option<Stratified>,
 }
 
 /// Answers a contrast question.
@@ -208,7 +219,11 @@ pub async fn contrast(engine: &Engine, req: &ContrastRequest) -> Result<Contrast
         relative_risk: None,
         test: None,
         note: None,
+        adjusted: None,
     };
+    if !req.adjust.is_empty() {
+        answer.adjusted = Some(adjusted_contrast::stratify(engine, def, req).await?);
+    }
     // Counts of the groups, only when every group is published with a denominator.
     let counts: Option<Vec<(f64, f64)>> = answer
         .groups

@@ -5,6 +5,7 @@
 //! catalogue at once (`export`); and the one question type every front end asks them
 //! by (`question`).
 
+pub mod adjusted_contrast;
 pub mod compare;
 pub mod contrast;
 pub mod export;

@@ -22,7 +22,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::compare::{ACROSS, CompareRequest, Flag, flag, round3};
-use super::values::{DimValue, Status, ValueRow, Values};
+use super::values::{DimValue, Status, ValueRow, Values, describe_cell};
 use crate::definition::{Definition, Display, Polarity};
 use crate::engine::{Engine, QuestionError, Request, dimensions, profile};
 use crate::stats::{self, funnel, overdispersion, standardised};
@@ -203,33 +203,17 @@ fn counts(row: &ValueRow) -> Counts {
         (Status::Unavailable, n, Some(0.0)) => Ok((n.unwrap_or(0.0), 0.0)),
         (Status::Suppressed, ..) => Err((
             Status::Suppressed,
-            format!("the stratum cell {} is withheld", describe(&row.cell)),
+            format!("the stratum cell {} is withheld", describe_cell(&row.cell)),
         )),
         _ => Err((
             Status::Unavailable,
             f.reason.clone().unwrap_or_else(|| {
-                format!("the stratum cell {} is unavailable", describe(&row.cell))
+                format!(
+                    "the stratum cell {} is unavailable",
+                    describe_cell(&row.cell)
+                )
             }),
         )),
-    }
-}
-
-fn describe(cell: &[(String, DimValue)]) -> String {
-    cell.iter()
-        .map(|(d, v)| match v {
-            DimValue::Text(t) => format!("{d}={t}"),
-            DimValue::Bool(b) => format!("{d}={b}"),
-            DimValue::Null => format!("{d}=null"),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn text(v: &DimValue) -> String {
-    match v {
-        DimValue::Text(t) => t.clone(),
-        DimValue::Bool(b) => b.to_string(),
-        DimValue::Null => String::new(),
     }
 }
 
@@ -322,7 +306,7 @@ pub async fn adjust(
                 .await?;
             let mut grouped: HashMap<String, Vec<&ValueRow>> = HashMap::new();
             for row in &types.rows {
-                grouped.entry(text(&row.cell[0].1)).or_default().push(row);
+                grouped.entry(row.cell[0].1.label()).or_default().push(row);
             }
             grouped
                 .into_iter()
@@ -332,7 +316,7 @@ pub async fn adjust(
     };
     let mut by_unit: HashMap<String, Vec<&ValueRow>> = HashMap::new();
     for row in &units.rows {
-        by_unit.entry(text(&row.cell[0].1)).or_default().push(row);
+        by_unit.entry(row.cell[0].1.label()).or_default().push(row);
     }
     let mut out: Vec<Standardised> = unit_ids
         .iter()
@@ -398,7 +382,7 @@ fn standardise(strata: &[&ValueRow], reference: Option<&Rates>) -> Standardised 
                     Status::Unavailable,
                     format!(
                         "the reference rate of stratum {} is withheld or unavailable",
-                        describe(&row.cell[1..])
+                        describe_cell(&row.cell[1..])
                     ),
                 );
             }

@@ -124,6 +124,25 @@ impl Published {
     }
 }
 
+impl DimValue {
+    /// The value as written in questions: the text, `true`/`false`, or empty for none.
+    pub fn label(&self) -> String {
+        match self {
+            DimValue::Text(t) => t.clone(),
+            DimValue::Bool(b) => b.to_string(),
+            DimValue::Null => String::new(),
+        }
+    }
+}
+
+/// A breakdown cell as `dimension=value, …`, for reasons and stratum names.
+pub fn describe_cell(cell: &[(String, DimValue)]) -> String {
+    cell.iter()
+        .map(|(d, v)| format!("{d}={}", v.label()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// One month and breakdown cell of a `values` answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValueRow {

@@ -440,13 +440,15 @@ pub async fn compare(
     Ok(versioned(answer.await?, &snapshot))
 }
 
-/// Two or more groups of a share indicator contrasted: difference, relative risk, test.
+/// Two or more groups of a share indicator contrasted: difference, relative risk, test;
+/// with `adjust`, two groups compared within strata as well.
 #[utoipa::path(get, path = "/api/v1/indicators/{code}/contrast", tag = "comparisons",
     security(("bearer" = [])),
     params(("code" = String, Path, description = "Indicator code (a share indicator)"),
         ("month" = String, Query, description = "Reporting month, YYYY-MM"),
         ("dimension" = String, Query, description = "The dimension whose values are the groups, e.g. `invitation_format`"),
         ("groups" = String, Query, description = "At least two values, comma-separated, e.g. `standard,contact_cafe`"),
+        ("adjust" = Option<String>, Query, description = "Strata for the stratified mode (two groups only): comma-separated dimensions the indicator carries, e.g. `age_group`; Mantel–Haenszel odds and risk ratio, CMH and Breslow–Day beside the crude figures; within the publication profile together with the contrasted dimension and the filters"),
         ("filters" = Option<Object>, Query, style = Form, explode, description = "Filters `dimension=value` on other dimensions")),
     responses((status = 200, description = "The contrast", body = Contrast),
         (status = 400, description = "A bad parameter", body = Problem, content_type = MEDIA_TYPE),
@@ -467,6 +469,7 @@ pub async fn contrast(
     let month = params.month("month")?;
     let dimension = params.text("dimension")?;
     let groups = params.list("groups")?;
+    let adjust = params.list("adjust")?;
     let filters = params.filters(&engine.catalogue().dimensions())?;
     let contrasted = groups
         .iter()
@@ -486,6 +489,7 @@ pub async fn contrast(
         filters,
         min_count: state.limits().min_count,
         scope: caller.scope.clone(),
+        adjust,
     };
     let question = Question::Contrast(request);
     let answer = state.answer(&snapshot, question.key(), async {

@@ -399,3 +399,44 @@ async fn the_openapi_document_declares_security_only_when_tokens_are_checked() {
     }
     guarded.stop().await;
 }
+
+#[tokio::test]
+async fn an_adjusted_comparison_in_scope_may_use_the_published_reference_rates() {
+    // J1's key compares J1's districts adjusted for sex against the whole extract's or
+    // the comparison type's rates (published aggregates) and sees no other unit.
+    let server = server().await;
+    for reference in ["compared", "all", "comparison_type"] {
+        let a = server
+            .get_with(
+                &format!(
+                    "/api/v1/indicators/S6/compare?month=2017-12&across=district_id&adjust=sex&reference={reference}"
+                ),
+                Some(ONLY_J1),
+                &[],
+            )
+            .await;
+        assert_eq!(a.status, 200, "{reference}: {}", a.body);
+        let c = a.json();
+        let units: Vec<&str> = c["units"]
+            .as_array()
+            .expect("units")
+            .iter()
+            .map(|u| u["unit"].as_str().expect("id"))
+            .collect();
+        assert_eq!(units, ["J1-A", "J1-B"], "{reference}");
+        assert_eq!(c["adjustment"]["reference"], reference);
+        for u in c["units"].as_array().expect("units") {
+            assert!(u["adjusted"].is_object(), "{u}");
+        }
+    }
+    // The stratified contrast stays in scope too.
+    let a = server
+        .get_with(
+            "/api/v1/indicators/S6/contrast?month=2017-12&dimension=invitation_format&groups=standard,contact_cafe&adjust=sex&district_id=J2-A",
+            Some(ONLY_J1),
+            &[],
+        )
+        .await;
+    a.problem(403, Some("district_id"));
+    server.stop().await;
+}

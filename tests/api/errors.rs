@@ -76,6 +76,49 @@ async fn bad_parameters_are_problems_that_name_them() {
         // compare
         (format!("{c}?month=2017-12"), 400, Some("across")),
         (format!("{c}?month=2017-12&across=sex"), 400, Some("across")),
+        // the adjusted mode: unknown dimension, one the indicator lacks, a unit, a
+        // change indicator, too many strata for the profile, a bad reference
+        (format!("{c}?month=2017-12&across=district_id&adjust=colour"), 400, Some("adjust")),
+        (
+            "/api/v1/indicators/K2/compare?month=2017-12&across=district_id&adjust=invitation_format"
+                .into(),
+            400,
+            Some("adjust"),
+        ),
+        (format!("{c}?month=2017-12&across=district_id&adjust=jobcenter_id"), 400, Some("adjust")),
+        (format!("{c}?month=2017-12&across=district_id&adjust=sex,"), 400, Some("adjust")),
+        (
+            "/api/v1/indicators/K1E2/compare?month=2017-12&across=district_id&adjust=sex".into(),
+            400,
+            Some("adjust"),
+        ),
+        (
+            format!("{c}?month=2017-12&across=district_id&adjust=sex,age_group,citizenship"),
+            400,
+            Some("adjust"),
+        ),
+        (
+            format!("{c}?month=2017-12&across=district_id&adjust=sex,age_group&invitation_format=standard"),
+            400,
+            Some("adjust"),
+        ),
+        (format!("{c}?month=2017-12&across=district_id&adjust=sex&reference=mine"), 400, Some("reference")),
+        (format!("{c}?month=2017-12&across=district_id&overdispersion=yes"), 400, Some("overdispersion")),
+        (
+            format!("{k}?month=2017-12&dimension=invitation_format&groups=standard,contact_cafe&adjust=sex,age_group"),
+            400,
+            Some("adjust"),
+        ),
+        (
+            format!("{k}?month=2017-12&dimension=invitation_format&groups=standard,contact_cafe,group_info&adjust=sex"),
+            400,
+            Some("adjust"),
+        ),
+        (
+            format!("{k}?month=2017-12&dimension=invitation_format&groups=standard,contact_cafe&adjust=invitation_format"),
+            400,
+            Some("adjust"),
+        ),
         // contrast: bad group lists, dimensions, and non-share indicators
         (
             format!("{k}?month=2017-12&dimension=invitation_format&groups=standard"),
