@@ -15,8 +15,9 @@ mod progress;
 use crate::answers::compare::CompareRequest;
 use crate::answers::contrast::ContrastRequest;
 use crate::answers::export;
-use crate::answers::question::Question;
+use crate::answers::question::{Answer, Question};
 use crate::answers::standardised::Reference;
+use crate::answers::targets::TargetsRequest;
 use crate::api::auth::Keys;
 use crate::api::{AppState, Limits, reload, server};
 use crate::engine::{MemoryBudget, QuestionError, Request};
@@ -42,6 +43,9 @@ enum Command {
     Compare(CompareArgs),
     /// Contrast groups of a share indicator for one month and print the `contrast` body.
     Contrast(ContrastArgs),
+    /// List one jobcenter's targets (--targets) with the latest month of each target's
+    /// year and where it stands; print the `targets` body (JSON or CSV).
+    Targets(TargetsArgs),
     /// Export every indicator for every jobcenter and district over the last months, as
     /// one CSV (also the benchmark's measure of load + full catalogue).
     Catalogue(CatalogueArgs),
@@ -73,6 +77,10 @@ struct SourceArgs {
     /// depend on it; for tests and benchmarks).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     slices: Option<u16>,
+    /// Target values (Zielwerte) in TOML (`[[target]]`, docs/targets.md): rows that
+    /// show a unit with a target carry it; read again with every load.
+    #[arg(long)]
+    targets: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -162,6 +170,24 @@ struct ContrastArgs {
     /// Strata for the stratified mode (two groups), e.g. sex,age_group.
     #[arg(long, value_delimiter = ',')]
     adjust: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct TargetsArgs {
+    /// Extract folder.
+    #[arg(long)]
+    data: PathBuf,
+    #[command(flatten)]
+    sources: SourceArgs,
+    /// The jobcenter.
+    #[arg(long)]
+    jobcenter: String,
+    /// Disclosure threshold: counts from 1 to N-1 are withheld; 0 switches it off.
+    #[arg(long, default_value_t = 3)]
+    min_count: u32,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "json")]
+    format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -269,6 +295,7 @@ impl SourceArgs {
                 limit: self.memory_limit,
                 slices: self.slices.map(usize::from),
             },
+            targets: self.targets.clone(),
         }
     }
 
@@ -303,6 +330,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Compute(args) => compute(args).await,
         Command::Compare(args) => compare(args).await,
         Command::Contrast(args) => contrast(args).await,
+        Command::Targets(args) => list_targets(args).await,
         Command::Catalogue(args) => export_catalogue(args).await,
         Command::Validate(args) => validate(args),
         Command::Generate(args) => run_generate(args),
@@ -325,11 +353,39 @@ async fn compute(args: ComputeArgs) -> ExitCode {
         scope: None,
         max_rows: None,
     };
-    let answer = match Question::Values(request).ask(&project.engine).await {
+    print_rendered(
+        Question::Values(request).ask(&project.engine).await,
+        args.format,
+    )
+}
+
+async fn list_targets(args: TargetsArgs) -> ExitCode {
+    if args.sources.targets.is_none() {
+        eprintln!("error: give the targets file with --targets FILE");
+        return ExitCode::from(2);
+    }
+    let project = match args.sources.open(&args.data).await {
+        Ok(p) => p,
+        Err(e) => return fail_open(e),
+    };
+    let request = TargetsRequest {
+        jobcenter_id: args.jobcenter,
+        min_count: args.min_count,
+        scope: None,
+    };
+    print_rendered(
+        Question::Targets(request).ask(&project.engine).await,
+        args.format,
+    )
+}
+
+/// Prints an answer as JSON or CSV.
+fn print_rendered(answer: Result<Answer, QuestionError>, format: Format) -> ExitCode {
+    let answer = match answer {
         Ok(answer) => answer,
         Err(e) => return fail_question(e),
     };
-    match args.format {
+    match format {
         Format::Json => print_json(Ok(answer)),
         Format::Csv => match answer.to_csv() {
             Some(Ok(csv)) => {
@@ -340,7 +396,7 @@ async fn compute(args: ComputeArgs) -> ExitCode {
                 eprintln!("error: cannot write CSV: {e}");
                 ExitCode::from(1)
             }
-            // Only `values` answers have a CSV rendering, and `compute` asks only those.
+            // `compute` and `targets` ask only answers with a CSV rendering.
             None => {
                 eprintln!("error: this answer has no CSV rendering");
                 ExitCode::from(1)

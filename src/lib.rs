@@ -13,8 +13,9 @@
 //! | [`definition`] | the indicator definitions in `indicators/*.toml` and their checks (no DataFusion); the generated reference (`docs/indicators.md`) |
 //! | [`engine`] | the memory budget; computing blocks once per load, slice by slice of persons (reporting each slice), compiling definitions into plans, the indicator's table where disclosure is decided, answers read from it |
 //! | [`disclosure`] | primary and secondary suppression (pure) |
-//! | [`stats`] | intervals, funnel limits and tests (pure) |
-//! | [`answers`] | what people read: `values` (JSON and CSV), `compare`, `contrast`, the whole catalogue (`export`); the one `question` type with its canonical key, which the API, the command line and the kept answers share |
+//! | [`stats`] | intervals, funnel limits, tests, indirect standardisation, over-dispersion and the Mantel–Haenszel figures (pure) |
+//! | [`answers`] | what people read: `values` (JSON and CSV), `compare` (crude and adjusted), `contrast` (crude and stratified), `targets`, the whole catalogue (`export`); the one `question` type with its canonical key, which the API, the command line and the kept answers share |
+//! | [`targets`] | the targets file (Zielwerte, `--targets`), its checks, and a value's position relative to its target |
 //! | [`open`] | opening an extract with blocks and definitions: what every front end shares; the pipeline of a load's person slices (read in order, computed side by side, added in order) |
 //! | [`api`] | the HTTP API (axum): routes, access, problem details, OpenAPI; a thin layer |
 //! | [`cli`] | the command line, a thin layer over the above, and its display of a load's progress |
@@ -34,6 +35,7 @@ pub mod definition;
 pub mod disclosure;
 pub mod engine;
 pub mod stats;
+pub mod targets;
 
 pub mod answers;
 

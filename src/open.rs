@@ -10,6 +10,7 @@ use crate::engine::progress::OnSlice;
 use crate::engine::{BlockSums, Engine, EngineError, MemoryBudget};
 use crate::extract::contract;
 use crate::extract::{Extract, ExtractError, LoadMode};
+use crate::targets::{TargetError, Targets};
 
 mod pipeline;
 
@@ -28,6 +29,9 @@ pub enum OpenError {
     /// The engine could not compute the blocks.
     #[error("{0}")]
     Engine(#[from] EngineError),
+    /// The targets file was refused.
+    #[error("the targets file was refused ({} problem(s)):\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    Targets(Vec<TargetError>),
 }
 
 /// A loaded extract with its engine.
@@ -108,6 +112,16 @@ impl Project {
         let engine = Engine::build(sums, span, absent, blocks, catalogue).await?;
         Ok(Project { extract, engine })
     }
+
+    /// The project with the targets of `file`, checked against its catalogue and units.
+    pub fn with_targets(self, file: &Path) -> Result<Project, OpenError> {
+        let targets = Targets::load(file, self.engine.catalogue(), self.engine.units())
+            .map_err(OpenError::Targets)?;
+        Ok(Project {
+            extract: self.extract,
+            engine: self.engine.with_targets(targets),
+        })
+    }
 }
 
 /// Where a project comes from: the folders `serve` loads at start and again on reload.
@@ -123,6 +137,8 @@ pub struct Sources {
     pub mode: LoadMode,
     /// The memory budget of a load.
     pub budget: MemoryBudget,
+    /// The targets file, if any (read with every load).
+    pub targets: Option<PathBuf>,
 }
 
 /// Fingerprints of a project's sources (see [`fingerprint`]).
@@ -143,7 +159,7 @@ impl Sources {
 
     /// Opens the project, telling `on_slice` of each person slice computed.
     pub async fn open_reporting(&self, on_slice: OnSlice<'_>) -> Result<Project, OpenError> {
-        Project::open_reporting(
+        let project = Project::open_reporting(
             &self.data,
             &self.indicators,
             &self.queries,
@@ -151,25 +167,46 @@ impl Sources {
             self.budget,
             on_slice,
         )
-        .await
+        .await?;
+        match &self.targets {
+            None => Ok(project),
+            Some(file) => project.with_targets(file),
+        }
     }
 
     /// Fingerprints the three folders; names the folder that cannot be read.
     pub fn fingerprints(&self) -> Result<Fingerprints, (PathBuf, std::io::Error)> {
         let of = |dir: &Path| fingerprint(dir).map_err(|e| (dir.to_path_buf(), e));
         let data = of(&self.data)?;
-        let all = format!("{data}{}{}", of(&self.indicators)?, of(&self.queries)?);
+        let mut all = format!("{data}{}{}", of(&self.indicators)?, of(&self.queries)?);
+        if let Some(targets) = &self.targets {
+            all.push_str(&of(targets)?);
+        }
         Ok(Fingerprints { data, all })
     }
 }
 
-/// Identifies the files of an extract: a SHA-256 over every file's relative path, size
+/// Identifies the files of an extract (or a single file such as the targets file): a SHA-256 over every file's relative path, size
 /// and modification time, shortened to 16 hex digits. Cheap (no data is read), and it
 /// changes whenever a delivery replaces a file; `health` reports it as the data version.
 pub fn fingerprint(dir: &Path) -> std::io::Result<String> {
     use sha2::{Digest, Sha256};
+    let modified = |meta: &std::fs::Metadata| {
+        meta.modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos())
+    };
     let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
+    let mut pending = Vec::new();
+    if dir.is_file() {
+        // A single file (the targets file): itself, by name.
+        let meta = std::fs::metadata(dir)?;
+        let name = PathBuf::from(dir.file_name().unwrap_or_default());
+        files.push((name, meta.len(), modified(&meta)));
+    } else {
+        pending.push(dir.to_path_buf());
+    }
     while let Some(d) = pending.pop() {
         for entry in std::fs::read_dir(&d)? {
             let entry = entry?;
@@ -177,14 +214,9 @@ pub fn fingerprint(dir: &Path) -> std::io::Result<String> {
             if meta.is_dir() {
                 pending.push(entry.path());
             } else {
-                let modified = meta
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_nanos());
                 let path = entry.path();
                 let relative = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
-                files.push((relative, meta.len(), modified));
+                files.push((relative, meta.len(), modified(&meta)));
             }
         }
     }

@@ -336,3 +336,115 @@ fn serve_refuses_an_open_server_on_a_network_address_before_loading() {
         "{err}"
     );
 }
+
+#[test]
+fn adjusted_modes_and_targets_print_the_api_bodies() {
+    let dir = crate::api::invitations().written();
+    let data = dir.path().to_str().expect("utf-8 path");
+    let (code, out, err) = wirkung(&[
+        "compare",
+        "--data",
+        data,
+        "--indicator",
+        "S6",
+        "--month",
+        "2017-12",
+        "--across",
+        "district_id",
+        "--adjust",
+        "sex",
+        "--reference",
+        "all",
+        "--min-count",
+        "0",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let c: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(c["adjustment"]["strata"], serde_json::json!(["sex"]));
+    assert_eq!(c["adjustment"]["reference"], "all");
+    assert!(c["units"][0]["adjusted"]["ratio"].is_number(), "{c}");
+    let (code, out, err) = wirkung(&[
+        "contrast",
+        "--data",
+        data,
+        "--indicator",
+        "S6",
+        "--month",
+        "2017-12",
+        "--dimension",
+        "invitation_format",
+        "--groups",
+        "contact_cafe,standard",
+        "--adjust",
+        "sex",
+        "--min-count",
+        "0",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let c: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert!(c["adjusted"]["odds_ratio"]["estimate"].is_number(), "{c}");
+    let (code, _, err) = wirkung(&[
+        "compare",
+        "--data",
+        data,
+        "--indicator",
+        "S6",
+        "--month",
+        "2017-12",
+        "--across",
+        "district_id",
+        "--adjust",
+        "colour",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("adjust"), "{err}");
+
+    // Targets: listed with --targets, refused with file and line, wanted for `targets`.
+    let file = dir.path().with_extension("targets.toml");
+    std::fs::write(
+        &file,
+        "[[target]]\njobcenter_id = \"J1\"\nindicator = \"S6\"\nyear = 2017\nvalue = 50.0\n",
+    )
+    .expect("write");
+    let targets = file.to_str().expect("utf-8 path");
+    let (code, out, err) = wirkung(&[
+        "targets",
+        "--data",
+        data,
+        "--targets",
+        targets,
+        "--jobcenter",
+        "J1",
+        "--min-count",
+        "0",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let t: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(t["targets"][0]["indicator"], "S6");
+    assert_eq!(t["targets"][0]["month"], "2017-12");
+    assert_eq!(t["targets"][0]["target"]["value"], 50.0);
+    let (code, _, err) = wirkung(&["targets", "--data", data, "--jobcenter", "J1"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--targets"), "{err}");
+    std::fs::write(
+        &file,
+        "[[target]]\njobcenter_id = \"J1\"\nindicator = \"S9\"\nyear = 2017\nvalue = 50.0\n",
+    )
+    .expect("write");
+    let (code, _, err) = wirkung(&[
+        "compute",
+        "--data",
+        data,
+        "--targets",
+        targets,
+        "--indicator",
+        "S6",
+        "--from",
+        "2017-12",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("{targets}:3: unknown indicator 'S9'")),
+        "{err}"
+    );
+}

@@ -21,4 +21,5 @@ mod official_indicators;
 mod sample_data;
 mod slices;
 mod statistics_reference;
+mod targets;
 mod window_differences;

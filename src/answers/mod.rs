@@ -11,4 +11,5 @@ pub mod contrast;
 pub mod export;
 pub mod question;
 pub mod standardised;
+pub mod targets;
 pub mod values;

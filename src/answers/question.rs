@@ -1,5 +1,5 @@
-//! One question, whichever front end asks it: a `values`, `compare` or `contrast`
-//! question with its canonical key, asked of an engine. The API's handlers, the command
+//! One question, whichever front end asks it: a `values`, `compare`, `contrast` or
+//! `targets` question with its canonical key, asked of an engine. The API's handlers, the command
 //! line and the kept answers all go through it, so a question means the same — and is
 //! kept under the same key — however it was put.
 
@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::compare::{self, CompareRequest, Comparison};
 use super::contrast::{self, Contrast, ContrastRequest};
+use super::targets::{self, TargetsRequest, TargetsView};
 use super::values::Values;
 use crate::engine::{Engine, QuestionError, Request};
 
@@ -19,6 +20,8 @@ pub enum Question {
     Compare(CompareRequest),
     /// Groups of a share indicator contrasted for one month.
     Contrast(ContrastRequest),
+    /// One jobcenter's targets and where it stands.
+    Targets(TargetsRequest),
 }
 
 /// The answer to a [`Question`], serialised as the answer itself.
@@ -31,6 +34,8 @@ pub enum Answer {
     Compare(Comparison),
     /// The `contrast` body.
     Contrast(Contrast),
+    /// The `targets` body.
+    Targets(TargetsView),
 }
 
 impl Question {
@@ -42,6 +47,7 @@ impl Question {
             Question::Values(r) => format!("values|{}", r.key()),
             Question::Compare(r) => format!("compare|{}", r.key()),
             Question::Contrast(r) => format!("contrast|{}", r.key()),
+            Question::Targets(r) => format!("targets|{}", r.key()),
         }
     }
 
@@ -51,15 +57,18 @@ impl Question {
             Question::Values(r) => Answer::Values(engine.compute(r).await?),
             Question::Compare(r) => Answer::Compare(compare::compare(engine, r).await?),
             Question::Contrast(r) => Answer::Contrast(contrast::contrast(engine, r).await?),
+            Question::Targets(r) => Answer::Targets(targets::targets(engine, r).await?),
         })
     }
 }
 
 impl Answer {
-    /// The body as CSV with a header line: `values` only (`None` for the others).
+    /// The body as CSV with a header line: `values` and `targets` (`None` for the
+    /// others).
     pub fn to_csv(&self) -> Option<Result<String, csv::Error>> {
         match self {
             Answer::Values(values) => Some(values.to_csv()),
+            Answer::Targets(view) => Some(view.to_csv()),
             Answer::Compare(_) | Answer::Contrast(_) => None,
         }
     }

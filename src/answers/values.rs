@@ -154,6 +154,8 @@ pub struct ValueRow {
     pub ratio: Option<Option<f64>>,
     /// Its figure.
     pub figure: Published,
+    /// The target of its unit and year, for rows that show a unit with a target.
+    pub target: Option<crate::targets::TargetState>,
 }
 
 impl ValueRow {
@@ -187,6 +189,9 @@ impl Serialize for ValueRow {
         map.serialize_entry("status", &f.status)?;
         map.serialize_entry("reason", &f.reason)?;
         map.serialize_entry("suppressed", &f.suppressed)?;
+        if let Some(target) = &self.target {
+            map.serialize_entry("target", target)?;
+        }
         map.end()
     }
 }
@@ -280,6 +285,16 @@ impl Values {
             "reason",
             "suppressed",
         ]);
+        let targets = self.rows.iter().any(|r| r.target.is_some());
+        if targets {
+            header.extend([
+                "target",
+                "target_distance",
+                "target_state",
+                "target_met",
+                "target_projected",
+            ]);
+        }
         w.write_record(&header)?;
         let num = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
         for r in &self.rows {
@@ -303,6 +318,22 @@ impl Values {
             rec.push(serde_plain(&f.status));
             rec.push(f.reason.clone().unwrap_or_default());
             rec.push(f.suppressed.map(|s| serde_plain(&s)).unwrap_or_default());
+            if targets {
+                let t = r.target.as_ref();
+                rec.push(num(t.map(|t| t.value)));
+                rec.push(num(t.and_then(|t| t.distance)));
+                rec.push(
+                    t.and_then(|t| t.state)
+                        .map(|s| serde_plain(&s))
+                        .unwrap_or_default(),
+                );
+                rec.push(
+                    t.and_then(|t| t.met)
+                        .map(|m| m.to_string())
+                        .unwrap_or_default(),
+                );
+                rec.push(num(t.and_then(|t| t.projected_year_end)));
+            }
             w.write_record(&rec)?;
         }
         let bytes = w.into_inner().map_err(|e| e.into_error())?;

@@ -23,6 +23,7 @@ use super::snapshot::Snapshot;
 use crate::answers::compare::{CompareRequest, Comparison};
 use crate::answers::contrast::{Contrast, ContrastRequest};
 use crate::answers::question::{Answer as QuestionAnswer, Question};
+use crate::answers::targets::{TargetsRequest, TargetsView};
 use crate::answers::values::Values;
 use crate::definition::{Definition, Display, IntervalMethod, Kind, Polarity};
 use crate::engine::Request;
@@ -345,7 +346,8 @@ pub async fn values(
 }
 
 fn csv(answer: &QuestionAnswer) -> Result<Answer, Problem> {
-    // Only `values` offers CSV; the handlers of the others refuse it before asking.
+    // Only `values` and `targets` offer CSV; the handlers of the others refuse it
+    // before asking.
     let Some(body) = answer.to_csv() else {
         tracing::error!("CSV asked of an answer without a CSV rendering");
         return Err(Problem::internal());
@@ -496,6 +498,58 @@ pub async fn contrast(
         json(&state.bounded(question.ask(engine)).await?)
     });
     Ok(versioned(answer.await?, &snapshot))
+}
+
+/// One jobcenter's targets (Zielwerte, `--targets`): every indicator with a target for
+/// the jobcenter or one of its districts, with the latest month of the target's year
+/// and where it stands.
+#[utoipa::path(get, path = "/api/v1/targets", tag = "indicators",
+    security(("bearer" = [])),
+    params(("jobcenter_id" = String, Query, description = "The jobcenter"),
+        ("format" = Option<String>, Query, description = "`csv` or `json` (default: `json`, or CSV when `Accept: text/csv`)")),
+    responses((status = 200, description = "The targets (empty without a targets file)",
+            content((TargetsView = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "A bad parameter", body = Problem, content_type = MEDIA_TYPE),
+        (status = 401, description = "Missing or unknown token", body = Problem, content_type = MEDIA_TYPE),
+        (status = 403, description = "The jobcenter is outside the caller's scope", body = Problem, content_type = MEDIA_TYPE),
+        (status = 503, description = "The question took too long (`query-timeout`), or the first load is still running (`loading`)", body = Problem, content_type = MEDIA_TYPE)))]
+pub async fn targets(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let snapshot = state.serving()?;
+    let engine = &snapshot.project.engine;
+    let mut params = Params::parse(query.as_deref())?;
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let rendering = params.rendering(accept)?;
+    let jobcenter_id = params.text("jobcenter_id")?;
+    params.nothing_else()?;
+    check_reach(
+        caller.scope.as_ref(),
+        engine.units(),
+        [("jobcenter_id", "jobcenter_id", jobcenter_id.as_str())],
+        &[],
+    )?;
+    let question = Question::Targets(TargetsRequest {
+        jobcenter_id,
+        min_count: state.limits().min_count,
+        scope: caller.scope.clone(),
+    });
+    let key = format!("{}|{rendering:?}", question.key());
+    let answer = state.answer(&snapshot, key, async {
+        let answer = state.bounded(question.ask(engine)).await?;
+        match rendering {
+            Rendering::Json => json(&answer),
+            Rendering::Csv => csv(&answer),
+        }
+    });
+    let mut response = versioned(answer.await?, &snapshot);
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept"));
+    Ok(response)
 }
 
 /// This document, as this server answers: its security requirements, the catalogue's

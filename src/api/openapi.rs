@@ -28,6 +28,7 @@ use crate::engine::Unit;
         handlers::values,
         handlers::compare,
         handlers::contrast,
+        handlers::targets,
         handlers::openapi,
         handlers::reload
     ),

@@ -51,6 +51,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/indicators/{code}/contrast",
             get(handlers::contrast),
         )
+        .route("/api/v1/targets", get(handlers::targets))
         .route("/api/v1/openapi.json", get(handlers::openapi))
         .route("/api/v1/reload", post(handlers::reload))
         .route_layer(middleware::from_fn_with_state(

@@ -161,7 +161,8 @@ impl LoadError {
             )
             | OpenError::Extract(_)
             | OpenError::Blocks(_)
-            | OpenError::Definitions(_) => source.to_string(),
+            | OpenError::Definitions(_)
+            | OpenError::Targets(_) => source.to_string(),
             OpenError::Engine(EngineError::Query(_)) => {
                 format!("computing the building blocks failed ({see})")
             }

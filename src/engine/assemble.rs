@@ -270,6 +270,7 @@ fn empty_row(month: Month, cell: Vec<(String, DimValue)>, change: bool) -> Value
         cell,
         ratio: change.then_some(None),
         figure: Published::unavailable(None),
+        target: None,
     }
 }
 

@@ -217,6 +217,7 @@ pub struct Engine {
     absent_tables: BTreeSet<String>,
     slices: usize,
     held: usize,
+    targets: crate::targets::Targets,
 }
 
 impl Engine {
@@ -249,6 +250,7 @@ impl Engine {
             absent_tables,
             slices: count,
             held,
+            targets: crate::targets::Targets::default(),
         };
         for (def, reason) in engine.without_months() {
             tracing::warn!(
@@ -399,7 +401,23 @@ impl Engine {
     /// the indicator's tables decided once for the load ([`decided`]); the sums are
     /// added up from the rows of the districts the answer shows.
     pub async fn compute(&self, req: &Request) -> Result<Values, QuestionError> {
-        self.compute_by(req, true).await
+        let mut values = self.compute_by(req, true).await?;
+        if let Some(def) = self.catalogue.get(&req.indicator) {
+            self.targets
+                .attach(def, &req.filters, &self.units, &mut values.rows);
+        }
+        Ok(values)
+    }
+
+    /// The engine with `targets`: rows that show a unit with a target carry it.
+    pub fn with_targets(mut self, targets: crate::targets::Targets) -> Engine {
+        self.targets = targets;
+        self
+    }
+
+    /// The targets in force (empty without a targets file).
+    pub fn targets(&self) -> &crate::targets::Targets {
+        &self.targets
     }
 
     /// Whether indicators decided from now on apply the series rule of disclosure

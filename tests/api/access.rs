@@ -41,12 +41,13 @@ async fn server() -> Server {
     Server::start(invitations().written(), Some(keys()), Limits::default()).await
 }
 
-const PROTECTED: [&str; 6] = [
+const PROTECTED: [&str; 7] = [
     "/api/v1/indicators",
     "/api/v1/indicators/S6",
     "/api/v1/indicators/S6/values?from=2017-12",
     "/api/v1/indicators/S6/compare?month=2017-12&across=district_id",
     "/api/v1/indicators/S6/contrast?month=2017-12&dimension=invitation_format&groups=standard,contact_cafe",
+    "/api/v1/targets?jobcenter_id=J1",
     "/api/v1/openapi.json",
 ];
 
@@ -429,6 +430,17 @@ async fn an_adjusted_comparison_in_scope_may_use_the_published_reference_rates()
             assert!(u["adjusted"].is_object(), "{u}");
         }
     }
+    // Targets of a foreign jobcenter are forbidden; its own (none in this fixture) are
+    // an empty list.
+    server
+        .get_with("/api/v1/targets?jobcenter_id=J2", Some(ONLY_J1), &[])
+        .await
+        .problem(403, Some("jobcenter_id"));
+    let own = server
+        .get_with("/api/v1/targets?jobcenter_id=J1", Some(ONLY_J1), &[])
+        .await;
+    assert_eq!(own.status, 200, "{}", own.body);
+    assert_eq!(own.json()["targets"], serde_json::json!([]));
     // The stratified contrast stays in scope too.
     let a = server
         .get_with(

@@ -240,6 +240,7 @@ pub fn sources(data: &std::path::Path) -> Sources {
         queries: Project::DEFAULT_QUERIES.into(),
         mode: wirkung::extract::LoadMode::Strict,
         budget: wirkung::engine::MemoryBudget::default(),
+        targets: None,
     }
 }
 

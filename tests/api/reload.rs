@@ -548,3 +548,43 @@ async fn a_server_listens_while_its_first_load_runs_and_health_reports_it() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn targets_are_read_again_with_every_load_and_a_refused_file_keeps_the_old() {
+    let deliveries = Deliveries::new();
+    let file = deliveries.root.path().join("targets.toml");
+    let target = |value: &str| {
+        format!(
+            "[[target]]\njobcenter_id = \"J1\"\nindicator = \"S6\"\nyear = 2017\nvalue = {value}\n"
+        )
+    };
+    std::fs::write(&file, target("50.0")).expect("write");
+    let mut sources = sources(&deliveries.current());
+    sources.targets = Some(file.clone());
+    let server = Server::load(sources, None, Limits::default(), None).await;
+    let question = "/api/v1/indicators/S6/values?from=2017-12&jobcenter_id=J1";
+    assert_eq!(
+        server.ok(question).await["rows"][0]["target"]["value"],
+        50.0
+    );
+    std::fs::write(&file, target("60.0")).expect("write");
+    let reloaded = server.post("/api/v1/reload", None).await;
+    assert_eq!(reloaded.status, 200, "{}", reloaded.body);
+    assert_eq!(
+        server.ok(question).await["rows"][0]["target"]["value"],
+        60.0
+    );
+    // A refused file: the reload fails naming file and line; the old targets serve on.
+    std::fs::write(&file, target("\"sixty\"")).expect("write");
+    let refused = server.post("/api/v1/reload", None).await;
+    let detail = refused.problem(422, None)["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(detail.contains("targets.toml:5"), "{detail}");
+    assert_eq!(
+        server.ok(question).await["rows"][0]["target"]["value"],
+        60.0
+    );
+    server.stop().await;
+}
