@@ -307,12 +307,13 @@ async fn definitions_without_a_computable_month_are_named_not_refused() {
     let codes: Vec<&str> = idle.iter().map(|(d, _)| d.code.as_str()).collect();
     // LZB needs 24 months of history: the LZB stock a year earlier (K3), or twelve
     // months of LZB events and flows (K3E1, K3E3, K3E4), reach before 2017-01. K3E2
-    // (the LZB stock of 2018-12 alone) is computable. P3/S3 need health_events, P4/S4/S5
-    // exits, S1/S2 services_16a, S6 invitations.
+    // (the LZB stock of 2018-12 alone) is computable. P3/P3V/S3 need health_events,
+    // P4/P4V/S4/S5 exits, S1/S2 services_16a, S6 invitations.
     assert_eq!(
         codes,
         [
-            "K3", "K3E1", "K3E3", "K3E4", "S1", "S2", "S3", "S4", "S5", "S6", "P3", "P4"
+            "K3", "K3E1", "K3E3", "K3E4", "S1", "S2", "S3", "S4", "S5", "S6", "P3", "P3V", "P4",
+            "P4V"
         ]
     );
     let reason = |code: &str| {

@@ -9,6 +9,7 @@ mod additivity;
 mod adjusted;
 mod api;
 mod cli;
+mod comparison_group;
 mod decided;
 mod definitions;
 mod docs;

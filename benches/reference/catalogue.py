@@ -2,7 +2,7 @@
 """Reference implementation of the indicator catalogue in plain DuckDB SQL.
 
 A second, independent computation of every indicator as docs/kennzahlen.md defines it
-(K1–K3E4, S1–S6, P1–P4, no breakdowns) for every jobcenter and district, written from
+(K1–K3E4, S1–S6, P1–P4 and their comparison group P1V–P4V, no breakdowns) for every jobcenter and district, written from
 the definitions (and docs/decisions.md), not from queries/*.sql. It is the yardstick for wirkung: `crosscheck.py` compares the
 two, and the SQL wall time printed here is a baseline for benchmarks.
 
@@ -158,6 +158,30 @@ SELECT ch.*, r.district_id,
 FROM chosen ch JOIN bm r ON r.person_id = ch.person_id AND r.mi = ch.ami
 WHERE r.elb;
 
+-- P1V–P4V, the comparison group: the eLb rows of month m whose person has no measures
+-- participation covering or ending in m-6 … m (started by the end of m, not ended
+-- before m-6); anchored on the 15th of m, follow-up (15th of m, 15th of m + 6 months];
+-- in the unit of the row of m.
+CREATE TABLE untreated AS
+WITH u AS (
+    SELECT b.person_id, b.mi, b.district_id, day15(b.mi) AS anchor,
+           (day15(b.mi) + INTERVAL 6 MONTH)::DATE AS fu_end
+    FROM bm b
+    WHERE b.elb AND NOT EXISTS (
+        SELECT 1 FROM measures x WHERE x.person_id = b.person_id
+            AND mi(x.start_date) <= b.mi AND (x.end_date IS NULL OR mi(x.end_date) >= b.mi - 6)))
+SELECT u.*,
+    EXISTS (SELECT 1 FROM employment_starts s WHERE s.person_id = u.person_id
+            AND s.kind IN ('svb', 'training', 'self_employed')
+            AND s.start_date > u.anchor AND s.start_date <= u.fu_end) AS integrated,
+    EXISTS (SELECT 1 FROM measures x WHERE x.person_id = u.person_id
+            AND x.start_date > u.anchor AND x.start_date <= u.fu_end) AS further_measure,
+    EXISTS (SELECT 1 FROM health_events h WHERE h.person_id = u.person_id
+            AND h.event = 'therapy_start' AND h.date > u.anchor AND h.date <= u.fu_end) AS therapy,
+    EXISTS (SELECT 1 FROM exits x WHERE x.person_id = u.person_id
+            AND x.reason IN ('pension', 'sgb_xii') AND x.date > u.anchor AND x.date <= u.fu_end) AS pension_or_sgb_xii
+FROM u;
+
 -- Every monthly measure per district: (measure, district_id, mi, value).
 CREATE TABLE cells AS
 -- Stock: built from the rows of m, in the rows' unit.
@@ -220,7 +244,13 @@ UNION ALL SELECT 'cohort', district_id, emi, count(*) FROM cohort GROUP BY ALL
 UNION ALL SELECT 'cohort_integrated', district_id, emi, count(*) FROM cohort WHERE integrated GROUP BY ALL
 UNION ALL SELECT 'cohort_further_measure', district_id, emi, count(*) FROM cohort WHERE further_measure GROUP BY ALL
 UNION ALL SELECT 'cohort_therapy', district_id, emi, count(*) FROM cohort WHERE therapy GROUP BY ALL
-UNION ALL SELECT 'cohort_pension_or_sgb_xii', district_id, emi, count(*) FROM cohort WHERE pension_or_sgb_xii GROUP BY ALL;
+UNION ALL SELECT 'cohort_pension_or_sgb_xii', district_id, emi, count(*) FROM cohort WHERE pension_or_sgb_xii GROUP BY ALL
+-- P1V–P4V: person-months of the comparison group and those with each outcome
+UNION ALL SELECT 'untreated', district_id, mi, count(*) FROM untreated GROUP BY ALL
+UNION ALL SELECT 'untreated_integrated', district_id, mi, count(*) FROM untreated WHERE integrated GROUP BY ALL
+UNION ALL SELECT 'untreated_further_measure', district_id, mi, count(*) FROM untreated WHERE further_measure GROUP BY ALL
+UNION ALL SELECT 'untreated_therapy', district_id, mi, count(*) FROM untreated WHERE therapy GROUP BY ALL
+UNION ALL SELECT 'untreated_pension_or_sgb_xii', district_id, mi, count(*) FROM untreated WHERE pension_or_sgb_xii GROUP BY ALL;
 """
 
 # Months a measure of month m reads around m: (look-back, look-ahead). The value of m is
@@ -238,12 +268,16 @@ REACH = {
     "pension": (1, 0), "sgb_xii": (1, 0), "invitations": (1, 0), "invitations_attended": (1, 0),
     "cohort": (1, 6), "cohort_integrated": (1, 6), "cohort_further_measure": (1, 6),
     "cohort_therapy": (1, 6), "cohort_pension_or_sgb_xii": (1, 6),  # complete cohorts only
+    # six months of participations before m, six months of follow-up after it
+    "untreated": (6, 6), "untreated_integrated": (6, 6), "untreated_further_measure": (6, 6),
+    "untreated_therapy": (6, 6), "untreated_pension_or_sgb_xii": (6, 6),
 }
 # Optional table each measure needs (absent table: indicator unavailable, not zero).
 NEEDS = {
     "lzb_16a": "services_16a", "service_16a": "services_16a", "therapy": "health_events",
     "cohort_therapy": "health_events", "pension": "exits", "sgb_xii": "exits",
     "cohort_pension_or_sgb_xii": "exits", "invitations": "invitations",
+    "untreated_therapy": "health_events", "untreated_pension_or_sgb_xii": "exits",
     "invitations_attended": "invitations",
 }
 
@@ -286,6 +320,10 @@ INDICATORS = {
     "P2": (window("cohort_further_measure", **SUM_W), window("cohort", **SUM_W)),
     "P3": (window("cohort_therapy", **SUM_W), window("cohort", **SUM_W)),
     "P4": (window("cohort_pension_or_sgb_xii", **SUM_W), window("cohort", **SUM_W)),
+    "P1V": (window("untreated_integrated", **SUM_W), window("untreated", **SUM_W)),
+    "P2V": (window("untreated_further_measure", **SUM_W), window("untreated", **SUM_W)),
+    "P3V": (window("untreated_therapy", **SUM_W), window("untreated", **SUM_W)),
+    "P4V": (window("untreated_pension_or_sgb_xii", **SUM_W), window("untreated", **SUM_W)),
 }
 
 

@@ -30,7 +30,7 @@ import time
 
 CATALOGUE = ["K1", "K1E1", "K1E2", "K1E3", "K1E4", "K2", "K2E1", "K2E2", "K2E3", "K2E4",
              "K3", "K3E1", "K3E2", "K3E3", "K3E4", "S1", "S2", "S3", "S4", "S5", "S6",
-             "P1", "P2", "P3", "P4"]
+             "P1", "P2", "P3", "P4", "P1V", "P2V", "P3V", "P4V"]
 LEVELS = {"jobcenter": "jobcenter_id", "district": "district_id"}
 REL_TOL, ABS_TOL, DECIMALS = 1e-9, 1e-6, 4
 SHOW = 5  # mismatches printed per indicator

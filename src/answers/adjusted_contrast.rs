@@ -110,15 +110,41 @@ pub async fn stratify(
     let by: Vec<String> = std::iter::once(req.dimension.clone())
         .chain(req.adjust.iter().cloned())
         .collect();
-    let values = engine
-        .compute(&Request {
-            by,
-            filters: req.filters.clone(),
-            min_count: req.min_count,
-            scope: req.scope.clone(),
-            ..Request::new(req.indicator.clone(), req.month, req.month)
-        })
-        .await?;
+    let ask = |indicator: &str, by: Vec<String>| Request {
+        by,
+        filters: req.filters.clone(),
+        min_count: req.min_count,
+        scope: req.scope.clone(),
+        ..Request::new(indicator.to_string(), req.month, req.month)
+    };
+    let values = engine.compute(&ask(&req.indicator, by)).await?;
+    // Each group's stratum rows: from the contrasted indicator (the strata follow the
+    // group's cell), or from a comparison group's own indicator by the strata alone.
+    let mut rows: Vec<(usize, &ValueRow, usize)> = Vec::new();
+    let mut compared = Vec::new();
+    for (side, group) in req.groups.iter().enumerate() {
+        match engine
+            .catalogue()
+            .comparison_group(&def.code, &req.dimension, group)
+        {
+            Some(comparison) => {
+                let v = engine
+                    .compute(&ask(&comparison.code, req.adjust.clone()))
+                    .await?;
+                compared.push((side, v));
+            }
+            None => rows.extend(
+                values
+                    .rows
+                    .iter()
+                    .filter(|r| r.cell[0].1.label() == *group)
+                    .map(|r| (side, r, 1)),
+            ),
+        }
+    }
+    for (side, v) in &compared {
+        rows.extend(v.rows.iter().map(|r| (*side, r, 0)));
+    }
     let mut out = Stratified {
         strata: req.adjust.clone(),
         tables: Vec::new(),
@@ -133,10 +159,7 @@ pub async fn stratify(
     // Per stratum, the two groups' (successes, trials); a stratum without a row for a
     // group has none of it.
     let mut strata: BTreeMap<String, [[f64; 2]; 2]> = BTreeMap::new();
-    for row in &values.rows {
-        let Some(side) = req.groups.iter().position(|g| *g == row.cell[0].1.label()) else {
-            continue;
-        };
+    for (side, row, skip) in rows {
         let counts = match counts(row) {
             Ok(c) => c,
             Err(why) => {
@@ -144,7 +167,7 @@ pub async fn stratify(
                 return Ok(out);
             }
         };
-        strata.entry(describe_cell(&row.cell[1..])).or_default()[side] = counts;
+        strata.entry(describe_cell(&row.cell[skip..])).or_default()[side] = counts;
     }
     let mut tables = Vec::new();
     for (stratum, [first, second]) in strata {

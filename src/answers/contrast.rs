@@ -13,6 +13,10 @@
 //! withheld count), and `note` says why. Tests treat the groups as independent samples;
 //! where one person can be in several groups (two programmes), that is an approximation.
 //!
+//! A group may be a comparison group the definitions declare (`no_programme` of P1 by
+//! `programme` is P1V's figure, asked the same question): it is read from its own
+//! indicator, published like any other.
+//!
 //! With `adjust`, two groups are also compared within strata
 //! ([`super::adjusted_contrast`]): Mantel–Haenszel, CMH and Breslow–Day beside the crude
 //! figures.
@@ -193,20 +197,39 @@ pub async fn contrast(engine: &Engine, req: &ContrastRequest) -> Result<Contrast
     };
     let mut groups = Vec::with_capacity(req.groups.len());
     for g in &req.groups {
-        let Some(row) = values.rows.iter().find(|r| label(r) == *g) else {
-            let known: Vec<String> = values.rows.iter().map(label).collect();
-            return Err(bad(
-                "groups",
-                format!(
-                    "'{g}' is not a value of {} here (values: {})",
-                    req.dimension,
-                    known.join(", ")
-                ),
-            ));
+        let row = values.rows.iter().find(|r| label(r) == *g);
+        let comparison = engine
+            .catalogue()
+            .comparison_group(&def.code, &req.dimension, g);
+        let figure = match (row, comparison) {
+            (Some(row), None) => row.figure.clone(),
+            (None, Some(comparison)) => comparison_figure(engine, comparison, req).await?,
+            (Some(_), Some(comparison)) => {
+                return Err(bad(
+                    "groups",
+                    format!(
+                        "'{g}' is a value of {} in the data and also the comparison group {} \
+                         declares; the extract must not use it",
+                        req.dimension, comparison.code
+                    ),
+                ));
+            }
+            (None, None) => {
+                let mut known: Vec<String> = values.rows.iter().map(label).collect();
+                known.extend(comparison_values(engine, &def.code, &req.dimension));
+                return Err(bad(
+                    "groups",
+                    format!(
+                        "'{g}' is not a value of {} here (values: {})",
+                        req.dimension,
+                        known.join(", ")
+                    ),
+                ));
+            }
         };
         groups.push(Group {
             group: g.clone(),
-            figure: row.figure.clone(),
+            figure,
         });
     }
     let mut answer = Contrast {
@@ -267,6 +290,41 @@ pub async fn contrast(engine: &Engine, req: &ContrastRequest) -> Result<Contrast
         answer.note = Some("no test: every group has the same outcome (all or none)".into());
     }
     Ok(answer)
+}
+
+/// The figure of a comparison group: its own indicator, asked the same question
+/// without the contrasted dimension.
+async fn comparison_figure(
+    engine: &Engine,
+    comparison: &crate::definition::Definition,
+    req: &ContrastRequest,
+) -> Result<Published, QuestionError> {
+    let values = engine
+        .compute(&Request {
+            filters: req.filters.clone(),
+            min_count: req.min_count,
+            scope: req.scope.clone(),
+            ..Request::new(comparison.code.clone(), req.month, req.month)
+        })
+        .await?;
+    Ok(values
+        .rows
+        .into_iter()
+        .next()
+        .map(|r| r.figure)
+        .unwrap_or_else(|| Published::unavailable(Some("no unit is in scope".into()))))
+}
+
+/// The comparison groups declared for contrasts of `code` by `dimension`.
+pub(super) fn comparison_values(engine: &Engine, code: &str, dimension: &str) -> Vec<String> {
+    engine
+        .catalogue()
+        .all()
+        .iter()
+        .filter_map(|d| d.comparison.as_ref())
+        .filter(|c| c.of == code && c.dimension == dimension)
+        .map(|c| c.value.clone())
+        .collect()
 }
 
 fn round3(x: f64) -> f64 {

@@ -188,6 +188,9 @@ pub struct Definition {
     /// Interval method; by default Wilson for shares, Poisson for rates, none for changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<IntervalMethod>,
+    /// For a comparison group's indicator: the contrasts it joins as a group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<ComparisonGroup>,
     /// The numerator.
     pub numerator: Side,
     /// The denominator.
@@ -195,6 +198,20 @@ pub struct Definition {
     /// The file it was read from.
     #[serde(skip)]
     pub file: PathBuf,
+}
+
+/// Where a comparison group's indicator joins contrasts: in a contrast of `of` by
+/// `dimension`, the group `value` is this indicator's figure (P1V is the group
+/// `no_programme` of P1 by `programme`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComparisonGroup {
+    /// The indicator whose contrasts it joins.
+    pub of: String,
+    /// The contrasted dimension of that indicator.
+    pub dimension: String,
+    /// The group value it stands for (not a value of that dimension in the data).
+    pub value: String,
 }
 
 impl Definition {
@@ -303,7 +320,26 @@ impl Catalogue {
             }]);
         }
         definitions.sort_by(|a, b| (a.goal, &a.code).cmp(&(b.goal, &b.code)));
+        let errors = comparison_errors(&definitions);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
         Ok(Catalogue { definitions })
+    }
+
+    /// The comparison group of `code`'s contrasts by `dimension` named `value`, if a
+    /// definition declares one.
+    pub fn comparison_group(
+        &self,
+        code: &str,
+        dimension: &str,
+        value: &str,
+    ) -> Option<&Definition> {
+        self.definitions.iter().find(|d| {
+            d.comparison
+                .as_ref()
+                .is_some_and(|c| c.of == code && c.dimension == dimension && c.value == value)
+        })
     }
 
     /// All definitions.
@@ -327,6 +363,56 @@ impl Catalogue {
     pub fn get(&self, code: &str) -> Option<&Definition> {
         self.definitions.iter().find(|d| d.code == code)
     }
+}
+
+/// The problems of the definitions' `comparison` links: the indicator they join must
+/// exist with the same display and carry the dimension, which the comparison group
+/// itself must not (its figure is one group, not a breakdown), and each group is
+/// declared once.
+fn comparison_errors(definitions: &[Definition]) -> Vec<DefinitionError> {
+    let mut errors = Vec::new();
+    for def in definitions {
+        let Some(c) = &def.comparison else { continue };
+        let text = std::fs::read_to_string(&def.file).unwrap_or_default();
+        let fail = |reason: String| DefinitionError {
+            file: def.file.clone(),
+            line: locate(&text, "comparison"),
+            field: Some("comparison".into()),
+            reason,
+        };
+        let Some(of) = definitions.iter().find(|d| d.code == c.of) else {
+            errors.push(fail(format!(
+                "unknown indicator '{}' in comparison.of",
+                c.of
+            )));
+            continue;
+        };
+        if of.display != def.display {
+            errors.push(fail(format!(
+                "{} is a {:?} indicator and {} a {:?} one; a comparison group needs the same display",
+                of.code, of.display, def.code, def.display
+            )));
+        } else if !of.dimensions.contains(&c.dimension) {
+            errors.push(fail(format!(
+                "{} has no dimension '{}'",
+                of.code, c.dimension
+            )));
+        } else if def.dimensions.contains(&c.dimension) {
+            errors.push(fail(format!(
+                "{} itself has the dimension '{}'; a comparison group is one group of it",
+                def.code, c.dimension
+            )));
+        } else if let Some(other) = definitions
+            .iter()
+            .find(|o| o.code < def.code && o.comparison.as_ref() == Some(c))
+        {
+            errors.push(fail(format!(
+                "{} already is the group '{}' of {} by {}",
+                other.code, c.value, c.of, c.dimension
+            )));
+        }
+    }
+    errors
 }
 
 /// Parses one definition file (syntax and field types only).

@@ -44,7 +44,8 @@ async fn the_catalogue_lists_every_indicator_with_its_definition() {
         .iter()
         .map(|e| e["code"].as_str().unwrap())
         .collect();
-    assert_eq!(codes.len(), 25);
+    // 25 indicators and the four comparison groups of P1–P4 (P1V–P4V).
+    assert_eq!(codes.len(), 29);
     assert!(codes.contains(&"K2") && codes.contains(&"S6") && codes.contains(&"P4"));
     let s6 = server.ok("/api/v1/indicators/S6").await;
     assert_eq!(s6["kind"], "extension");

@@ -181,7 +181,8 @@ async fn the_document_states_what_this_server_accepts() {
             .map(|c| c.as_str().unwrap().to_string())
             .collect()
     };
-    assert_eq!(codes(values).len(), 25);
+    // 25 indicators and the four comparison groups of P1–P4 (P1V–P4V).
+    assert_eq!(codes(values).len(), 29);
     assert!(codes(values).contains(&"K2".to_string()));
     assert!(codes(contrast).contains(&"S6".to_string()));
     assert!(!codes(contrast).contains(&"K2".to_string()), "K2 is a rate");
