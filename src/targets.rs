@@ -373,10 +373,11 @@ impl TargetState {
                 _ => None,
             },
         };
-        // The window of month m holds months m+1 … 12 of the last year and 1 … m of
-        // this year (for each side, whatever its lag): exactly the year-end window with
-        // the remaining months taken from the last year. So the projection is the
-        // current twelve-month value (docs/kennzahlen.md, "Targets").
+        // "The remaining months" are read as the months of the December window that
+        // the current window does not hold yet, each taken from the last year: the
+        // window of month m holds months m+1 … 12 of the last year and 1 … m of this
+        // one, so the projection is the current twelve-month value. For a lagged side
+        // that also takes the observed month m from the last year (docs/targets.md).
         let twelve = def.numerator.window.months == 12 && def.denominator.window.months == 12;
         let projected = value.filter(|_| twelve);
         let met = match (state, def.polarity) {

@@ -265,6 +265,20 @@ async fn over_dispersion_is_reported_and_widens_only_on_request_when_crude() {
         let (x, y) = (a.funnel998.expect("limits"), b.funnel998.expect("limits"));
         assert!(y[0] <= x[0] && y[1] >= x[1], "{x:?} {y:?}");
     }
+    // In the adjusted mode `overdispersion` concerns the O/E limits: the crude limits
+    // beside them stay the ordinary ones.
+    let adjusted = ask(
+        &project,
+        &CompareRequest {
+            overdispersion: Some(true),
+            ..request(&["sex"])
+        },
+    )
+    .await;
+    for (a, b) in crude.units.iter().zip(&adjusted.units) {
+        assert_eq!(a.funnel998, b.funnel998);
+        assert_eq!(a.flag, b.flag);
+    }
 }
 
 #[tokio::test]

@@ -158,6 +158,9 @@ async fn no_programme_joins_the_contrasts_of_p1_to_p4_by_programme() {
         "{:?}",
         c.test
     );
+    // The answer says that the group's person-months are not independent trials.
+    let note = c.note.as_deref().unwrap_or_default();
+    assert!(note.contains("no_programme count person-months"), "{note}");
     // Within sex: women only in the comparison group (a 12 + d 6 months, 6 integrated),
     // men in both (b: 0 of 1 cohort, 0 of 5 months).
     let c = contrast(&project.engine, &request(&["sex"]))

@@ -206,7 +206,9 @@ pub async fn compare(engine: &Engine, req: &CompareRequest) -> Result<Comparison
     };
     let target = pooled.quotient();
     let crude_dispersion = target.and_then(|t| crude_dispersion(&units.rows, def.display, t));
-    let widen_crude = req.overdispersion == Some(true);
+    // In the adjusted mode `overdispersion` governs the O/E limits; the crude limits
+    // stay ordinary there, so every limit that widens has its τ² reported.
+    let widen_crude = req.overdispersion == Some(true) && req.adjust.is_empty();
     let tau2 = crude_dispersion
         .filter(|d| widen_crude && d.overdispersed())
         .map(|d| d.tau2);

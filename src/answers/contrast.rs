@@ -269,7 +269,7 @@ pub async fn contrast(engine: &Engine, req: &ContrastRequest) -> Result<Contrast
             "no difference or test: group(s) {} are withheld or unavailable",
             missing.join(", ")
         ));
-        return Ok(answer);
+        return Ok(with_comparison_note(answer, engine));
     };
     if let [(x1, n1), (x2, n2)] = counts[..] {
         answer.difference =
@@ -289,7 +289,38 @@ pub async fn contrast(engine: &Engine, req: &ContrastRequest) -> Result<Contrast
     if answer.test.is_none() {
         answer.note = Some("no test: every group has the same outcome (all or none)".into());
     }
-    Ok(answer)
+    Ok(with_comparison_note(answer, engine))
+}
+
+/// Says in `note` when a group is a comparison group counted in person-months: one
+/// person enters up to twelve times in a window, with overlapping follow-ups, while
+/// the intervals and tests treat every person-month as independent.
+fn with_comparison_note(mut answer: Contrast, engine: &Engine) -> Contrast {
+    let counted: Vec<&str> = answer
+        .groups
+        .iter()
+        .filter(|g| {
+            engine
+                .catalogue()
+                .comparison_group(&answer.indicator, &answer.dimension, &g.group)
+                .is_some()
+        })
+        .map(|g| g.group.as_str())
+        .collect();
+    if counted.is_empty() {
+        return answer;
+    }
+    let said = format!(
+        "group(s) {} count person-months: one person enters up to twelve times, with \
+         overlapping follow-ups, so the intervals and tests, which treat them as \
+         independent, are too narrow for them",
+        counted.join(", ")
+    );
+    answer.note = Some(match answer.note.take() {
+        Some(n) => format!("{n}; {said}"),
+        None => said,
+    });
+    answer
 }
 
 /// The figure of a comparison group: its own indicator, asked the same question

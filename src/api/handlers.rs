@@ -449,7 +449,7 @@ pub async fn compare(
     params(("code" = String, Path, description = "Indicator code (a share indicator)"),
         ("month" = String, Query, description = "Reporting month, YYYY-MM"),
         ("dimension" = String, Query, description = "The dimension whose values are the groups, e.g. `invitation_format`"),
-        ("groups" = String, Query, description = "At least two values, comma-separated, e.g. `standard,contact_cafe`"),
+        ("groups" = String, Query, description = "At least two values, comma-separated, e.g. `standard,contact_cafe`; for P1–P4 by `programme`, `no_programme` is the comparison group without a programme (P1V–P4V)"),
         ("adjust" = Option<String>, Query, description = "Strata for the stratified mode (two groups only): comma-separated dimensions the indicator carries, e.g. `age_group`; Mantel–Haenszel odds and risk ratio, CMH and Breslow–Day beside the crude figures; within the publication profile together with the contrasted dimension and the filters"),
         ("filters" = Option<Object>, Query, style = Form, explode, description = "Filters `dimension=value` on other dimensions")),
     responses((status = 200, description = "The contrast", body = Contrast),

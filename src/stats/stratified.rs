@@ -199,10 +199,12 @@ fn fitted_a(or: f64, n1: f64, n2: f64, m1: f64) -> Option<f64> {
     if qa.abs() < 1e-12 {
         return Some(-qc / qb);
     }
+    // The stable form of the two roots (no cancellation when OR is close to 1):
+    // q = −(b + sign(b) √disc) / 2, roots q / a and c / q.
     let disc = (qb * qb - 4.0 * qa * qc).max(0.0).sqrt();
-    [(-qb + disc) / (2.0 * qa), (-qb - disc) / (2.0 * qa)]
-        .into_iter()
-        .find(|&x| x > low && x < high)
+    let q = -0.5 * (qb + qb.signum() * disc);
+    let roots = [q / qa, if q == 0.0 { f64::NAN } else { qc / q }];
+    roots.into_iter().find(|&x| x > low && x < high)
 }
 
 fn upper_tail(statistic: f64, df: u32) -> Option<f64> {
