@@ -63,6 +63,10 @@ SELECT
     CAST(SUM(COALESCE(o.further_measure, 0)) AS DOUBLE) AS further_measure,
     CAST(SUM(COALESCE(o.therapy, 0)) AS DOUBLE) AS therapy,
     CAST(SUM(COALESCE(o.pension_or_sgb_xii, 0)) AS DOUBLE) AS pension_or_sgb_xii
-FROM untreated u
-LEFT JOIN anchored o ON o.person_id = u.person_id AND o.month_idx = u.month_idx
+-- The anchors with an outcome (few) are the join's build side and the group's
+-- person-months (many) stream past them: written as a RIGHT JOIN so that the hash table
+-- holds the anchors (written the other way round it held every person-month of the
+-- slice, 130 MB at 100,000 persons, and the load's peak rose by 0.5 GiB at 1,000,000).
+FROM anchored o
+RIGHT JOIN untreated u ON o.person_id = u.person_id AND o.month_idx = u.month_idx
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
