@@ -3,13 +3,10 @@
 //! value, rank, limits), the three reference populations, one stratum giving the crude
 //! figures, withheld strata withholding O/E, and the refusals of bad `adjust`.
 
-use std::path::Path;
-
 use wirkung::answers::compare::{self, CompareRequest, Comparison, Flag};
 use wirkung::answers::standardised::Reference;
 use wirkung::answers::values::Status;
-use wirkung::engine::{MemoryBudget, QuestionError};
-use wirkung::extract::LoadMode;
+use wirkung::engine::QuestionError;
 use wirkung::month::Month;
 use wirkung::open::Project;
 use wirkung::stats;
@@ -63,15 +60,7 @@ fn invited(format: &str) -> Fixture {
 
 async fn open(fixture: &Fixture) -> (tempfile::TempDir, Project) {
     let dir = fixture.written();
-    let project = Project::open_within(
-        dir.path(),
-        Path::new(Project::DEFAULT_INDICATORS),
-        Path::new(Project::DEFAULT_QUERIES),
-        LoadMode::Strict,
-        MemoryBudget::default(),
-    )
-    .await
-    .expect("the fixture opens");
+    let project = crate::support::open(dir.path()).await;
     (dir, project)
 }
 

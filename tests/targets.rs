@@ -9,8 +9,7 @@ use wirkung::answers::values::Status;
 use wirkung::api::Limits;
 use wirkung::blocks::BlockCatalogue;
 use wirkung::definition::Catalogue;
-use wirkung::engine::{MemoryBudget, Request};
-use wirkung::extract::LoadMode;
+use wirkung::engine::Request;
 use wirkung::month::Month;
 use wirkung::open::{Project, Sources};
 use wirkung::stats;
@@ -102,17 +101,10 @@ async fn open(targets: &str) -> (tempfile::TempDir, PathBuf, Project) {
     let dir = fixture().written();
     let file = dir.path().with_extension("targets.toml");
     std::fs::write(&file, targets).expect("write the targets file");
-    let project = Project::open_within(
-        dir.path(),
-        Path::new(Project::DEFAULT_INDICATORS),
-        Path::new(Project::DEFAULT_QUERIES),
-        LoadMode::Strict,
-        MemoryBudget::default(),
-    )
-    .await
-    .expect("the fixture opens")
-    .with_targets(&file)
-    .expect("the targets file is accepted");
+    let project = crate::support::open(dir.path())
+        .await
+        .with_targets(&file)
+        .expect("the targets file is accepted");
     (dir, file, project)
 }
 

@@ -328,16 +328,26 @@ pub async fn values(
         max_rows: Some(limits.max_rows),
         ..Request::new(code, from, to)
     };
-    let question = Question::Values(request);
+    rendered(&state, &snapshot, Question::Values(request), rendering).await
+}
+
+/// The answer to a question that offers JSON and CSV, kept per rendering.
+async fn rendered(
+    state: &AppState,
+    snapshot: &Snapshot,
+    question: Question,
+    rendering: Rendering,
+) -> Result<Response, Problem> {
+    let engine = &snapshot.project.engine;
     let key = format!("{}|{rendering:?}", question.key());
-    let answer = state.answer(&snapshot, key, async {
+    let answer = state.answer(snapshot, key, async {
         let answer = state.bounded(question.ask(engine)).await?;
         match rendering {
             Rendering::Json => json(&answer),
             Rendering::Csv => csv(&answer),
         }
     });
-    let mut response = versioned(answer.await?, &snapshot);
+    let mut response = versioned(answer.await?, snapshot);
     // The rendering may follow the Accept header: caches must key on it.
     response
         .headers_mut()
@@ -537,19 +547,7 @@ pub async fn targets(
         min_count: state.limits().min_count,
         scope: caller.scope.clone(),
     });
-    let key = format!("{}|{rendering:?}", question.key());
-    let answer = state.answer(&snapshot, key, async {
-        let answer = state.bounded(question.ask(engine)).await?;
-        match rendering {
-            Rendering::Json => json(&answer),
-            Rendering::Csv => csv(&answer),
-        }
-    });
-    let mut response = versioned(answer.await?, &snapshot);
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("accept"));
-    Ok(response)
+    rendered(&state, &snapshot, question, rendering).await
 }
 
 /// This document, as this server answers: its security requirements, the catalogue's
