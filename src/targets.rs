@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use utoipa::ToSchema;
 
-use crate::answers::values::{DimValue, Published, ValueRow};
+use crate::answers::values::{DimValue, Published, ValueRow, rounded};
 use crate::definition::{Catalogue, Definition, Display, Polarity};
 use crate::engine::{Unit, dimensions};
 
@@ -355,7 +355,7 @@ impl TargetState {
     /// The state of `figure` against `target` for indicator `def`.
     pub fn of(target: &Target, def: &Definition, figure: &Published) -> TargetState {
         let value = figure.value;
-        let distance = value.map(|v| round3(v - target.value));
+        let distance = value.map(|v| rounded(v - target.value, 3));
         let state = match def.display {
             Display::Change => value.map(|v| {
                 if v > target.value {
@@ -394,11 +394,7 @@ impl TargetState {
             state,
             met,
             projected_year_end: projected,
-            projected_distance: projected.map(|p| round3(p - target.value)),
+            projected_distance: projected.map(|p| rounded(p - target.value, 3)),
         }
     }
-}
-
-fn round3(x: f64) -> f64 {
-    (x * 1e3).round() / 1e3
 }

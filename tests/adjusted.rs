@@ -29,12 +29,26 @@ const INVITED: [(&str, [(u32, u32); 2]); 3] = [
     ("J2-A", [(6, 12), (4, 8)]),
 ];
 
+/// Districts far apart (crude shares 95 %, 5 % and 50 % around a pooled 50 %): the
+/// z-scores ±4.02 and 0 winsorise to ±3.22 and 0, φ = 6.9, and I·φ = 20.7 > I − 1, so
+/// the units are over-dispersed (τ² > 0).
+const DISPERSED: [(&str, [(u32, u32); 2]); 3] = [
+    ("J1-A", [(10, 10), (9, 10)]),
+    ("J1-B", [(1, 10), (0, 10)]),
+    ("J2-A", [(5, 10), (5, 10)]),
+];
+
 /// The fixture of [`INVITED`], every invitation in `format`.
 fn invited(format: &str) -> Fixture {
+    invited_from(&INVITED, format)
+}
+
+/// The fixture of a table like [`INVITED`].
+fn invited_from(table: &[(&str, [(u32, u32); 2])], format: &str) -> Fixture {
     let mut f = Fixture::two_jobcenters();
     f.present("invitations");
     let mut id = 0;
-    for (district, sexes) in INVITED {
+    for &(district, sexes) in table {
         for ((attended, invitations), sex) in sexes.into_iter().zip(["f", "m"]) {
             let person = format!("{district}-{sex}");
             f.person(&person, sex, "1980-05-01")
@@ -236,11 +250,16 @@ async fn a_withheld_stratum_withholds_the_units_ratio() {
 
 #[tokio::test]
 async fn over_dispersion_is_reported_and_widens_only_on_request_when_crude() {
-    let (_dir, project) = open(&invited("standard")).await;
+    let (_dir, project) = open(&invited_from(&DISPERSED, "standard")).await;
     let crude = ask(&project, &request(&[])).await;
     assert!(crude.adjustment.is_none());
     let dispersion = crude.dispersion.as_ref().expect("reported");
     assert_eq!(dispersion.scale, "proportion");
+    // φ from the z-scores of 19, 1 and 10 of 20 around 30 of 60 (see DISPERSED).
+    let z = 0.45 / (0.25f64 / 20.0).sqrt();
+    let winsorised = z - 0.2 * z;
+    assert!((dispersion.phi - 2.0 * winsorised * winsorised / 3.0).abs() < 1e-5);
+    assert!(dispersion.overdispersed && dispersion.tau2 > 0.0);
     assert!(!dispersion.applied);
     let widened = ask(
         &project,
@@ -250,10 +269,19 @@ async fn over_dispersion_is_reported_and_widens_only_on_request_when_crude() {
         },
     )
     .await;
+    assert!(widened.dispersion.as_ref().is_some_and(|d| d.applied));
     for (a, b) in crude.units.iter().zip(&widened.units) {
         let (x, y) = (a.funnel998.expect("limits"), b.funnel998.expect("limits"));
         assert!(y[0] <= x[0] && y[1] >= x[1], "{x:?} {y:?}");
+        // τ² widens the upper limit of every unit (the lower one may stay at 0 %).
+        assert!(y[1] > x[1], "{x:?} {y:?}");
     }
+    // Unwidened, J1-A (95 %) and J1-B (5 %) lie outside the 99.8 % limits.
+    let flags: Vec<Option<Flag>> = crude.units.iter().map(|u| u.flag).collect();
+    assert_eq!(
+        flags,
+        [Some(Flag::Above), Some(Flag::Below), Some(Flag::Within)]
+    );
     // In the adjusted mode `overdispersion` concerns the O/E limits: the crude limits
     // beside them stay the ordinary ones.
     let adjusted = ask(

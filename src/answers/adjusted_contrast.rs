@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 
 use super::contrast::ContrastRequest;
 use super::standardised::check_strata;
-use super::values::{Status, ValueRow, describe_cell};
+use super::values::{ValueRow, describe_cell, rounded};
 use crate::definition::Definition;
 use crate::engine::{Engine, QuestionError, Request};
 use crate::stats::{self, stratified};
@@ -160,9 +160,9 @@ pub async fn stratify(
     // group has none of it.
     let mut strata: BTreeMap<String, [[f64; 2]; 2]> = BTreeMap::new();
     for (side, row, skip) in rows {
-        let counts = match counts(row) {
-            Ok(c) => c,
-            Err(why) => {
+        let counts = match row.stratum_counts() {
+            Ok((n, d)) => [n.round(), d.round()],
+            Err((_, why)) => {
                 out.note = format!("{} No pooled figures: {why}.", out.note);
                 return Ok(out);
             }
@@ -184,12 +184,12 @@ pub async fn stratify(
         }
     }
     let figure = |r: stratified::PooledRatio| RatioFigure {
-        estimate: round6(r.estimate),
-        ci_low: round6(r.ci_low),
-        ci_high: round6(r.ci_high),
+        estimate: rounded(r.estimate, 6),
+        ci_low: rounded(r.ci_low, 6),
+        ci_high: rounded(r.ci_high, 6),
     };
     let test = |t: stratified::ChiSquareTest| ChiSquare {
-        statistic: round6(t.statistic),
+        statistic: rounded(t.statistic, 6),
         df: t.df,
         p_value: t.p_value,
     };
@@ -220,26 +220,4 @@ pub async fn stratify(
         );
     }
     Ok(out)
-}
-
-fn counts(row: &ValueRow) -> Result<[f64; 2], String> {
-    let f = &row.figure;
-    match (f.status, f.numerator, f.denominator) {
-        (Status::Available, Some(n), Some(d)) => Ok([n.round(), d.round()]),
-        (Status::Unavailable, n, Some(0.0)) => Ok([n.unwrap_or(0.0), 0.0]),
-        (Status::Suppressed, ..) => Err(format!(
-            "the stratum cell {} is withheld",
-            describe_cell(&row.cell)
-        )),
-        _ => Err(f.reason.clone().unwrap_or_else(|| {
-            format!(
-                "the stratum cell {} is unavailable",
-                describe_cell(&row.cell)
-            )
-        })),
-    }
-}
-
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
 }

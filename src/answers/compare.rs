@@ -24,7 +24,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::standardised::{self, Adjustment, Reference, Standardised};
-use crate::answers::values::{DimValue, DisclosureNote, Published, ValueRow};
+use crate::answers::values::{DimValue, DisclosureNote, Published, ValueRow, rounded};
 use crate::definition::{Display, Polarity};
 use crate::engine::{Engine, QuestionError, Request};
 use crate::month::Month;
@@ -257,7 +257,7 @@ pub async fn compare(engine: &Engine, req: &CompareRequest) -> Result<Comparison
 fn report(d: overdispersion::Dispersion, scale: &'static str, applied: bool) -> DispersionReport {
     DispersionReport {
         scale,
-        phi: round6(d.phi),
+        phi: rounded(d.phi, 6),
         tau2: d.tau2,
         units: d.units,
         overdispersed: d.overdispersed(),
@@ -326,7 +326,7 @@ fn unit(
                 overdispersion::never_narrower((lo, hi), widened(display, t, d, tau2, level)?)
             }
         };
-        Some([round3(100.0 * lo), round3(100.0 * hi)])
+        Some([rounded(100.0 * lo, 3), rounded(100.0 * hi, 3)])
     };
     let funnel95 = limits(0.95);
     let funnel998 = limits(0.998);
@@ -400,14 +400,6 @@ pub(super) fn ranks(values: &[Option<f64>], polarity: Polarity) -> Vec<Option<u3
             })
         })
         .collect()
-}
-
-pub(super) fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
-}
-
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
 }
 
 #[cfg(test)]

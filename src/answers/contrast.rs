@@ -27,7 +27,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::adjusted_contrast::{self, Stratified};
-use crate::answers::values::{DimValue, DisclosureNote, Published, Status, ValueRow};
+use crate::answers::values::{DisclosureNote, Published, Status, ValueRow, rounded};
 use crate::definition::Display;
 use crate::engine::{Engine, QuestionError, Request};
 use crate::month::Month;
@@ -190,11 +190,7 @@ pub async fn contrast(engine: &Engine, req: &ContrastRequest) -> Result<Contrast
             }
             other => other,
         })?;
-    let label = |row: &ValueRow| match row.cell.first() {
-        Some((_, DimValue::Text(t))) => t.clone(),
-        Some((_, DimValue::Bool(b))) => b.to_string(),
-        _ => String::new(),
-    };
+    let label = |row: &ValueRow| row.cell.first().map(|(_, v)| v.label()).unwrap_or_default();
     let mut groups = Vec::with_capacity(req.groups.len());
     for g in &req.groups {
         let row = values.rows.iter().find(|r| label(r) == *g);
@@ -274,15 +270,15 @@ pub async fn contrast(engine: &Engine, req: &ContrastRequest) -> Result<Contrast
     if let [(x1, n1), (x2, n2)] = counts[..] {
         answer.difference =
             stats::interval::newcombe(x1, n1, x2, n2, stats::LEVEL).map(|(d, lo, hi)| Difference {
-                value: round3(100.0 * d),
-                ci_low: round3(100.0 * lo),
-                ci_high: round3(100.0 * hi),
+                value: rounded(100.0 * d, 3),
+                ci_low: rounded(100.0 * lo, 3),
+                ci_high: rounded(100.0 * hi, 3),
             });
-        answer.relative_risk = (x2 > 0.0).then(|| round6((x1 / n1) / (x2 / n2)));
+        answer.relative_risk = (x2 > 0.0).then(|| rounded((x1 / n1) / (x2 / n2), 6));
     }
     answer.test = hypothesis::homogeneity_test(&counts).map(|t| Test {
         name: t.name,
-        statistic: t.statistic.map(round6),
+        statistic: t.statistic.map(|s| rounded(s, 6)),
         p_value: t.p_value,
         df: t.df,
     });
@@ -356,12 +352,4 @@ pub(super) fn comparison_values(engine: &Engine, code: &str, dimension: &str) ->
         .filter(|c| c.of == code && c.dimension == dimension)
         .map(|c| c.value.clone())
         .collect()
-}
-
-fn round3(x: f64) -> f64 {
-    (x * 1e3).round() / 1e3
-}
-
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
 }

@@ -21,8 +21,8 @@ use std::str::FromStr;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::compare::{ACROSS, CompareRequest, Flag, flag, round3};
-use super::values::{DimValue, Status, ValueRow, Values, describe_cell};
+use super::compare::{ACROSS, CompareRequest, Flag, flag};
+use super::values::{DimValue, Status, ValueRow, Values, describe_cell, rounded};
 use crate::definition::{Definition, Display, Polarity};
 use crate::engine::{Engine, QuestionError, Request, dimensions, profile};
 use crate::stats::{self, funnel, overdispersion, standardised};
@@ -195,28 +195,6 @@ pub fn check_strata(
 /// Numerator and denominator of a published cell, or why there are none.
 type Counts = Result<(f64, f64), (Status, String)>;
 
-fn counts(row: &ValueRow) -> Counts {
-    let f = &row.figure;
-    match (f.status, f.numerator, f.denominator) {
-        (Status::Available, Some(n), Some(d)) => Ok((n, d)),
-        // A stratum without persons: complete counts, only the quotient undefined.
-        (Status::Unavailable, n, Some(0.0)) => Ok((n.unwrap_or(0.0), 0.0)),
-        (Status::Suppressed, ..) => Err((
-            Status::Suppressed,
-            format!("the stratum cell {} is withheld", describe_cell(&row.cell)),
-        )),
-        _ => Err((
-            Status::Unavailable,
-            f.reason.clone().unwrap_or_else(|| {
-                format!(
-                    "the stratum cell {} is unavailable",
-                    describe_cell(&row.cell)
-                )
-            }),
-        )),
-    }
-}
-
 /// The reference rates of one reference population, by stratum, and its value.
 struct Rates {
     by_stratum: HashMap<Vec<DimValue>, Counts>,
@@ -229,7 +207,7 @@ impl Rates {
             .iter()
             .map(|r| {
                 let key = r.cell[skip..].iter().map(|(_, v)| v.clone()).collect();
-                (key, counts(r))
+                (key, r.stratum_counts())
             })
             .collect();
         let (mut n, mut d) = (0.0, 0.0);
@@ -318,10 +296,12 @@ pub async fn adjust(
     for row in &units.rows {
         by_unit.entry(row.cell[0].1.label()).or_default().push(row);
     }
+    let keys = reference_keys(engine, req);
     let mut out: Vec<Standardised> = unit_ids
         .iter()
         .map(|id| {
-            let reference = references.get(&reference_key(engine, req, id));
+            let key = keys.get(id).map_or("", String::as_str);
+            let reference = references.get(key);
             standardise(by_unit.get(id).map(Vec::as_slice).unwrap_or(&[]), reference)
         })
         .collect();
@@ -335,20 +315,23 @@ fn one_population(values: &Values) -> HashMap<String, Rates> {
     HashMap::from([(String::new(), Rates::of(&rows, 0))])
 }
 
-/// The key of a unit's reference population in `adjust`'s map.
-fn reference_key(engine: &Engine, req: &CompareRequest, id: &str) -> String {
+/// The key of each compared unit's reference population in `adjust`'s map: its
+/// comparison type for `reference=comparison_type`, else one shared key.
+fn reference_keys(engine: &Engine, req: &CompareRequest) -> HashMap<String, String> {
     if req.reference != Reference::ComparisonType {
-        return String::new();
+        return HashMap::new();
     }
     engine
         .units()
         .iter()
-        .find(|u| match req.across.as_str() {
-            "district_id" => u.district_id == id,
-            _ => u.jobcenter_id == id,
+        .map(|u| {
+            let id = match req.across.as_str() {
+                "district_id" => &u.district_id,
+                _ => &u.jobcenter_id,
+            };
+            (id.clone(), u.comparison_type.clone().unwrap_or_default())
         })
-        .and_then(|u| u.comparison_type.clone())
-        .unwrap_or_default()
+        .collect()
 }
 
 /// O, E and O/E of one unit from its stratum rows.
@@ -366,7 +349,7 @@ fn standardise(strata: &[&ValueRow], reference: Option<&Rates>) -> Standardised 
     }
     let (mut observed, mut expected) = (0.0, 0.0);
     for row in strata {
-        let (n, d) = match counts(row) {
+        let (n, d) = match row.stratum_counts() {
             Ok(c) => c,
             Err((status, reason)) => return Standardised::without(status, reason),
         };
@@ -393,13 +376,13 @@ fn standardise(strata: &[&ValueRow], reference: Option<&Rates>) -> Standardised 
         return Standardised::without(Status::Unavailable, "the expected count is zero".into());
     };
     Standardised {
-        observed: Some(round4(observed)),
-        expected: Some(round4(expected)),
-        ratio: Some(round6(r.ratio)),
-        ci_low: Some(round6(r.ci_low)),
-        ci_high: Some(round6(r.ci_high)),
-        reference_value: Some(round3(100.0 * reference_value)),
-        value: Some(round3(100.0 * r.ratio * reference_value)),
+        observed: Some(rounded(observed, 4)),
+        expected: Some(rounded(expected, 4)),
+        ratio: Some(rounded(r.ratio, 6)),
+        ci_low: Some(rounded(r.ci_low, 6)),
+        ci_high: Some(rounded(r.ci_high, 6)),
+        reference_value: Some(rounded(100.0 * reference_value, 3)),
+        value: Some(rounded(100.0 * r.ratio * reference_value, 3)),
         rank: None,
         funnel95: None,
         funnel998: None,
@@ -434,7 +417,7 @@ fn limits(units: &mut [Standardised], apply: bool) -> Option<overdispersion::Dis
                 }
                 None => exact,
             };
-            Some([round6(lo), round6(hi)])
+            Some([rounded(lo, 6), rounded(hi, 6)])
         };
         u.funnel95 = at(0.95);
         u.funnel998 = at(0.998);
@@ -451,12 +434,4 @@ fn rank(units: &mut [Standardised], polarity: Polarity) {
     for (u, r) in units.iter_mut().zip(ranks) {
         u.rank = r;
     }
-}
-
-fn round4(x: f64) -> f64 {
-    (x * 1e4).round() / 1e4
-}
-
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
 }

@@ -135,6 +135,13 @@ impl DimValue {
     }
 }
 
+/// `x` rounded to `decimals` places, as every published number is (docs/decisions.md,
+/// "Rounding").
+pub fn rounded(x: f64, decimals: i32) -> f64 {
+    let f = 10f64.powi(decimals);
+    (x * f).round() / f
+}
+
 /// A breakdown cell as `dimension=value, …`, for reasons and stratum names.
 pub fn describe_cell(cell: &[(String, DimValue)]) -> String {
     cell.iter()
@@ -159,6 +166,31 @@ pub struct ValueRow {
 }
 
 impl ValueRow {
+    /// The numerator and denominator of a published cell read as a stratum of an
+    /// adjusted answer: a cell without persons counts as (numerator, 0); a withheld or
+    /// otherwise unavailable cell gives its status and why, naming the cell.
+    pub fn stratum_counts(&self) -> Result<(f64, f64), (Status, String)> {
+        let f = &self.figure;
+        match (f.status, f.numerator, f.denominator) {
+            (Status::Available, Some(n), Some(d)) => Ok((n, d)),
+            // A stratum without persons: complete counts, only the quotient undefined.
+            (Status::Unavailable, n, Some(0.0)) => Ok((n.unwrap_or(0.0), 0.0)),
+            (Status::Suppressed, ..) => Err((
+                Status::Suppressed,
+                format!("the stratum cell {} is withheld", describe_cell(&self.cell)),
+            )),
+            _ => Err((
+                Status::Unavailable,
+                f.reason.clone().unwrap_or_else(|| {
+                    format!(
+                        "the stratum cell {} is unavailable",
+                        describe_cell(&self.cell)
+                    )
+                }),
+            )),
+        }
+    }
+
     /// Clears every number, for unavailable and withheld rows.
     pub fn withhold_numbers(&mut self) {
         self.figure.withhold_numbers();

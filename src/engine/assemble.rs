@@ -11,7 +11,9 @@ use super::Request;
 use super::cube::{self, Axes, Level, Node};
 use super::decided::IndicatorTables;
 use super::dimensions::{is_unit, sort_key};
-use crate::answers::values::{DimValue, DisclosureNote, Published, Status, ValueRow, Values};
+use crate::answers::values::{
+    DimValue, DisclosureNote, Published, Status, ValueRow, Values, rounded,
+};
 use crate::definition::{Definition, Display, IntervalMethod};
 use crate::disclosure::Suppression;
 use crate::month::Month;
@@ -278,20 +280,20 @@ fn empty_row(month: Month, cell: Vec<(String, DimValue)>, change: bool) -> Value
 /// them: the value (divided last), the interval, and the status.
 pub(super) fn fill(def: &Definition, row: &mut ValueRow, (n, d): (f64, f64), (nc, dc): (f64, f64)) {
     let f = &mut row.figure;
-    f.numerator_count = finite(round(nc, 4));
-    f.denominator_count = finite(round(dc, 4));
+    f.numerator_count = finite(rounded(nc, 4));
+    f.denominator_count = finite(rounded(dc, 4));
     if d == 0.0 {
         // The counts are complete, only the quotient is undefined: show them (they pass
         // disclosure control like any published cell), value null.
         f.status = Status::Unavailable;
         f.reason = Some("the denominator is zero".into());
-        f.numerator = finite(round(n, 4));
+        f.numerator = finite(rounded(n, 4));
         f.denominator = Some(0.0);
         return;
     }
     let q = n / d;
     let (value, ratio) = match def.display {
-        Display::Change => (100.0 * (q - 1.0), Some(Some(round(q, 6)))),
+        Display::Change => (100.0 * (q - 1.0), Some(Some(rounded(q, 6)))),
         Display::Rate | Display::Share => (100.0 * q, None),
     };
     let ci = match def.interval_method() {
@@ -301,19 +303,14 @@ pub(super) fn fill(def: &Definition, row: &mut ValueRow, (n, d): (f64, f64), (nc
         }
         IntervalMethod::None => None,
     };
-    f.numerator = finite(round(n, 4));
-    f.denominator = finite(round(d, 4));
-    f.value = finite(round(value, 3));
-    f.ci_low = ci.and_then(|(lo, _)| finite(round(100.0 * lo, 3)));
-    f.ci_high = ci.and_then(|(_, hi)| finite(round(100.0 * hi, 3)));
+    f.numerator = finite(rounded(n, 4));
+    f.denominator = finite(rounded(d, 4));
+    f.value = finite(rounded(value, 3));
+    f.ci_low = ci.and_then(|(lo, _)| finite(rounded(100.0 * lo, 3)));
+    f.ci_high = ci.and_then(|(_, hi)| finite(rounded(100.0 * hi, 3)));
     f.status = Status::Available;
     f.reason = None;
     row.ratio = ratio;
-}
-
-fn round(x: f64, decimals: i32) -> f64 {
-    let f = 10f64.powi(decimals);
-    (x * f).round() / f
 }
 
 fn finite(x: f64) -> Option<f64> {
