@@ -15,6 +15,7 @@ use datafusion::physical_plan::{ExecutionPlan, collect_partitioned, displayable}
 use datafusion::prelude::{SessionContext, cast as cast_expr, ident};
 
 use super::EngineError;
+use super::codes::is_text;
 use crate::blocks::{BlockCatalogue, BlockKind, BlockSpec};
 use crate::definition::{Catalogue, DefinitionError, FilterValue};
 
@@ -209,9 +210,7 @@ fn shape_block(
     let mut exprs = vec![ident("month")];
     for dim in &spec.dimensions {
         match column(dim).map(|f| f.data_type()) {
-            Some(DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 | DataType::Boolean) => {
-                exprs.push(ident(dim))
-            }
+            Some(t) if is_text(t) || t == &DataType::Boolean => exprs.push(ident(dim)),
             Some(other) => {
                 return Err(fail(format!(
                     "dimension '{dim}' must be text or Boolean, found {other}"
@@ -265,11 +264,7 @@ pub(super) async fn check_definitions(
                 let fits = matches!(
                     (value, field.data_type()),
                     (FilterValue::Bool(_), DataType::Boolean)
-                        | (
-                            FilterValue::Text(_),
-                            DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
-                        )
-                );
+                ) || matches!(value, FilterValue::Text(_)) && is_text(field.data_type());
                 if !fits {
                     // The file was read at start; read again only to name the line.
                     let text = std::fs::read_to_string(&def.file).unwrap_or_default();

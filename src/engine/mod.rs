@@ -22,6 +22,7 @@
 mod assemble;
 pub mod availability;
 mod block_rows;
+mod codes;
 mod cube;
 mod decided;
 pub mod dimensions;

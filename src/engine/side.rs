@@ -14,7 +14,9 @@
 //! order all the same, so that sums of fractions (euros) are the same every time.
 //! User values enter the plan only as typed literals, never as SQL text.
 
-use arrow::array::{Array, ArrayRef, Date32Array, Float64Array, RecordBatch, StringArray};
+use arrow::array::{
+    Array, ArrayRef, AsArray, Date32Array, Float64Array, RecordBatch, StringArray, UInt32Array,
+};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Schema};
 use datafusion::error::DataFusionError;
@@ -245,26 +247,72 @@ fn code(mut out: SideSums, batches: Vec<RecordBatch>) -> Result<SideSums, Questi
     out.sums.reserve(rows);
     for batch in batches {
         let months = column::<Date32Array>(&batch, 0)?;
-        let cells: Vec<StringArray> = (0..d)
-            .map(|i| cast_to::<StringArray>(batch.column(1 + i), &DataType::Utf8))
+        let mut cells: Vec<Cells> = (0..d)
+            .map(|i| Cells::of(batch.column(1 + i)))
             .collect::<Result<_, _>>()?;
-        let values = cast_to::<Float64Array>(batch.column(d + 1), &DataType::Float64)?;
-        let counts = cast_to::<Float64Array>(batch.column(d + 2), &DataType::Float64)?;
+        let values = cast_to::<Float64Array>(batch.column(d + 1).as_ref(), &DataType::Float64)?;
+        let counts = cast_to::<Float64Array>(batch.column(d + 2).as_ref(), &DataType::Float64)?;
         let number = |a: &Float64Array, row: usize| if a.is_null(row) { 0.0 } else { a.value(row) };
         for row in 0..batch.num_rows() {
             let Some(month) = Month::of_date32(months.value(row)) else {
                 continue;
             };
             out.months.push(month);
-            for (coder, cell) in coders.iter_mut().zip(&cells) {
-                out.codes
-                    .push(coder.code((!cell.is_null(row)).then(|| cell.value(row))));
+            for (coder, cell) in coders.iter_mut().zip(&mut cells) {
+                out.codes.push(cell.code(coder, row));
             }
             out.sums.push((number(&values, row), number(&counts, row)));
         }
     }
     out.values = coders.into_iter().map(|c| c.values).collect();
     Ok(out)
+}
+
+/// One batch's values of a dimension: text (Booleans read as text), or a dictionary
+/// (how the held sums keep text), whose values are coded once each, when first met.
+enum Cells {
+    Text(StringArray),
+    Dictionary {
+        keys: UInt32Array,
+        values: StringArray,
+        codes: Vec<Option<u32>>,
+    },
+}
+
+impl Cells {
+    fn of(column: &ArrayRef) -> Result<Cells, DataFusionError> {
+        Ok(match column.as_any_dictionary_opt() {
+            Some(dictionary) => {
+                let values = cast_to::<StringArray>(dictionary.values(), &DataType::Utf8)?;
+                Cells::Dictionary {
+                    keys: cast_to::<UInt32Array>(dictionary.keys(), &DataType::UInt32)?,
+                    codes: vec![None; values.len()],
+                    values,
+                }
+            }
+            None => Cells::Text(cast_to::<StringArray>(column.as_ref(), &DataType::Utf8)?),
+        })
+    }
+
+    /// The code of `row`'s value, as `coder` codes values in the order first met.
+    fn code(&mut self, coder: &mut Coder, row: usize) -> u32 {
+        match self {
+            Cells::Text(text) => coder.code((!text.is_null(row)).then(|| text.value(row))),
+            Cells::Dictionary {
+                keys,
+                values,
+                codes,
+            } => {
+                if keys.is_null(row) {
+                    return coder.code(None);
+                }
+                let key = keys.value(row) as usize;
+                *codes[key].get_or_insert_with(|| {
+                    coder.code((!values.is_null(key)).then(|| values.value(key)))
+                })
+            }
+        }
+    }
 }
 
 /// A caller's filter value as a literal of the block column's type.
@@ -300,7 +348,7 @@ fn column<T: Clone + 'static>(batch: &RecordBatch, i: usize) -> Result<T, DataFu
 }
 
 /// `array` cast to `to` and read as `T` (the array type of `to`).
-fn cast_to<T: Clone + 'static>(array: &ArrayRef, to: &DataType) -> Result<T, DataFusionError> {
+fn cast_to<T: Clone + 'static>(array: &dyn Array, to: &DataType) -> Result<T, DataFusionError> {
     let cast = cast(array, to)?;
     cast.as_any().downcast_ref::<T>().cloned().ok_or_else(|| {
         DataFusionError::Internal(format!("a cast to {to} gave {}", cast.data_type()))

@@ -22,6 +22,7 @@ use datafusion::physical_plan::aggregates::order::GroupOrdering;
 use datafusion::prelude::SessionContext;
 
 use super::block_rows::BlockRows;
+use super::codes::{Interner, is_text};
 use super::progress::{LoadProgress, OnSlice};
 use super::session::SlicePlan;
 use super::{EngineError, MemoryBudget, load, udf};
@@ -40,6 +41,9 @@ struct Total {
     file: PathBuf,
     /// Positions of `month` and of the dimensions in `schema`.
     keys: Vec<usize>,
+    /// Per key, the codes of a text dimension's values (`None`: month, Boolean).
+    coders: Vec<Option<Interner>>,
+    /// The sums' keys: month, Booleans and the codes of text values.
     groups: Box<dyn GroupValues>,
     measures: Vec<MeasureSum>,
     /// The key of each row of the batch being added (reused between batches).
@@ -166,9 +170,11 @@ impl BlockSums {
         let mut rows = ahash::AHashMap::new();
         for (name, total) in self.totals {
             let Some(total) = total else { continue };
-            let schema = Arc::clone(&total.schema);
             let all = total.into_batch()?;
-            bytes += held_bytes([&all]);
+            let schema = all.schema();
+            let held = held_bytes([&all]);
+            tracing::info!(block = name, rows = all.num_rows(), mib = held >> 20, "block held");
+            bytes += held;
             if let Some(index) = BlockRows::new(all.clone())? {
                 bytes += index.index_bytes();
                 rows.insert(name.clone(), index);
@@ -273,8 +279,22 @@ impl Total {
             .chain(spec.dimensions.iter().map(String::as_str))
             .map(position)
             .collect::<Result<Vec<_>, _>>()?;
-        let key_schema = Arc::new(schema.project(&keys).map_err(DataFusionError::from)?);
-        let groups = new_group_values(key_schema, &GroupOrdering::None)?;
+        let coders: Vec<Option<Interner>> = keys
+            .iter()
+            .map(|&i| is_text(schema.field(i).data_type()).then(Interner::default))
+            .collect();
+        let key_fields: Vec<Field> = keys
+            .iter()
+            .zip(&coders)
+            .map(|(&i, coder)| {
+                let field = schema.field(i);
+                match coder {
+                    Some(_) => Field::new(field.name(), DataType::UInt32, true),
+                    None => field.clone(),
+                }
+            })
+            .collect();
+        let groups = new_group_values(Arc::new(Schema::new(key_fields)), &GroupOrdering::None)?;
         let measures = spec
             .measures
             .keys()
@@ -297,6 +317,7 @@ impl Total {
             schema,
             file: spec.file.clone(),
             keys,
+            coders,
             groups,
             measures,
             ids: Vec::new(),
@@ -325,8 +346,12 @@ impl Total {
         let keys: Vec<ArrayRef> = self
             .keys
             .iter()
-            .map(|&i| Arc::clone(batch.column(i)))
-            .collect();
+            .zip(&mut self.coders)
+            .map(|(&i, coder)| match coder {
+                Some(coder) => coder.codes(batch.column(i)),
+                None => Ok(Arc::clone(batch.column(i))),
+            })
+            .collect::<Result<_, _>>()?;
         self.groups.intern(&keys, &mut self.ids)?;
         let groups = self.groups.len();
         for measure in &mut self.measures {
@@ -353,7 +378,7 @@ impl Total {
         Ok(())
     }
 
-    /// Bytes the sums hold.
+    /// Bytes the sums hold (the few distinct texts of the interners aside).
     fn bytes(&self) -> usize {
         self.groups.size()
             + self
@@ -363,13 +388,16 @@ impl Total {
                 .sum::<usize>()
     }
 
-    /// The sums as batches of the block's schema, one row per key, keys in the order
-    /// they were first seen.
+    /// The sums as one batch, one row per key, keys in the order they were first seen:
+    /// the block's columns, text dimensions as dictionaries of their values.
     fn into_batch(mut self) -> Result<RecordBatch, EngineError> {
         let keys = self.groups.emit(EmitTo::All)?;
         let mut columns: Vec<Option<ArrayRef>> = vec![None; self.schema.fields().len()];
-        for (&i, key) in self.keys.iter().zip(keys) {
-            columns[i] = Some(key);
+        for ((&i, key), coder) in self.keys.iter().zip(keys).zip(&self.coders) {
+            columns[i] = Some(match coder {
+                Some(coder) => coder.dictionary(&key)?,
+                None => key,
+            });
         }
         for measure in self.measures {
             let nulls =
@@ -377,8 +405,15 @@ impl Total {
             let sums = Float64Array::new(measure.sums.into(), nulls);
             columns[measure.column] = Some(Arc::new(sums));
         }
-        let columns = columns.into_iter().flatten().collect();
-        RecordBatch::try_new(Arc::clone(&self.schema), columns)
+        let columns: Vec<ArrayRef> = columns.into_iter().flatten().collect();
+        let fields: Vec<Field> = self
+            .schema
+            .fields()
+            .iter()
+            .zip(&columns)
+            .map(|(f, c)| Field::new(f.name(), c.data_type().clone(), true))
+            .collect();
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
             .map_err(|e| block_error(&self.file, format!("adding the slices: {e}")))
     }
 }
@@ -470,7 +505,9 @@ SELECT 1
         let mut out = BTreeMap::new();
         for b in batches {
             let month = b.column(0).as_primitive::<Date32Type>();
-            let district = b.column(1).as_string::<i32>();
+            // The sums hold text dimensions as dictionaries: read back as text.
+            let district = arrow::compute::cast(b.column(1), &DataType::Utf8).expect("text");
+            let district = district.as_string::<i32>();
             let flag = b.column(2).as_boolean();
             let value = |c: usize, i: usize| {
                 let a = b.column(c).as_primitive::<Float64Type>();
