@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use ahash::AHashMap;
 use arrow::array::{
-    Array, ArrayRef, AsArray, DictionaryArray, StringArray, UInt16Array, UInt32Array,
+    Array, ArrayRef, AsArray, DictionaryArray, RecordBatch, StringArray, UInt16Array, UInt32Array,
 };
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, UInt16Type, UInt32Type};
+use arrow::datatypes::{DataType, Schema, UInt16Type, UInt32Type};
 use datafusion::error::DataFusionError;
 
 /// Whether a block column of this type is a text dimension: text in any of Arrow's
@@ -42,7 +42,7 @@ impl Interner {
             DataType::Utf8 => self.intern(column.as_string::<i32>().iter()),
             DataType::LargeUtf8 => self.intern(column.as_string::<i64>().iter()),
             DataType::Utf8View => self.intern(column.as_string_view().iter()),
-            DataType::Dictionary(..) => return self.codes(&cast(column, &DataType::Utf8)?),
+            DataType::Dictionary(..) => self.intern_dictionary(column),
             other => {
                 return Err(DataFusionError::Internal(format!(
                     "a text dimension of type {other}"
@@ -58,6 +58,33 @@ impl Interner {
     ) -> Result<UInt32Array, DataFusionError> {
         values
             .map(|value| value.map(|v| self.code(v)).transpose())
+            .collect()
+    }
+
+    /// Codes of a dictionary column (how a slice hands over its rows): each value of
+    /// its dictionary interned once, when a row first has it.
+    fn intern_dictionary(&mut self, column: &ArrayRef) -> Result<UInt32Array, DataFusionError> {
+        let dictionary = column.as_any_dictionary();
+        let values = cast(dictionary.values(), &DataType::Utf8)?;
+        let values = values.as_string::<i32>();
+        let keys = cast(dictionary.keys(), &DataType::UInt32)?;
+        let mut codes: Vec<Option<u32>> = vec![None; values.len()];
+        keys.as_primitive::<UInt32Type>()
+            .iter()
+            .map(|key| {
+                let Some(key) = key.map(|k| k as usize) else {
+                    return Ok(None);
+                };
+                if let Some(code) = codes.get(key).copied().flatten() {
+                    return Ok(Some(code));
+                }
+                if key >= values.len() || values.is_null(key) {
+                    return Ok(None);
+                }
+                let code = self.code(values.value(key))?;
+                codes[key] = Some(code);
+                Ok(Some(code))
+            })
             .collect()
     }
 
@@ -93,6 +120,40 @@ impl Interner {
     }
 }
 
+/// A slice's block rows with every text column as a dictionary of the batch's values:
+/// a third of the bytes while the slice waits to be added, and no text to hash when it
+/// is (each batch's few values are interned once).
+pub(super) fn encoded(batch: &RecordBatch) -> Result<RecordBatch, DataFusionError> {
+    let mut fields = Vec::with_capacity(batch.num_columns());
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        let column = match column.data_type() {
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+                let text = cast(column, &DataType::Utf8)?;
+                // A batch of more than 65,536 values takes 4-byte keys.
+                cast(&text, &dictionary_of(DataType::UInt16))
+                    .or_else(|_| cast(&text, &dictionary_of(DataType::UInt32)))?
+            }
+            _ => Arc::clone(column),
+        };
+        fields.push(
+            field
+                .as_ref()
+                .clone()
+                .with_data_type(column.data_type().clone()),
+        );
+        columns.push(column);
+    }
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
+}
+
+fn dictionary_of(keys: DataType) -> DataType {
+    DataType::Dictionary(Box::new(keys), Box::new(DataType::Utf8))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,10 +179,20 @@ mod tests {
         ]));
         let a = interner.codes(&first).expect("codes");
         let b = interner.codes(&second).expect("codes");
+        // A slice's rows as handed over: a dictionary of the batch's own values.
+        let third: ArrayRef = Arc::new(StringArray::from(vec![
+            None,
+            Some("d"),
+            Some("c"),
+            Some("d"),
+        ]));
+        let encoded = cast(&third, &dictionary_of(DataType::UInt16)).expect("a dictionary");
+        let c = interner.codes(&encoded).expect("codes");
         let codes =
             |x: &ArrayRef| -> Vec<Option<u32>> { x.as_primitive::<UInt32Type>().iter().collect() };
         assert_eq!(codes(&a), [Some(0), None, Some(1)]);
         assert_eq!(codes(&b), [Some(1), Some(2), Some(0), None]);
+        assert_eq!(codes(&c), [None, Some(3), Some(2), Some(3)]);
         let held = interner.dictionary(&b).expect("a dictionary");
         assert_eq!(
             held.data_type(),

@@ -22,7 +22,7 @@ use datafusion::physical_plan::aggregates::order::GroupOrdering;
 use datafusion::prelude::SessionContext;
 
 use super::block_rows::BlockRows;
-use super::codes::{Interner, is_text};
+use super::codes::{self, Interner, is_text};
 use super::progress::{LoadProgress, OnSlice};
 use super::session::SlicePlan;
 use super::{EngineError, MemoryBudget, load, udf};
@@ -173,7 +173,12 @@ impl BlockSums {
             let all = total.into_batch()?;
             let schema = all.schema();
             let held = held_bytes([&all]);
-            tracing::info!(block = name, rows = all.num_rows(), mib = held >> 20, "block held");
+            tracing::info!(
+                block = name,
+                rows = all.num_rows(),
+                mib = held >> 20,
+                "block held"
+            );
             bytes += held;
             if let Some(index) = BlockRows::new(all.clone())? {
                 bytes += index.index_bytes();
@@ -229,7 +234,8 @@ fn held_bytes<'a>(batches: impl IntoIterator<Item = &'a RecordBatch>) -> usize {
 pub struct SliceBlocks {
     /// Person-keyed rows the slice held.
     rows: usize,
-    /// Per block: its name, its schema with every column nullable, and its rows.
+    /// Per block: its name, its schema with every column nullable, and its rows (text
+    /// columns as dictionaries, [`codes::encoded`]).
     blocks: Vec<(String, SchemaRef, Vec<RecordBatch>)>,
 }
 
@@ -257,7 +263,13 @@ pub async fn compute(
     {
         let df = ctx.table(spec.name.as_str()).await?;
         let schema = nullable(df.schema().as_arrow());
-        out.push((spec.name.clone(), schema, df.collect().await?));
+        let rows = df
+            .collect()
+            .await?
+            .iter()
+            .map(codes::encoded)
+            .collect::<Result<Vec<_>, _>>()?;
+        out.push((spec.name.clone(), schema, rows));
     }
     let ms = started.elapsed().as_millis() as u64;
     tracing::info!(rows, ms, "slice computed");
@@ -333,14 +345,12 @@ impl Total {
                 .map(|f| f.data_type().clone())
                 .collect()
         };
-        if types(&batch.schema()) != types(&self.schema) {
+        let alike = |a: &DataType, b: &DataType| a == b || is_text(a) && is_text(b);
+        let (got, want) = (types(&batch.schema()), types(&self.schema));
+        if got.len() != want.len() || !got.iter().zip(&want).all(|(a, b)| alike(a, b)) {
             return Err(block_error(
                 &self.file,
-                format!(
-                    "a slice's table has the columns {:?}, the block {:?}",
-                    types(&batch.schema()),
-                    types(&self.schema)
-                ),
+                format!("a slice's table has the columns {got:?}, the block {want:?}"),
             ));
         }
         let keys: Vec<ArrayRef> = self
