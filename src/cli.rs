@@ -388,17 +388,12 @@ fn print_rendered(answer: Result<Answer, QuestionError>, format: Format) -> Exit
     match format {
         Format::Json => print_json(Ok(answer)),
         Format::Csv => match answer.to_csv() {
-            Some(Ok(csv)) => {
+            Ok(csv) => {
                 print!("{csv}");
                 ExitCode::SUCCESS
             }
-            Some(Err(e)) => {
+            Err(e) => {
                 eprintln!("error: cannot write CSV: {e}");
-                ExitCode::from(1)
-            }
-            // `compute` and `targets` ask only answers with a CSV rendering.
-            None => {
-                eprintln!("error: this answer has no CSV rendering");
                 ExitCode::from(1)
             }
         },

@@ -63,13 +63,14 @@ impl Question {
 }
 
 impl Answer {
-    /// The body as CSV with a header line: `values` and `targets` (`None` for the
-    /// others).
-    pub fn to_csv(&self) -> Option<Result<String, csv::Error>> {
+    /// The body as CSV with a header line: the table of its sheet
+    /// ([`super::sheet`]); `targets` its own lines.
+    pub fn to_csv(&self) -> Result<String, csv::Error> {
         match self {
-            Answer::Values(values) => Some(values.to_csv()),
-            Answer::Targets(view) => Some(view.to_csv()),
-            Answer::Compare(_) | Answer::Contrast(_) => None,
+            Answer::Values(values) => values.to_csv(),
+            Answer::Targets(view) => view.to_csv(),
+            Answer::Compare(c) => super::spreadsheet::plain_csv(&super::sheet::compare_table(c)),
+            Answer::Contrast(c) => super::spreadsheet::plain_csv(&super::sheet::contrast_table(c)),
         }
     }
 }

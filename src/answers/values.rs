@@ -292,84 +292,10 @@ impl Values {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// The rows as CSV with a header line; dimension columns follow `month`.
+    /// The rows as CSV with a header line; dimension columns follow `month` (the table
+    /// of [`super::sheet::values_table`]).
     pub fn to_csv(&self) -> Result<String, csv::Error> {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let dims: Vec<&str> = self
-            .rows
-            .first()
-            .map(|r| r.cell.iter().map(|(d, _)| d.as_str()).collect())
-            .unwrap_or_default();
-        let change = self.rows.first().is_some_and(|r| r.ratio.is_some());
-        let mut header = vec!["month"];
-        header.extend(&dims);
-        header.extend(["numerator", "denominator"]);
-        if change {
-            header.push("ratio");
-        }
-        header.extend([
-            "value",
-            "ci_low",
-            "ci_high",
-            "numerator_count",
-            "denominator_count",
-            "status",
-            "reason",
-            "suppressed",
-        ]);
-        let targets = self.rows.iter().any(|r| r.target.is_some());
-        if targets {
-            header.extend([
-                "target",
-                "target_distance",
-                "target_state",
-                "target_met",
-                "target_projected",
-            ]);
-        }
-        w.write_record(&header)?;
-        let num = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-        for r in &self.rows {
-            let f = &r.figure;
-            let mut rec = vec![r.month.to_string()];
-            rec.extend(r.cell.iter().map(|(_, v)| v.to_csv()));
-            rec.push(num(f.numerator));
-            rec.push(num(f.denominator));
-            if change {
-                rec.push(num(r.ratio.flatten()));
-            }
-            for v in [
-                f.value,
-                f.ci_low,
-                f.ci_high,
-                f.numerator_count,
-                f.denominator_count,
-            ] {
-                rec.push(num(v));
-            }
-            rec.push(serde_plain(&f.status));
-            rec.push(f.reason.clone().unwrap_or_default());
-            rec.push(f.suppressed.map(|s| serde_plain(&s)).unwrap_or_default());
-            if targets {
-                let t = r.target.as_ref();
-                rec.push(num(t.map(|t| t.value)));
-                rec.push(num(t.and_then(|t| t.distance)));
-                rec.push(
-                    t.and_then(|t| t.state)
-                        .map(|s| serde_plain(&s))
-                        .unwrap_or_default(),
-                );
-                rec.push(
-                    t.and_then(|t| t.met)
-                        .map(|m| m.to_string())
-                        .unwrap_or_default(),
-                );
-                rec.push(num(t.and_then(|t| t.projected_year_end)));
-            }
-            w.write_record(&rec)?;
-        }
-        let bytes = w.into_inner().map_err(|e| e.into_error())?;
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
+        super::spreadsheet::plain_csv(&super::sheet::values_table(self))
     }
 }
 

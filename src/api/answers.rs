@@ -23,6 +23,8 @@ use quick_cache::sync::Cache;
 pub struct Answer {
     content_type: &'static str,
     body: Bytes,
+    /// The file name a browser saves a download under (spreadsheets).
+    file_name: Option<String>,
 }
 
 impl Answer {
@@ -31,6 +33,7 @@ impl Answer {
         Ok(Answer {
             content_type: "application/json",
             body: Bytes::from(serde_json::to_vec(value)?),
+            file_name: None,
         })
     }
 
@@ -39,6 +42,16 @@ impl Answer {
         Answer {
             content_type: "text/csv; charset=utf-8",
             body: Bytes::from(text),
+            file_name: None,
+        }
+    }
+
+    /// A file to download: `body` of `content_type`, saved as `file_name`.
+    pub fn download(content_type: &'static str, body: Vec<u8>, file_name: String) -> Answer {
+        Answer {
+            content_type,
+            body: Bytes::from(body),
+            file_name: Some(file_name),
         }
     }
 }
@@ -46,10 +59,17 @@ impl Answer {
 impl IntoResponse for Answer {
     fn into_response(self) -> Response {
         let mut response = self.body.into_response();
-        response.headers_mut().insert(
+        let headers = response.headers_mut();
+        headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static(self.content_type),
         );
+        let disposition = self.file_name.and_then(|name| {
+            HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")).ok()
+        });
+        if let Some(disposition) = disposition {
+            headers.insert(header::CONTENT_DISPOSITION, disposition);
+        }
         response
     }
 }

@@ -2,23 +2,38 @@
 //! problem naming the parameter (a generic extractor would answer in its own words).
 //!
 //! Each endpoint has its own parameters; every other name must be a dimension and becomes
-//! a filter `dimension = value`. A name may appear once. `format` chooses the rendering
-//! (`csv` or `json`) and nothing else: no building block may declare a dimension named
+//! a filter `dimension = value`. A name may appear once. `format` and `locale` choose the
+//! rendering (`json`, `csv`, `csv` with `locale=de`, `xlsx`) and nothing else: no building block may declare a dimension named
 //! like a parameter (`blocks::RESERVED`), so S6's breakdown by invitation format is
 //! `invitation_format`.
 
 use std::collections::BTreeSet;
 
 use super::problem::Problem;
+use crate::answers::sheet::Language;
+use crate::answers::spreadsheet::XLSX_MEDIA_TYPE;
 use crate::month::Month;
 
-/// How a `values` answer is rendered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How an answer is rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rendering {
     /// JSON.
     Json,
-    /// CSV with a header line.
+    /// CSV with a header line (`,`, decimal point): the table alone.
     Csv,
+    /// CSV for German Excel (`;`, decimal comma, UTF-8 with a byte-order mark), with the
+    /// question and the disclosure note around the table (`format=csv&locale=de`).
+    GermanCsv,
+    /// An XLSX workbook laid out like the German CSV, labels in the language given
+    /// (`format=xlsx`, `locale=de` by default).
+    Xlsx(Language),
+}
+
+impl Rendering {
+    /// Whether this is one of the spreadsheet renderings (a sheet with the question).
+    pub fn is_sheet(self) -> bool {
+        matches!(self, Rendering::GermanCsv | Rendering::Xlsx(_))
+    }
 }
 
 /// The parsed query string of one request.
@@ -90,27 +105,37 @@ impl Params {
         Ok(items)
     }
 
-    /// The rendering asked for by `format=csv|json`, else by the `Accept` header.
+    /// The rendering asked for by `format=json|csv|xlsx` and `locale=de|en`, else by
+    /// the `Accept` header (`text/csv`, or the XLSX media type).
     pub fn rendering(&mut self, accept: Option<&str>) -> Result<Rendering, Problem> {
-        match self.get("format").as_deref() {
-            Some("csv") => Ok(Rendering::Csv),
-            Some("json") => Ok(Rendering::Json),
-            Some(other) => Err(not_a_rendering(other)),
-            None if accept.is_some_and(|a| a.contains("text/csv")) => Ok(Rendering::Csv),
-            None => Ok(Rendering::Json),
-        }
-    }
-
-    /// For endpoints that answer JSON only: `format=json` is accepted, `format=csv`
-    /// refused.
-    pub fn json_only(&mut self) -> Result<(), Problem> {
-        match self.get("format").as_deref() {
-            Some("csv") => Err(Problem::bad_parameter(
-                "format",
-                "this endpoint answers JSON only; CSV is offered for values",
+        let locale = match self.get("locale").as_deref() {
+            None => None,
+            Some("de") => Some(Language::De),
+            Some("en") => Some(Language::En),
+            Some(other) => {
+                return Err(Problem::bad_parameter(
+                    "locale",
+                    format!("'{other}' is not a locale (de or en)"),
+                ));
+            }
+        };
+        let accepts = |media: &str| accept.is_some_and(|a| a.contains(media));
+        let format = match self.get("format") {
+            Some(format) => format,
+            None if accepts(XLSX_MEDIA_TYPE) => "xlsx".into(),
+            None if accepts("text/csv") => "csv".into(),
+            None => "json".into(),
+        };
+        match (format.as_str(), locale) {
+            ("json", None) => Ok(Rendering::Json),
+            ("json", Some(_)) => Err(Problem::bad_parameter(
+                "locale",
+                "applies to format=csv and format=xlsx only",
             )),
-            Some("json") | None => Ok(()),
-            Some(other) => Err(not_a_rendering(other)),
+            ("csv", None | Some(Language::En)) => Ok(Rendering::Csv),
+            ("csv", Some(Language::De)) => Ok(Rendering::GermanCsv),
+            ("xlsx", locale) => Ok(Rendering::Xlsx(locale.unwrap_or(Language::De))),
+            (other, _) => Err(not_a_rendering(other)),
         }
     }
 
@@ -178,7 +203,7 @@ fn not_a_rendering(value: &str) -> Problem {
     Problem::bad_parameter(
         "format",
         format!(
-            "'{value}' is not a rendering (csv or json); S6's invitation formats are the dimension invitation_format"
+            "'{value}' is not a rendering (json, csv or xlsx); S6's invitation formats are the dimension invitation_format"
         ),
     )
 }

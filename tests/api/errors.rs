@@ -176,9 +176,9 @@ async fn bad_parameters_are_problems_that_name_them() {
         // an unknown indicator is a 404 before any parameter is checked
         ("/api/v1/indicators/K99/values".into(), 404, None),
         ("/api/v1/indicators/K99/compare".into(), 404, None),
-        // compare and contrast answer JSON only
+        // compare and contrast answer JSON, CSV and spreadsheets, nothing else
         (
-            format!("{c}?month=2017-12&across=district_id&format=csv"),
+            format!("{c}?month=2017-12&across=district_id&format=pdf"),
             400,
             Some("format"),
         ),
@@ -197,7 +197,8 @@ async fn bad_parameters_are_problems_that_name_them() {
 async fn unknown_routes_and_methods_are_problems() {
     let server = Server::fixture().await;
     server.get("/api/v1/nothing").await.problem(404, None);
-    server.get("/").await.problem(404, None);
+    server.get("/nothing").await.problem(404, None);
+    server.get("/assets/0/app.js").await.problem(404, None);
     let post = server
         .client()
         .post(format!("{}/api/v1/indicators", server.base))
