@@ -23,6 +23,8 @@ use super::snapshot::Snapshot;
 use crate::answers::compare::{CompareRequest, Comparison};
 use crate::answers::contrast::{Contrast, ContrastRequest};
 use crate::answers::question::{Answer as QuestionAnswer, Question};
+use crate::answers::sheet::{Language, Provenance, sheet};
+use crate::answers::spreadsheet;
 use crate::answers::targets::{TargetsRequest, TargetsView};
 use crate::answers::values::Values;
 use crate::definition::{Definition, Display, IntervalMethod, Kind, Polarity};
@@ -281,17 +283,18 @@ pub async fn indicator(
         .ok_or_else(|| Problem::unknown_indicator(&code))
 }
 
-/// Values of one indicator by month and breakdown (JSON or CSV).
+/// Values of one indicator by month and breakdown (JSON, CSV, or a spreadsheet).
 #[utoipa::path(get, path = "/api/v1/indicators/{code}/values", tag = "indicators",
     security(("bearer" = [])),
     params(("code" = String, Path, description = "Indicator code"),
         ("from" = String, Query, description = "First month, YYYY-MM"),
         ("to" = Option<String>, Query, description = "Last month, YYYY-MM (default: from)"),
         ("by" = Option<String>, Query, description = "Breakdown dimensions, comma-separated"),
-        ("format" = Option<String>, Query, description = "`csv` or `json` (default: `json`, or CSV when `Accept: text/csv`)"),
+        ("format" = Option<String>, Query, description = "`json` (default), `csv` (the table), or `xlsx` (a workbook with the question and the disclosure note); without it, `Accept: text/csv` or the XLSX media type choose"),
+        ("locale" = Option<String>, Query, description = "With `format=csv`: `de` gives CSV for German Excel (`;`, decimal comma, UTF-8 with BOM, the question and the disclosure note around the table); with `format=xlsx`: the language of its labels (`de`, the default, or `en`)"),
         ("filters" = Option<Object>, Query, style = Form, explode, description = "Filters `dimension=value` for any accepted dimension")),
-    responses((status = 200, description = "The values (as CSV with `format=csv` or `Accept: text/csv`)",
-            content((Values = "application/json"), (String = "text/csv"))),
+    responses((status = 200, description = "The values; as CSV or XLSX with `format` (a download with a file name)",
+            content((Values = "application/json"), (String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, description = "A bad parameter", body = Problem, content_type = MEDIA_TYPE),
         (status = 401, description = "Missing or unknown token", body = Problem, content_type = MEDIA_TYPE),
         (status = 403, description = "A filter reaches outside the caller's scope", body = Problem, content_type = MEDIA_TYPE),
@@ -331,13 +334,21 @@ pub async fn values(
     rendered(&state, &snapshot, Question::Values(request), rendering).await
 }
 
-/// The answer to a question that offers JSON and CSV, kept per rendering.
+/// The answer to a question in the rendering asked, kept per rendering: JSON, CSV, or a
+/// spreadsheet (the German CSV or XLSX, with the question and the disclosure note; not
+/// for `targets`).
 async fn rendered(
     state: &AppState,
     snapshot: &Snapshot,
     question: Question,
     rendering: Rendering,
 ) -> Result<Response, Problem> {
+    if rendering.is_sheet() && matches!(question, Question::Targets(_)) {
+        return Err(Problem::bad_parameter(
+            "format",
+            "spreadsheets (format=xlsx, format=csv&locale=de) are offered for values, compare and contrast; targets answer json or csv",
+        ));
+    }
     let engine = &snapshot.project.engine;
     let key = format!("{}|{rendering:?}", question.key());
     let answer = state.answer(snapshot, key, async {
@@ -345,6 +356,8 @@ async fn rendered(
         match rendering {
             Rendering::Json => json(&answer),
             Rendering::Csv => csv(&answer),
+            Rendering::GermanCsv => spreadsheet(snapshot, &question, &answer, Language::De, false),
+            Rendering::Xlsx(lang) => spreadsheet(snapshot, &question, &answer, lang, true),
         }
     });
     let mut response = versioned(answer.await?, snapshot);
@@ -356,17 +369,70 @@ async fn rendered(
 }
 
 fn csv(answer: &QuestionAnswer) -> Result<Answer, Problem> {
-    // Only `values` and `targets` offer CSV; the handlers of the others refuse it
-    // before asking.
-    let Some(body) = answer.to_csv() else {
-        tracing::error!("CSV asked of an answer without a CSV rendering");
-        return Err(Problem::internal());
-    };
-    let body = body.map_err(|e| {
+    let body = answer.to_csv().map_err(|e| {
         tracing::error!(error = %e, "CSV rendering failed");
         Problem::internal()
     })?;
     Ok(Answer::csv(body))
+}
+
+/// The answer as a spreadsheet to download: XLSX, or else the German CSV.
+fn spreadsheet(
+    snapshot: &Snapshot,
+    question: &Question,
+    answer: &QuestionAnswer,
+    lang: Language,
+    xlsx: bool,
+) -> Result<Answer, Problem> {
+    let (code, kind, months) = match question {
+        Question::Values(q) => (&q.indicator, "values", format!("{}-{}", q.from, q.to)),
+        Question::Compare(q) => (&q.indicator, "compare", q.month.to_string()),
+        Question::Contrast(q) => (&q.indicator, "contrast", q.month.to_string()),
+        Question::Targets(_) => return Err(Problem::internal()),
+    };
+    let def = snapshot.project.engine.catalogue().get(code);
+    let indicator_name = def.map_or("", |d| match lang {
+        Language::De => d.name_de.as_str(),
+        Language::En => d.name_en.as_str(),
+    });
+    let loaded_at = snapshot
+        .loaded_at
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let from = Provenance {
+        indicator_name,
+        version: &snapshot.version,
+        loaded_at: &loaded_at,
+    };
+    let Some(sheet) = sheet(question, answer, &from, lang) else {
+        tracing::error!("a spreadsheet asked of an answer without a sheet");
+        return Err(Problem::internal());
+    };
+    let file = format!("wirkung-{code}-{kind}-{months}");
+    if xlsx {
+        let name = match lang {
+            Language::De => "Daten",
+            Language::En => "Data",
+        };
+        let body = spreadsheet::xlsx(&sheet, name).map_err(|e| {
+            tracing::error!(error = %e, "XLSX rendering failed");
+            Problem::internal()
+        })?;
+        Ok(Answer::download(
+            spreadsheet::XLSX_MEDIA_TYPE,
+            body,
+            format!("{file}.xlsx"),
+        ))
+    } else {
+        let body = spreadsheet::german_csv(&sheet).map_err(|e| {
+            tracing::error!(error = %e, "CSV rendering failed");
+            Problem::internal()
+        })?;
+        Ok(Answer::download(
+            "text/csv; charset=utf-8",
+            body,
+            format!("{file}.csv"),
+        ))
+    }
 }
 
 fn json<T: Serialize>(body: &T) -> Result<Answer, Problem> {
@@ -405,8 +471,11 @@ fn versioned(answer: Answer, snapshot: &Snapshot) -> Response {
         ("adjust" = Option<String>, Query, description = "Strata for the adjusted mode (indirect standardisation), comma-separated dimensions that the indicator carries, e.g. `sex,age_group`; within the publication profile together with the filters"),
         ("reference" = Option<String>, Query, description = "Reference rates of the adjusted mode: `compared` (default: the compared units pooled), `all` (the whole extract) or `comparison_type` (the unit's type)"),
         ("overdispersion" = Option<bool>, Query, description = "Widen the funnel limits by the random-effects τ² when the units are over-dispersed; default true in the adjusted mode, false otherwise (φ and τ² are always reported)"),
+        ("format" = Option<String>, Query, description = "`json` (default), `csv` (the table), or `xlsx` (a workbook with the question and the disclosure note); without it, `Accept: text/csv` or the XLSX media type choose"),
+        ("locale" = Option<String>, Query, description = "With `format=csv`: `de` gives CSV for German Excel (`;`, decimal comma, UTF-8 with BOM, the question and the disclosure note around the table); with `format=xlsx`: the language of its labels (`de`, the default, or `en`)"),
         ("filters" = Option<Object>, Query, style = Form, explode, description = "Filters `dimension=value`")),
-    responses((status = 200, description = "The comparison", body = Comparison),
+    responses((status = 200, description = "The comparison; as CSV or XLSX with `format` (a download with a file name)",
+            content((Comparison = "application/json"), (String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, description = "A bad parameter", body = Problem, content_type = MEDIA_TYPE),
         (status = 401, description = "Missing or unknown token", body = Problem, content_type = MEDIA_TYPE),
         (status = 403, description = "The comparison reaches outside the caller's scope", body = Problem, content_type = MEDIA_TYPE),
@@ -417,11 +486,12 @@ pub async fn compare(
     Extension(caller): Extension<Caller>,
     Code(code): Code,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let snapshot = known(&state, &code)?;
     let engine = &snapshot.project.engine;
     let mut params = Params::parse(query.as_deref())?;
-    params.json_only()?;
+    let rendering = params.rendering(accepted(&headers))?;
     let month = params.month("month")?;
     let across = params.text("across")?;
     let adjust = params.list("adjust")?;
@@ -445,11 +515,7 @@ pub async fn compare(
         reference,
         overdispersion,
     };
-    let question = Question::Compare(request);
-    let answer = state.answer(&snapshot, question.key(), async {
-        json(&state.bounded(question.ask(engine)).await?)
-    });
-    Ok(versioned(answer.await?, &snapshot))
+    rendered(&state, &snapshot, Question::Compare(request), rendering).await
 }
 
 /// Two or more groups of a share indicator contrasted: difference, relative risk, test;
@@ -461,8 +527,11 @@ pub async fn compare(
         ("dimension" = String, Query, description = "The dimension whose values are the groups, e.g. `invitation_format`"),
         ("groups" = String, Query, description = "At least two values, comma-separated, e.g. `standard,contact_cafe`; for P1–P4 by `programme`, `no_programme` is the comparison group without a programme (P1V–P4V)"),
         ("adjust" = Option<String>, Query, description = "Strata for the stratified mode (two groups only): comma-separated dimensions the indicator carries, e.g. `age_group`; Mantel–Haenszel odds and risk ratio, CMH and Breslow–Day beside the crude figures; within the publication profile together with the contrasted dimension and the filters"),
+        ("format" = Option<String>, Query, description = "`json` (default), `csv` (the table), or `xlsx` (a workbook with the question and the disclosure note); without it, `Accept: text/csv` or the XLSX media type choose"),
+        ("locale" = Option<String>, Query, description = "With `format=csv`: `de` gives CSV for German Excel (`;`, decimal comma, UTF-8 with BOM, the question and the disclosure note around the table); with `format=xlsx`: the language of its labels (`de`, the default, or `en`)"),
         ("filters" = Option<Object>, Query, style = Form, explode, description = "Filters `dimension=value` on other dimensions")),
-    responses((status = 200, description = "The contrast", body = Contrast),
+    responses((status = 200, description = "The contrast; as CSV or XLSX with `format` (a download with a file name)",
+            content((Contrast = "application/json"), (String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, description = "A bad parameter", body = Problem, content_type = MEDIA_TYPE),
         (status = 401, description = "Missing or unknown token", body = Problem, content_type = MEDIA_TYPE),
         (status = 403, description = "A group or filter reaches outside the caller's scope", body = Problem, content_type = MEDIA_TYPE),
@@ -473,11 +542,12 @@ pub async fn contrast(
     Extension(caller): Extension<Caller>,
     Code(code): Code,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let snapshot = known(&state, &code)?;
     let engine = &snapshot.project.engine;
     let mut params = Params::parse(query.as_deref())?;
-    params.json_only()?;
+    let rendering = params.rendering(accepted(&headers))?;
     let month = params.month("month")?;
     let dimension = params.text("dimension")?;
     let groups = params.list("groups")?;
@@ -503,11 +573,7 @@ pub async fn contrast(
         scope: caller.scope.clone(),
         adjust,
     };
-    let question = Question::Contrast(request);
-    let answer = state.answer(&snapshot, question.key(), async {
-        json(&state.bounded(question.ask(engine)).await?)
-    });
-    Ok(versioned(answer.await?, &snapshot))
+    rendered(&state, &snapshot, Question::Contrast(request), rendering).await
 }
 
 /// One jobcenter's targets (Zielwerte, `--targets`): every indicator with a target for
@@ -550,6 +616,76 @@ pub async fn targets(
     rendered(&state, &snapshot, question, rendering).await
 }
 
+/// A district of a jobcenter.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DistrictUnit {
+    /// District id.
+    pub district_id: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// A jobcenter with its districts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobcenterUnit {
+    /// Jobcenter id.
+    pub jobcenter_id: String,
+    /// Its name.
+    pub name: String,
+    /// Its SGB II comparison type, if known.
+    pub comparison_type: Option<String>,
+    /// Its districts, in the order of the reference tables.
+    pub districts: Vec<DistrictUnit>,
+}
+
+/// The units the caller may ask about.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitList {
+    /// The jobcenters, in the order of the reference tables.
+    pub jobcenters: Vec<JobcenterUnit>,
+}
+
+/// The jobcenters and districts of the data served, within the caller's scope: what a
+/// front end offers to choose from, with names.
+#[utoipa::path(get, path = "/api/v1/units", tag = "indicators",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The jobcenters and their districts within the caller's scope", body = UnitList),
+        (status = 401, description = "Missing or unknown token", body = Problem, content_type = MEDIA_TYPE),
+        (status = 503, description = "The first load is still running (`loading`)", body = Problem, content_type = MEDIA_TYPE)))]
+pub async fn units(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<UnitList>, Problem> {
+    let snapshot = state.serving()?;
+    let mut jobcenters: Vec<JobcenterUnit> = Vec::new();
+    let mut position: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let visible = snapshot.project.engine.units().iter().filter(|u| {
+        caller
+            .scope
+            .as_ref()
+            .is_none_or(|s| s.contains(&u.jobcenter_id))
+    });
+    for unit in visible {
+        let district = DistrictUnit {
+            district_id: unit.district_id.clone(),
+            name: unit.district_name.clone(),
+        };
+        match position.get(unit.jobcenter_id.as_str()) {
+            Some(&i) => jobcenters[i].districts.push(district),
+            None => {
+                position.insert(&unit.jobcenter_id, jobcenters.len());
+                jobcenters.push(JobcenterUnit {
+                    jobcenter_id: unit.jobcenter_id.clone(),
+                    name: unit.jobcenter_name.clone(),
+                    comparison_type: unit.comparison_type.clone(),
+                    districts: vec![district],
+                });
+            }
+        }
+    }
+    Ok(Json(UnitList { jobcenters }))
+}
+
 /// This document, as this server answers: its security requirements, the catalogue's
 /// codes and dimensions, the extract's units.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "server",
@@ -564,6 +700,11 @@ pub async fn openapi(State(state): State<AppState>) -> Json<serde_json::Value> {
         catalogue: engine.map(|e| e.catalogue()),
         units: engine.map(|e| e.units()).unwrap_or_default(),
     }))
+}
+
+/// The `Accept` header, when it is text.
+fn accepted(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok())
 }
 
 /// The filters that name units, as `(parameter, dimension, value)`.

@@ -14,6 +14,7 @@
 //! | [`auth`] | the auth file, bearer check, scope rule |
 //! | [`problem`] | RFC 9457 problem details and the status of each error |
 //! | [`openapi`] | the OpenAPI document, generated from the handlers and types |
+//! | [`page`] | the page at `/` and its embedded assets, under a strict CSP |
 //! | [`access_log`] | structured request logs |
 //! | [`answers`] | finished answers kept per data version |
 //! | [`snapshot`] | one loaded generation of data, and loading it |
@@ -24,6 +25,7 @@ pub mod answers;
 pub mod auth;
 pub mod handlers;
 pub mod openapi;
+pub mod page;
 pub mod params;
 pub mod problem;
 pub mod reload;

@@ -29,6 +29,7 @@ use crate::engine::Unit;
         handlers::compare,
         handlers::contrast,
         handlers::targets,
+        handlers::units,
         handlers::openapi,
         handlers::reload
     ),

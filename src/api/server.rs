@@ -17,7 +17,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 
 use super::problem::Problem;
-use super::{AppState, access_log, auth, handlers};
+use super::{AppState, access_log, auth, handlers, page};
 
 /// Why the server cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
             get(handlers::contrast),
         )
         .route("/api/v1/targets", get(handlers::targets))
+        .route("/api/v1/units", get(handlers::units))
         .route("/api/v1/openapi.json", get(handlers::openapi))
         .route("/api/v1/reload", post(handlers::reload))
         .route_layer(middleware::from_fn_with_state(
@@ -60,6 +61,8 @@ pub fn router(state: AppState) -> Router {
         ));
     Router::new()
         .route("/api/v1/health", get(handlers::health))
+        .route("/", get(page::index))
+        .route("/assets/{version}/{*path}", get(page::asset))
         .merge(protected)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -41,8 +41,9 @@ async fn server() -> Server {
     Server::start(invitations().written(), Some(keys()), Limits::default()).await
 }
 
-const PROTECTED: [&str; 7] = [
+const PROTECTED: [&str; 8] = [
     "/api/v1/indicators",
+    "/api/v1/units",
     "/api/v1/indicators/S6",
     "/api/v1/indicators/S6/values?from=2017-12",
     "/api/v1/indicators/S6/compare?month=2017-12&across=district_id",
@@ -450,5 +451,28 @@ async fn an_adjusted_comparison_in_scope_may_use_the_published_reference_rates()
         )
         .await;
     a.problem(403, Some("district_id"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn units_are_only_those_of_the_callers_scope() {
+    let server = server().await;
+    let ids = |v: Value| -> Vec<String> {
+        v["jobcenters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| j["jobcenter_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for (token, want) in [
+        (ADMIN, vec!["J1", "J2", "J3"]),
+        (ONLY_J1, vec!["J1"]),
+        (J1_AND_J3, vec!["J1", "J3"]),
+    ] {
+        let answer = server.get_with("/api/v1/units", Some(token), &[]).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(ids(answer.json()), want, "{token}");
+    }
     server.stop().await;
 }

@@ -11,10 +11,12 @@
 mod access;
 mod derived_dimension;
 mod disclosure;
+mod downloads;
 mod endpoints;
 mod errors;
 mod openapi;
 mod operations;
+mod page;
 mod random_requests;
 mod reload;
 
@@ -51,6 +53,8 @@ pub struct Answer {
     pub headers: reqwest::header::HeaderMap,
     /// The body as text.
     pub body: String,
+    /// The body as sent (a spreadsheet is not text).
+    pub bytes: Vec<u8>,
 }
 
 impl Answer {
@@ -191,12 +195,13 @@ impl Server {
             .unwrap_or("")
             .trim()
             .to_string();
-        let body = resp.text().await.expect("body");
+        let bytes = resp.bytes().await.expect("body").to_vec();
         Answer {
             status,
             content_type,
             headers,
-            body,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
         }
     }
 
