@@ -1020,6 +1020,12 @@
     renderSeq += 1;
     sessionStorage.removeItem(TOKEN_KEY);
     kept.clear();
+    // Nothing the old token could see stays on the page while the form asks anew.
+    ['verlauf', 'vergleich', 'kontrast', 'tabelle'].forEach(clearView);
+    data.units = [];
+    names.jobcenters.clear();
+    names.districts.clear();
+    $('#jobcenter').replaceChildren();
     $('#logout').hidden = true;
     await askToken(message);
     await loadAndRender();

@@ -136,7 +136,7 @@ pub fn sheet(
             (
                 kind,
                 compare_table(a),
-                Vec::new(),
+                dispersion_results(a, lang),
                 a.disclosure.min_count,
                 note,
             )
@@ -170,6 +170,17 @@ pub fn sheet(
             format!("{code} – {}", from.indicator_name),
         ),
     );
+    if let Some(scope) = scope(question) {
+        let jobcenters: Vec<&str> = scope.iter().map(String::as_str).collect();
+        lines.push((
+            l("Zugriff", "Access"),
+            format!(
+                "{} {}",
+                l("nur Jobcenter", "jobcenters"),
+                jobcenters.join(", ")
+            ),
+        ));
+    }
     lines.push((
         l("Datenstand", "Data version"),
         format!(
@@ -199,6 +210,41 @@ fn indicator(question: &Question) -> &str {
     }
 }
 
+/// The jobcenters the asker may see (`None`: every one).
+fn scope(question: &Question) -> Option<&std::collections::BTreeSet<String>> {
+    match question {
+        Question::Values(q) => q.scope.as_ref(),
+        Question::Compare(q) => q.scope.as_ref(),
+        Question::Contrast(q) => q.scope.as_ref(),
+        Question::Targets(q) => q.scope.as_ref(),
+    }
+}
+
+/// How the funnel limits were made: the over-dispersion of the compared units.
+fn dispersion_results(comparison: &Comparison, lang: Language) -> Vec<(String, Cell)> {
+    let l = |de: &str, en: &str| lang.pick(de, en);
+    let Some(d) = &comparison.dispersion else {
+        return Vec::new();
+    };
+    vec![
+        (
+            l("Überdispersion: Skala", "Over-dispersion: scale"),
+            Cell::Text(d.scale.into()),
+        ),
+        ("φ".into(), Cell::Number(d.phi)),
+        ("τ²".into(), Cell::Number(d.tau2)),
+        (l("Einheiten", "Units"), Cell::Number(d.units as f64)),
+        (
+            l("Überdispersion", "Over-dispersed"),
+            Cell::Text(d.overdispersed.to_string()),
+        ),
+        (
+            l("Grenzen um τ² erweitert", "Limits widened by τ²"),
+            Cell::Text(d.applied.to_string()),
+        ),
+    ]
+}
+
 fn filters(filters: &[(String, String)]) -> String {
     if filters.is_empty() {
         return "–".into();
@@ -212,10 +258,10 @@ fn filters(filters: &[(String, String)]) -> String {
 
 /// What the disclosure threshold in force means for the empty cells.
 fn disclosure_note(min_count: u32, lang: Language) -> String {
-    if min_count == 0 {
+    if min_count <= 1 {
         return lang.pick(
-            "Geheimhaltung: ausgeschaltet (min_count 0) – nur für den internen Gebrauch.",
-            "Disclosure control: off (min_count 0) – for internal use only.",
+            "Geheimhaltung: ausgeschaltet (keine Zahl wird zurückgehalten) – nur für den internen Gebrauch.",
+            "Disclosure control: off (no figure is withheld) – for internal use only.",
         );
     }
     match lang {

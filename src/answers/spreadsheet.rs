@@ -42,13 +42,13 @@ pub fn german_csv(sheet: &Sheet) -> Result<Vec<u8>, csv::Error> {
             .flexible(true)
             .from_writer(&mut out);
         let text = |c: &Cell| match c {
-            Cell::Text(t) => t.clone(),
+            Cell::Text(t) => kept_as_text(t),
             Cell::Number(x) => german_number(*x),
             Cell::Empty => String::new(),
         };
         w.write_record([sheet.title.as_str()])?;
         for (label, value) in &sheet.question {
-            w.write_record([label, value])?;
+            w.write_record([label.clone(), kept_as_text(value)])?;
         }
         w.write_record([""])?;
         w.write_record(&sheet.table.columns)?;
@@ -68,6 +68,23 @@ pub fn german_csv(sheet: &Sheet) -> Result<Vec<u8>, csv::Error> {
         w.flush()?;
     }
     Ok(out)
+}
+
+/// Text that Excel would read as something else — an id of digits (`05515` would lose
+/// its leading zero), a month (`2017-12` would become a date) — as the formula `="…"`,
+/// which Excel shows as the text itself.
+fn kept_as_text(text: &str) -> String {
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let month = text.len() == 7
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            4 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if digits || month {
+        format!("=\"{text}\"")
+    } else {
+        text.to_string()
+    }
 }
 
 /// A number as German Excel reads it: a decimal comma and no thousands separator.
@@ -121,6 +138,8 @@ pub fn xlsx(sheet: &Sheet, name: &str) -> Result<Vec<u8>, XlsxError> {
         row += 1;
         ws.write_string(row, 0, note)?;
     }
+    // Fitting the columns to a long table's every row costs more than it helps.
+    ws.set_autofit_max_row(first + 500);
     ws.autofit();
     // The title and the notes are long single cells: not the first column's width.
     ws.set_column_width(0, 28)?;
@@ -181,8 +200,9 @@ mod tests {
                 "Monate;2017-01 – 2017-12",
                 "\"\"",
                 "month;value;status",
-                "2017-01;24,529;available",
-                "2017-02;;suppressed",
+                // A month stays text in Excel.
+                "\"=\"\"2017-01\"\"\";24,529;available",
+                "\"=\"\"2017-02\"\"\";;suppressed",
                 "\"\"",
                 "p-Wert;0,0004",
                 "\"\"",

@@ -311,7 +311,7 @@ pub async fn values(
     let engine = &snapshot.project.engine;
     let mut params = Params::parse(query.as_deref())?;
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let rendering = params.rendering(accept)?;
+    let rendering = params.rendering(accept, true)?;
     let from = params.month("from")?;
     let to = params.optional_month("to")?.unwrap_or(from);
     let by = params.list("by")?;
@@ -343,12 +343,6 @@ async fn rendered(
     question: Question,
     rendering: Rendering,
 ) -> Result<Response, Problem> {
-    if rendering.is_sheet() && matches!(question, Question::Targets(_)) {
-        return Err(Problem::bad_parameter(
-            "format",
-            "spreadsheets (format=xlsx, format=csv&locale=de) are offered for values, compare and contrast; targets answer json or csv",
-        ));
-    }
     let engine = &snapshot.project.engine;
     let key = format!("{}|{rendering:?}", question.key());
     let answer = state.answer(snapshot, key, async {
@@ -356,8 +350,10 @@ async fn rendered(
         match rendering {
             Rendering::Json => json(&answer),
             Rendering::Csv => csv(&answer),
-            Rendering::GermanCsv => spreadsheet(snapshot, &question, &answer, Language::De, false),
-            Rendering::Xlsx(lang) => spreadsheet(snapshot, &question, &answer, lang, true),
+            Rendering::GermanCsv => {
+                spreadsheet(snapshot, &question, &answer, Language::De, false).await
+            }
+            Rendering::Xlsx(lang) => spreadsheet(snapshot, &question, &answer, lang, true).await,
         }
     });
     let mut response = versioned(answer.await?, snapshot);
@@ -376,8 +372,9 @@ fn csv(answer: &QuestionAnswer) -> Result<Answer, Problem> {
     Ok(Answer::csv(body))
 }
 
-/// The answer as a spreadsheet to download: XLSX, or else the German CSV.
-fn spreadsheet(
+/// The answer as a spreadsheet to download: XLSX, or else the German CSV; written off
+/// the async workers (a workbook of a long answer takes a while).
+async fn spreadsheet(
     snapshot: &Snapshot,
     question: &Question,
     answer: &QuestionAnswer,
@@ -413,20 +410,32 @@ fn spreadsheet(
             Language::De => "Daten",
             Language::En => "Data",
         };
-        let body = spreadsheet::xlsx(&sheet, name).map_err(|e| {
-            tracing::error!(error = %e, "XLSX rendering failed");
-            Problem::internal()
-        })?;
+        let body = tokio::task::spawn_blocking(move || spreadsheet::xlsx(&sheet, name))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "XLSX rendering did not finish");
+                Problem::internal()
+            })?
+            .map_err(|e| {
+                tracing::error!(error = %e, "XLSX rendering failed");
+                Problem::internal()
+            })?;
         Ok(Answer::download(
             spreadsheet::XLSX_MEDIA_TYPE,
             body,
             format!("{file}.xlsx"),
         ))
     } else {
-        let body = spreadsheet::german_csv(&sheet).map_err(|e| {
-            tracing::error!(error = %e, "CSV rendering failed");
-            Problem::internal()
-        })?;
+        let body = tokio::task::spawn_blocking(move || spreadsheet::german_csv(&sheet))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "CSV rendering did not finish");
+                Problem::internal()
+            })?
+            .map_err(|e| {
+                tracing::error!(error = %e, "CSV rendering failed");
+                Problem::internal()
+            })?;
         Ok(Answer::download(
             "text/csv; charset=utf-8",
             body,
@@ -491,7 +500,7 @@ pub async fn compare(
     let snapshot = known(&state, &code)?;
     let engine = &snapshot.project.engine;
     let mut params = Params::parse(query.as_deref())?;
-    let rendering = params.rendering(accepted(&headers))?;
+    let rendering = params.rendering(accepted(&headers), true)?;
     let month = params.month("month")?;
     let across = params.text("across")?;
     let adjust = params.list("adjust")?;
@@ -547,7 +556,7 @@ pub async fn contrast(
     let snapshot = known(&state, &code)?;
     let engine = &snapshot.project.engine;
     let mut params = Params::parse(query.as_deref())?;
-    let rendering = params.rendering(accepted(&headers))?;
+    let rendering = params.rendering(accepted(&headers), true)?;
     let month = params.month("month")?;
     let dimension = params.text("dimension")?;
     let groups = params.list("groups")?;
@@ -599,7 +608,7 @@ pub async fn targets(
     let engine = &snapshot.project.engine;
     let mut params = Params::parse(query.as_deref())?;
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let rendering = params.rendering(accept)?;
+    let rendering = params.rendering(accept, false)?;
     let jobcenter_id = params.text("jobcenter_id")?;
     params.nothing_else()?;
     check_reach(
@@ -634,14 +643,14 @@ pub struct JobcenterUnit {
     pub name: String,
     /// Its SGB II comparison type, if known.
     pub comparison_type: Option<String>,
-    /// Its districts, in the order of the reference tables.
+    /// Its districts, by id.
     pub districts: Vec<DistrictUnit>,
 }
 
 /// The units the caller may ask about.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UnitList {
-    /// The jobcenters, in the order of the reference tables.
+    /// The jobcenters, in the order of their first district's id.
     pub jobcenters: Vec<JobcenterUnit>,
 }
 

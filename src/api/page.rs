@@ -25,65 +25,35 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' da
 
 const INDEX: &str = include_str!("../../web/index.html");
 
-/// Every asset: its path under the asset base, media type and contents.
+/// An asset of `web/`: its path under the asset base, media type and contents.
+macro_rules! asset {
+    ($path:literal, $media_type:expr) => {
+        (
+            $path,
+            $media_type,
+            include_bytes!(concat!("../../web/", $path)),
+        )
+    };
+}
+
+/// Every asset: the page's script and style, the chart libraries and their licences.
 const ASSETS: &[(&str, &str, &[u8])] = &[
-    ("app.js", JS, include_bytes!("../../web/app.js")),
-    ("app.css", CSS, include_bytes!("../../web/app.css")),
-    (
-        "vendor/vega.min.js",
-        JS,
-        include_bytes!("../../web/vendor/vega.min.js"),
-    ),
-    (
-        "vendor/vega-lite.min.js",
-        JS,
-        include_bytes!("../../web/vendor/vega-lite.min.js"),
-    ),
-    (
-        "vendor/vega-embed.min.js",
-        JS,
-        include_bytes!("../../web/vendor/vega-embed.min.js"),
-    ),
-    (
-        "vendor/licences/vega.txt",
-        TEXT,
-        include_bytes!("../../web/vendor/licences/vega.txt"),
-    ),
-    (
-        "vendor/licences/vega-lite.txt",
-        TEXT,
-        include_bytes!("../../web/vendor/licences/vega-lite.txt"),
-    ),
-    (
-        "vendor/licences/vega-embed.txt",
-        TEXT,
-        include_bytes!("../../web/vendor/licences/vega-embed.txt"),
-    ),
-    (
-        "vendor/licences/d3-array.txt",
-        TEXT,
-        include_bytes!("../../web/vendor/licences/d3-array.txt"),
-    ),
-    (
-        "vendor/licences/fast-json-patch.txt",
-        TEXT,
-        include_bytes!("../../web/vendor/licences/fast-json-patch.txt"),
-    ),
-    (
-        "vendor/licences/json-stringify-pretty-compact.txt",
-        TEXT,
-        include_bytes!("../../web/vendor/licences/json-stringify-pretty-compact.txt"),
-    ),
-    (
-        "vendor/licences/semver.txt",
-        TEXT,
-        include_bytes!("../../web/vendor/licences/semver.txt"),
-    ),
-    (
-        "vendor/licences/tslib.txt",
-        TEXT,
-        include_bytes!("../../web/vendor/licences/tslib.txt"),
-    ),
+    asset!("app.js", JS),
+    asset!("app.css", CSS),
+    asset!("vendor/vega.min.js", JS),
+    asset!("vendor/vega-lite.min.js", JS),
+    asset!("vendor/vega-embed.min.js", JS),
+    asset!("vendor/licences/vega.txt", TEXT),
+    asset!("vendor/licences/vega-lite.txt", TEXT),
+    asset!("vendor/licences/vega-embed.txt", TEXT),
+    asset!("vendor/licences/d3-array.txt", TEXT),
+    asset!("vendor/licences/delaunator.txt", TEXT),
+    asset!("vendor/licences/robust-predicates.txt", TEXT),
+    asset!("vendor/licences/topojson-client.txt", TEXT),
+    asset!("vendor/licences/fast-json-patch.txt", TEXT),
+    asset!("vendor/licences/json-stringify-pretty-compact.txt", TEXT),
+    asset!("vendor/licences/semver.txt", TEXT),
+    asset!("vendor/licences/tslib.txt", TEXT),
 ];
 
 const JS: &str = "text/javascript; charset=utf-8";

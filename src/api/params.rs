@@ -106,8 +106,10 @@ impl Params {
     }
 
     /// The rendering asked for by `format=json|csv|xlsx` and `locale=de|en`, else by
-    /// the `Accept` header (`text/csv`, or the XLSX media type).
-    pub fn rendering(&mut self, accept: Option<&str>) -> Result<Rendering, Problem> {
+    /// the `Accept` header (`text/csv`, or the XLSX media type). Without `sheets` (an
+    /// endpoint without spreadsheets) the XLSX media type in `Accept` is passed over and
+    /// a spreadsheet asked by name is a 400 naming `format`.
+    pub fn rendering(&mut self, accept: Option<&str>, sheets: bool) -> Result<Rendering, Problem> {
         let locale = match self.get("locale").as_deref() {
             None => None,
             Some("de") => Some(Language::De),
@@ -122,11 +124,11 @@ impl Params {
         let accepts = |media: &str| accept.is_some_and(|a| a.contains(media));
         let format = match self.get("format") {
             Some(format) => format,
-            None if accepts(XLSX_MEDIA_TYPE) => "xlsx".into(),
+            None if sheets && accepts(XLSX_MEDIA_TYPE) => "xlsx".into(),
             None if accepts("text/csv") => "csv".into(),
             None => "json".into(),
         };
-        match (format.as_str(), locale) {
+        let rendering = match (format.as_str(), locale) {
             ("json", None) => Ok(Rendering::Json),
             ("json", Some(_)) => Err(Problem::bad_parameter(
                 "locale",
@@ -136,7 +138,14 @@ impl Params {
             ("csv", Some(Language::De)) => Ok(Rendering::GermanCsv),
             ("xlsx", locale) => Ok(Rendering::Xlsx(locale.unwrap_or(Language::De))),
             (other, _) => Err(not_a_rendering(other)),
+        }?;
+        if rendering.is_sheet() && !sheets {
+            return Err(Problem::bad_parameter(
+                "format",
+                "spreadsheets (format=xlsx, format=csv&locale=de) are offered for values, compare and contrast; this endpoint answers json or csv",
+            ));
         }
+        Ok(rendering)
     }
 
     /// An optional value parsed by `T::from_str`, whose error names the choices.
@@ -240,7 +249,7 @@ mod tests {
         assert_eq!(p.month("from").unwrap().to_string(), "2017-01");
         assert_eq!(p.optional_month("to").unwrap(), None);
         assert_eq!(p.list("by").unwrap(), ["sex", "district_id"]);
-        assert_eq!(p.rendering(None).unwrap(), Rendering::Json);
+        assert_eq!(p.rendering(None, true).unwrap(), Rendering::Json);
         let filters = p.filters(&dims()).unwrap();
         assert_eq!(
             filters,
@@ -250,13 +259,13 @@ mod tests {
             ]
         );
         let mut p = Params::parse(Some("format=csv")).unwrap();
-        assert_eq!(p.rendering(None).unwrap(), Rendering::Csv);
+        assert_eq!(p.rendering(None, true).unwrap(), Rendering::Csv);
         assert!(p.filters(&dims()).unwrap().is_empty());
         let mut p = Params::parse(None).unwrap();
-        assert_eq!(p.rendering(Some("text/csv")).unwrap(), Rendering::Csv);
+        assert_eq!(p.rendering(Some("text/csv"), true).unwrap(), Rendering::Csv);
         // `format` is the rendering only: an invitation format there is refused.
         let mut p = Params::parse(Some("format=contact_cafe")).unwrap();
-        let refused = p.rendering(None).unwrap_err();
+        let refused = p.rendering(None, true).unwrap_err();
         assert_eq!(refused.invalid_params[0].name, "format");
         assert!(
             refused.detail.contains("invitation_format"),

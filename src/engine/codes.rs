@@ -78,7 +78,13 @@ impl Interner {
                 if let Some(code) = codes.get(key).copied().flatten() {
                     return Ok(Some(code));
                 }
-                if key >= values.len() || values.is_null(key) {
+                if key >= values.len() {
+                    return Err(DataFusionError::Internal(format!(
+                        "dictionary key {key} outside its {} values",
+                        values.len()
+                    )));
+                }
+                if values.is_null(key) {
                     return Ok(None);
                 }
                 let code = self.code(values.value(key))?;

@@ -259,7 +259,7 @@ fn code(mut out: SideSums, batches: Vec<RecordBatch>) -> Result<SideSums, Questi
             };
             out.months.push(month);
             for (coder, cell) in coders.iter_mut().zip(&mut cells) {
-                out.codes.push(cell.code(coder, row));
+                out.codes.push(cell.code(coder, row)?);
             }
             out.sums.push((number(&values, row), number(&counts, row)));
         }
@@ -295,8 +295,8 @@ impl Cells {
     }
 
     /// The code of `row`'s value, as `coder` codes values in the order first met.
-    fn code(&mut self, coder: &mut Coder, row: usize) -> u32 {
-        match self {
+    fn code(&mut self, coder: &mut Coder, row: usize) -> Result<u32, DataFusionError> {
+        Ok(match self {
             Cells::Text(text) => coder.code((!text.is_null(row)).then(|| text.value(row))),
             Cells::Dictionary {
                 keys,
@@ -304,14 +304,20 @@ impl Cells {
                 codes,
             } => {
                 if keys.is_null(row) {
-                    return coder.code(None);
+                    return Ok(coder.code(None));
                 }
                 let key = keys.value(row) as usize;
-                *codes[key].get_or_insert_with(|| {
+                let code = codes.get_mut(key).ok_or_else(|| {
+                    DataFusionError::Internal(format!(
+                        "dictionary key {key} outside its {} values",
+                        values.len()
+                    ))
+                })?;
+                *code.get_or_insert_with(|| {
                     coder.code((!values.is_null(key)).then(|| values.value(key)))
                 })
             }
-        }
+        })
     }
 }
 

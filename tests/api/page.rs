@@ -53,11 +53,16 @@ async fn the_page_and_its_assets_are_served_under_a_strict_policy() {
     }
     // The page itself has no inline script or style.
     assert!(!page.body.contains("<script>") && !page.body.contains("style="));
-    // The licences of the vendored libraries are served beside them.
+    // Every vendored file (web/vendor/SHA256SUMS) is served, licences included.
+    let sums = std::fs::read_to_string("web/vendor/SHA256SUMS").expect("SHA256SUMS");
+    for line in sums.lines() {
+        let (_, file) = line.split_once("  ").expect("digest  file");
+        let answer = server.get(&format!("{base}/vendor/{file}")).await;
+        assert_eq!(answer.status, 200, "vendor/{file} is not served");
+    }
     let licence = server
         .get(&format!("{base}/vendor/licences/vega.txt"))
         .await;
-    assert_eq!(licence.status, 200);
     assert!(licence.body.contains("Copyright"));
     // Another version's asset is not this binary's.
     server

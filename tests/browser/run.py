@@ -26,6 +26,7 @@ first failure, with what was expected and what the page showed. Needs `chromium`
 """
 
 import argparse
+from decimal import ROUND_HALF_UP, Decimal
 import base64
 import csv
 import hashlib
@@ -205,9 +206,11 @@ class Browser:
 
 
 def open_view(browser, server, hash_):
-    before = browser.rendered()
+    # A fresh page each time (the assets come from the browser's cache), so that the
+    # state read is this view's and not the one before.
+    browser.go("about:blank")
     browser.go(f"{server.base}/#{hash_}")
-    state = browser.settle(None if before < 0 else None)
+    state = browser.settle()
     message = browser.js("const m = document.getElementById('message');"
                          "return m && !m.hidden ? m.textContent : '';")
     check(state == "ready", f"#{hash_}: the page is in state {state}: {message}")
@@ -228,7 +231,9 @@ def no_console_errors(browser, origin):
 
 
 def german(value: float) -> str:
-    return f"{value:.1f}".replace(".", ",")
+    """One decimal as the page shows it (Intl rounds halves away from zero)."""
+    rounded = Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{rounded}".replace(".", ",").replace("-", "−")
 
 
 # ---------------------------------------------------------------- the checks
@@ -246,7 +251,7 @@ def verlauf(browser, server):
           f"Verlauf: {len(labels)} points, the API publishes {len(published)} district-months")
     shown = " ".join(labels)
     for row in published:
-        check(german(row["value"]) in shown,
+        check(f": {german(row['value'])} %" in shown,
               f"Verlauf: {row['district_id']} {row['month']} {row['value']} not among the points' labels")
     withheld = [r for r in api["rows"] if r["status"] != "available"]
     marks = browser.find("#chart-verlauf g.withheld_marks > text")
@@ -277,7 +282,7 @@ def kontrast(browser, server):
     api = server.api("/api/v1/indicators/S6/contrast?month=2017-12&dimension=invitation_format"
                      "&groups=standard,contact_cafe&jobcenter_id=05515")
     result = browser.js("return document.querySelector('#kontrast-result').textContent;")
-    check(german(api["difference"]["value"]).lstrip("-") in result.replace("−", "-"),
+    check(f"{german(api['difference']['value'])} Punkte" in result,
           f"Kontrast: the difference {api['difference']['value']} is not in '{result}'")
     check("p" in result, f"Kontrast: no p-value in '{result}'")
     print(f"ok Kontrast: {result.strip()[:90]}")
@@ -294,8 +299,15 @@ def tabelle(browser, server, downloads: Path):
     check(len(cells) == len(suppressed), f"Tabelle: {len(cells)} withheld cells, the API withholds {len(suppressed)}")
     for text, title in cells:
         check(text == "•" and "zurückgehalten" in title, f"Tabelle: a withheld cell shows '{text}' ({title})")
-    numbers = browser.js("return [...document.querySelectorAll('#table-tabelle td.value')].map(td => td.textContent);")
-    print(f"ok Tabelle: {len(cells)} withheld cells shown as withheld ({len(numbers)} values)")
+    numbers = browser.js("return [...document.querySelectorAll('#table-tabelle tbody td.num')]"
+                         ".map(td => td.textContent.trim());")
+    available = [r for r in api["rows"] if r["status"] == "available"]
+    check(len(numbers) == len(available),
+          f"Tabelle: {len(numbers)} numbers shown, the API publishes {len(available)}")
+    for row in available:
+        check(f"{german(row['value'])} %" in numbers,
+              f"Tabelle: {row['month']} {row['invitation_format']} {row['value']} not shown")
+    print(f"ok Tabelle: {len(cells)} withheld cells shown as withheld, {len(numbers)} values as the API's")
 
     # Downloads of the same view, saved by the browser and read back.
     for fmt, suffix in (("xlsx", ".xlsx"), ("csv-de", ".csv")):
@@ -311,6 +323,9 @@ def tabelle(browser, server, downloads: Path):
             time.sleep(0.2)
         check(saved, f"Tabelle: no {suffix} was saved")
         rows = read_xlsx(saved[0]) if fmt == "xlsx" else read_german_csv(saved[0])
+        for row in rows:
+            check(not any(isinstance(c, str) and c.startswith("=") for c in row[:1]) or fmt != "xlsx",
+                  f"{saved[0].name}: a formula in the XLSX")
         compare_download(rows, api, saved[0].name)
         print(f"ok download {saved[0].name}: the API's {len(api['rows'])} rows, withheld cells empty")
 
@@ -327,6 +342,8 @@ def read_german_csv(path: Path):
     rows = list(csv.reader(io.StringIO(raw[3:].decode("utf-8")), delimiter=";"))
 
     def value(field):
+        if field.startswith('="') and field.endswith('"'):
+            return field[2:-1]  # text kept as text for Excel (ids, months)
         try:
             return float(field.replace(",", "."))
         except ValueError:
@@ -388,9 +405,16 @@ def scoped(binary, screenshots):
         page_text = browser.js("return document.body.innerText;")
         for other in ("Rhein-Berg", "Recklinghausen"):
             check(other not in page_text, f"{other} appears on the page of a key for 05515")
-        print("ok --auth: token asked once, kept in the tab, only Münster shown")
         if screenshots:
             browser.screenshot(screenshots / "vergleich-scoped.png")
+        browser.click("#logout")
+        time.sleep(0.5)
+        left = browser.js("return [!document.getElementById('token-form').hidden, sessionStorage.length,"
+                          " document.querySelectorAll('#jobcenter option').length,"
+                          " document.querySelectorAll('#table-vergleich tbody tr').length];")
+        check(left == [True, 0, 0, 0], f"after signing out the page still holds [form shown, stored, "
+                                         f"jobcenters, rows] = {left}")
+        print("ok --auth: token asked once, kept in the tab, only Münster shown, nothing left after signing out")
     finally:
         browser.quit()
         server.stop()
