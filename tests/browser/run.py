@@ -10,11 +10,13 @@ What it checks, each against the API's own answer to the same question:
 1. the page loads with no console error (a CSP violation is one) and no request to any
    other origin;
 2. Verlauf: K2, Münster (05515), by district, 2017: one point per district and month
-   the API publishes, each labelled with the API's value;
+   the API publishes, each labelled with the API's value, and the district's target
+   (`examples/targets.toml`) as a line;
 3. Vergleich: the funnel plot of K2 across all jobcenters, 2017-12: the flagged units
    are the API's flagged units;
 4. Tabelle: S6 by invitation format in Rhein-Berg (05378), where disclosure control
-   withholds cells: every withheld cell is shown as withheld, none as a number;
+   withholds cells: every withheld cell is shown as withheld, every published one with
+   the API's value;
 5. downloads: the Tabelle view's XLSX and German CSV, saved by the browser and read
    back (openpyxl for the XLSX), hold the API's numbers;
 6. with `--auth` and a key for 05515 only: the page asks for the token, keeps it for
@@ -256,7 +258,12 @@ def verlauf(browser, server):
     withheld = [r for r in api["rows"] if r["status"] != "available"]
     marks = browser.find("#chart-verlauf g.withheld_marks > text")
     check(len(marks) == len(withheld), f"Verlauf: {len(marks)} withheld marks, the API has {len(withheld)}")
-    print(f"ok Verlauf: {len(labels)} points = the API's {len(published)} published district-months")
+    targets = {(r["district_id"], r["target"]["value"]) for r in api["rows"] if r.get("target")}
+    rules = browser.find("#chart-verlauf g.targets_marks > line")
+    check(targets and len(rules) == len(targets),
+          f"Verlauf: {len(rules)} target lines, the API has targets {sorted(targets)}")
+    print(f"ok Verlauf: {len(labels)} points = the API's {len(published)} published district-months, "
+          f"{len(rules)} target line(s)")
 
 
 def vergleich(browser, server):
@@ -430,7 +437,7 @@ def main() -> int:
     if args.screenshots:
         args.screenshots.mkdir(parents=True, exist_ok=True)
     downloads = Path(tempfile.mkdtemp())
-    server = Server(args.binary)
+    server = Server(args.binary, ["--targets", str(ROOT / "examples/targets.toml")])
     browser = Browser(downloads)
     try:
         started = time.time()
