@@ -410,38 +410,35 @@ async fn spreadsheet(
             Language::De => "Daten",
             Language::En => "Data",
         };
-        let body = tokio::task::spawn_blocking(move || spreadsheet::xlsx(&sheet, name))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "XLSX rendering did not finish");
-                Problem::internal()
-            })?
-            .map_err(|e| {
-                tracing::error!(error = %e, "XLSX rendering failed");
-                Problem::internal()
-            })?;
+        let body = off_the_workers("XLSX", move || spreadsheet::xlsx(&sheet, name)).await?;
         Ok(Answer::download(
             spreadsheet::XLSX_MEDIA_TYPE,
             body,
             format!("{file}.xlsx"),
         ))
     } else {
-        let body = tokio::task::spawn_blocking(move || spreadsheet::german_csv(&sheet))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "CSV rendering did not finish");
-                Problem::internal()
-            })?
-            .map_err(|e| {
-                tracing::error!(error = %e, "CSV rendering failed");
-                Problem::internal()
-            })?;
+        let body = off_the_workers("CSV", move || spreadsheet::german_csv(&sheet)).await?;
         Ok(Answer::download(
             "text/csv; charset=utf-8",
             body,
             format!("{file}.csv"),
         ))
     }
+}
+
+/// A rendering run off the async workers (a workbook of a long answer takes a while).
+async fn off_the_workers<E: std::fmt::Display + Send + 'static>(
+    what: &'static str,
+    render: impl FnOnce() -> Result<Vec<u8>, E> + Send + 'static,
+) -> Result<Vec<u8>, Problem> {
+    let fail = |error: String| {
+        tracing::error!(error, what, "rendering failed");
+        Problem::internal()
+    };
+    tokio::task::spawn_blocking(render)
+        .await
+        .map_err(|e| fail(e.to_string()))?
+        .map_err(|e| fail(e.to_string()))
 }
 
 fn json<T: Serialize>(body: &T) -> Result<Answer, Problem> {
