@@ -11,14 +11,5 @@ if ! command -v chromium > /dev/null || ! command -v chromedriver > /dev/null; t
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver > /dev/null
 fi
-venv="$HOME/.cache/wirkung/browser-venv"
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import openpyxl' 2>/dev/null; then
-    rm -rf "$venv"
-    if ! python3 -m venv "$venv" 2>/dev/null; then
-        rm -rf "$venv"
-        apt-get update -qq && apt-get install -y -qq python3-venv > /dev/null
-        python3 -m venv "$venv"
-    fi
-    "$venv/bin/pip" install --quiet --disable-pip-version-check 'openpyxl==3.1.5'
-fi
+venv="$(.ci/venv.sh browser-venv openpyxl 'openpyxl==3.1.5')"
 "$venv/bin/python" tests/browser/run.py --binary "$BIN" "$@"

@@ -6,17 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BIN="${1:-${CARGO_TARGET_DIR:-$HOME/.cache/wirkung/target}/debug/wirkung}"
-# A virtual environment of its own, kept between runs (Debian's Python refuses pip
-# installs into the system; python3-venv provides ensurepip there).
-venv="$HOME/.cache/wirkung/schemathesis-venv"
-if [ ! -x "$venv/bin/schemathesis" ]; then
-    if ! python3 -m venv "$venv" 2>/dev/null; then
-        rm -rf "$venv"
-        apt-get update -qq && apt-get install -y -qq python3-venv > /dev/null
-        python3 -m venv "$venv"
-    fi
-    "$venv/bin/pip" install --quiet --disable-pip-version-check 'schemathesis==4.32.5'
-fi
+venv="$(.ci/venv.sh schemathesis-venv schemathesis 'schemathesis==4.32.5')"
 
 work="$(mktemp -d)"
 server=""

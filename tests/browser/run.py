@@ -330,9 +330,6 @@ def tabelle(browser, server, downloads: Path):
             time.sleep(0.2)
         check(saved, f"Tabelle: no {suffix} was saved")
         rows = read_xlsx(saved[0]) if fmt == "xlsx" else read_german_csv(saved[0])
-        for row in rows:
-            check(not any(isinstance(c, str) and c.startswith("=") for c in row[:1]) or fmt != "xlsx",
-                  f"{saved[0].name}: a formula in the XLSX")
         compare_download(rows, api, saved[0].name)
         print(f"ok download {saved[0].name}: the API's {len(api['rows'])} rows, withheld cells empty")
 
