@@ -86,6 +86,7 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benches" / "reference"))
 sys.path.insert(0, str(ROOT / "benches"))
+import ballista  # noqa: E402  (the Ballista column, beside this file)
 import cold  # noqa: E402  (the cold questions, beside this file)
 import crosscheck  # noqa: E402  (benches/reference is not a package)
 import duckdb_runs  # noqa: E402  (the reference's spill, settings and failures)
@@ -118,7 +119,7 @@ def say(text: str = "") -> None:
 
 # ----------------------------------------------------------------------------- processes
 
-def run_measured(cmd: list[str], log: Path) -> dict:
+def run_measured(cmd: list[str], log: Path, env: dict | None = None) -> dict:
     """Run `cmd` to completion; its wall time, peak RSS, exit status and output.
 
     stdout and stderr go to `log`.out and `log`.err (a pipe could fill and block the
@@ -128,7 +129,8 @@ def run_measured(cmd: list[str], log: Path) -> dict:
     out, err = log.with_suffix(".out"), log.with_suffix(".err")
     with open(out, "wb") as fo, open(err, "wb") as fe:
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL, cwd=ROOT)
+        proc = subprocess.Popen(cmd, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL, cwd=ROOT,
+                                env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait again
@@ -187,10 +189,11 @@ def cargo(args: list[str], capture: bool = False) -> str:
     return out.stdout or ""
 
 
-def build() -> tuple[Path, Path]:
+def build(features: list[str]) -> tuple[Path, Path]:
     """Build wirkung and the scan floor (release binaries without dev-dependencies, so
-    they share every compiled dependency with `cargo build --release`); their paths."""
-    cargo(["build", "--release", "--bins"])
+    they share every compiled dependency with `cargo build --release`), with `features`
+    (`ballista` for --ballista); their paths."""
+    cargo(["build", "--release", "--bins", *(["--features", ",".join(features)] if features else [])])
     return prebuilt()
 
 
@@ -304,7 +307,8 @@ def wirkung_catalogue(wirkung: Path, data: Path, runs: int, tmp: Path, args) -> 
             "catalogue_seconds": statistics.median(r["catalogue_seconds"] for r in reported),
             "cells": reported[-1].get("cells"), "slices": reported[-1].get("slices"),
             "memory_limit": args.memory_limit, "slices_asked": args.slices,
-            "peak_mib": max(r["peak_mib"] for r in results), "csv": str(out.relative_to(ROOT))}
+            "peak_mib": max(r["peak_mib"] for r in results), "csv": str(out.relative_to(ROOT)),
+            "cmd": cmd}
 
 
 def duckdb_once(cmd: list[str], temp: Path, log: Path) -> dict:
@@ -646,6 +650,7 @@ def render_size(r: dict) -> list[str]:
     for issue, goal, measured, met in targets.verdicts(r):
         verdict = "—" if met is None else ("met" if met else "**missed**")
         lines.append(f"| {issue} | {goal} | {measured} | {verdict} |")
+    lines += ballista.render(r.get("ballista"), wk, m["cores"], sys.modules[__name__])
     lines += [""] + render_cross_check(r.get("cross_check"))
     lines += cold.render(r.get("cold"), (r.get("load_test") or {}).get("kept"),
                          wk and wk.get("open_seconds"))
@@ -825,6 +830,25 @@ def measure_size(persons: int, runs: int, args, wirkung: Path, scan_exe: Path,
             f"{wk['slices'] if wk['slices'] is not None else '?'} slices, "
             f"peak {wk['peak_mib']:.0f} MiB")
 
+        if args.ballista:
+            step = "Ballista"
+            say(f"== {persons:,} persons: wirkung catalogue on a Ballista scheduler and "
+                f"{ballista.EXECUTORS} executors")
+            try:
+                b = ballista.measure(wirkung, data, tmp, wk["cmd"], ROOT / wk["csv"],
+                                     sys.modules[__name__])
+            except RuntimeError as e:
+                raise StepFailed(str(e)) from e
+            b["validate_seconds"] = ballista.validate_seconds(wirkung, data, tmp,
+                                                               sys.modules[__name__])
+            r["ballista"] = b
+            say(f"  {b['seconds']:.2f} s ({b['seconds'] / wk['seconds']:.2f} × local), "
+                f"coordinator peak {b['peak_mib']:.0f} MiB, executors "
+                f"{', '.join(f'{p:.0f}' for p in b['executor_peaks_mib'])} MiB, scheduler "
+                f"{b['scheduler_peak_mib']:.0f} MiB; CSV "
+                f"{'identical' if b['identical'] else 'DIFFERENT'}; "
+                f"{b['retried']} retried")
+
         step = "DuckDB reference"
         say(f"== {persons:,} persons: DuckDB reference (memory_limit {args.duckdb_memory_limit})")
         ref = r["duckdb"] = duckdb_reference(data, runs, tmp, args.duckdb_memory_limit)
@@ -885,6 +909,8 @@ def failures(r: dict) -> list[str]:
 def problems(r: dict) -> list[str]:
     """Failures beside a failed step: mismatches, non-200 answers, a failed reload."""
     out = []
+    if r.get("ballista") and not r["ballista"]["identical"]:
+        out.append("the Ballista catalogue differs from the local one")
     if r.get("cross_check", {}).get("mismatches"):
         out.append(f"{r['cross_check']['mismatches']:,} cross-check mismatches")
     c = r.get("cold") or {}
@@ -923,6 +949,9 @@ def parse_args() -> argparse.Namespace:
                          "wirkung's own)")
     ap.add_argument("--slices", type=int, metavar="N",
                     help="passed to `wirkung catalogue` and `serve`: exactly N person slices")
+    ap.add_argument("--ballista", action="store_true",
+                    help="build with --features ballista and measure the catalogue on a "
+                         "scheduler and two executors too (benches/ballista.py)")
     ap.add_argument("--duckdb-memory-limit", default="12GB", metavar="SIZE",
                     help="DuckDB's memory_limit for the reference; it spills to "
                          "bench-data/tmp/persons-N/duckdb-temp beyond it (default: 12GB)")
@@ -939,7 +968,8 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     wrk = None if args.skip_load_test else ensure_wrk()
-    wirkung, scan_exe = prebuilt() if args.no_build else build()
+    wirkung, scan_exe = prebuilt() if args.no_build else build(
+        ["ballista"] if args.ballista else [])
     say(f"wirkung {wirkung}\nscan floor {scan_exe}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     failed = False

@@ -24,7 +24,7 @@ use crate::engine::{MemoryBudget, QuestionError, Request};
 use crate::extract::{ExtractError, LoadMode};
 use crate::generate::{GenerateOptions, generate};
 use crate::month::Month;
-use crate::open::{OpenError, Project, Sources};
+use crate::open::{OpenError, Project, RunOn, Sources};
 
 /// wirkung — § 48a SGB II indicators and their social-integration extension from
 /// Parquet extracts.
@@ -55,6 +55,13 @@ enum Command {
     Generate(GenerateArgs),
     /// Serve the JSON API (bundled sample data without --data).
     Serve(ServeArgs),
+    /// Run a Ballista scheduler that can plan wirkung's person slices (--engine
+    /// df://host:port submits to it).
+    #[cfg(feature = "ballista")]
+    Scheduler(SchedulerArgs),
+    /// Run a Ballista executor that computes wirkung's person slices for a scheduler.
+    #[cfg(feature = "ballista")]
+    Executor(ExecutorArgs),
 }
 
 #[derive(Debug, Args)]
@@ -77,6 +84,12 @@ struct SourceArgs {
     /// depend on it; for tests and benchmarks).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     slices: Option<u16>,
+    /// Where the person slices are computed: local (this process), ballista-standalone
+    /// (a Ballista scheduler and executor started in this process) or df://host:port (a
+    /// running Ballista cluster of `wirkung scheduler` and `wirkung executor`). Answers
+    /// do not depend on it.
+    #[arg(long, default_value = "local", value_parser = |s: &str| s.parse::<RunOn>())]
+    engine: RunOn,
     /// Target values (Zielwerte) in TOML (`[[target]]`, docs/targets.md): rows that
     /// show a unit with a target carry it; read again with every load.
     #[arg(long)]
@@ -295,6 +308,7 @@ impl SourceArgs {
                 limit: self.memory_limit,
                 slices: self.slices.map(usize::from),
             },
+            run_on: self.engine.clone(),
             targets: self.targets.clone(),
         }
     }
@@ -335,6 +349,98 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Validate(args) => validate(args),
         Command::Generate(args) => run_generate(args),
         Command::Serve(args) => serve(args).await,
+        #[cfg(feature = "ballista")]
+        Command::Scheduler(args) => scheduler(args).await,
+        #[cfg(feature = "ballista")]
+        Command::Executor(args) => executor(args).await,
+    }
+}
+
+#[cfg(feature = "ballista")]
+#[derive(Debug, Args)]
+struct SchedulerArgs {
+    /// Address to listen on (host:port); executors and coordinators connect to it.
+    #[arg(long, default_value = "127.0.0.1:50050")]
+    listen: std::net::SocketAddr,
+    /// Seconds without a heartbeat after which an executor counts as lost and its
+    /// slices are run elsewhere.
+    #[arg(long, default_value_t = 60)]
+    executor_timeout: u64,
+}
+
+#[cfg(feature = "ballista")]
+#[derive(Debug, Args)]
+struct ExecutorArgs {
+    /// The scheduler, host:port.
+    #[arg(long, default_value = "127.0.0.1:50050")]
+    scheduler: String,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: String,
+    /// Host name the coordinator reaches this executor by (default: the bind address).
+    #[arg(long)]
+    external_host: Option<String>,
+    /// Port the coordinator fetches slices' answers from (Arrow Flight).
+    #[arg(long, default_value_t = 50051)]
+    port: u16,
+    /// Port of the executor's gRPC service.
+    #[arg(long, default_value_t = 50052)]
+    grpc_port: u16,
+    /// Slices computed at once (default: one per core). Each takes the share of
+    /// --memory-limit the coordinator gave it (docs/distributed.md).
+    #[arg(long)]
+    slots: Option<usize>,
+    /// Seconds between two heartbeats to the scheduler.
+    #[arg(long, default_value_t = 10)]
+    heartbeat: u64,
+}
+
+#[cfg(feature = "ballista")]
+async fn scheduler(args: SchedulerArgs) -> ExitCode {
+    eprintln!("wirkung scheduler listening on {}", args.listen);
+    match crate::distributed::run_scheduler(args.listen, args.executor_timeout).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: the scheduler stopped: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+#[cfg(feature = "ballista")]
+async fn executor(args: ExecutorArgs) -> ExitCode {
+    let scheduler = match args
+        .scheduler
+        .rsplit_once(':')
+        .map(|(h, p)| (h, p.parse::<u16>()))
+    {
+        Some((host, Ok(port))) if !host.is_empty() => (host.to_string(), port),
+        _ => {
+            eprintln!("error: --scheduler '{}' is not host:port", args.scheduler);
+            return ExitCode::from(2);
+        }
+    };
+    let options = crate::distributed::ExecutorOptions {
+        scheduler,
+        external_host: args.external_host.or_else(|| Some(args.bind.clone())),
+        bind: args.bind,
+        port: args.port,
+        grpc_port: args.grpc_port,
+        slots: args
+            .slots
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
+        heartbeat_seconds: args.heartbeat,
+    };
+    eprintln!(
+        "wirkung executor on port {} for the scheduler at {}:{}",
+        options.port, options.scheduler.0, options.scheduler.1
+    );
+    match crate::distributed::run_executor(options).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: the executor stopped: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 

@@ -16,6 +16,7 @@
 //! | [`stats`] | intervals, funnel limits, tests, indirect standardisation, over-dispersion and the Mantel–Haenszel figures (pure) |
 //! | [`answers`] | what people read: `values` (JSON and CSV), `compare` (crude and adjusted), `contrast` (crude and stratified), `targets`, the whole catalogue (`export`); the one `question` type with its canonical key, which the API, the command line and the kept answers share |
 //! | [`targets`] | the targets file (Zielwerte, `--targets`), its checks, and a value's position relative to its target |
+//! | `distributed` | with the `ballista` feature: a load's person slices as jobs on a Ballista cluster, and the scheduler and executor wirkung ships |
 //! | [`open`] | opening an extract with blocks and definitions: what every front end shares; the pipeline of a load's person slices (read in order, computed side by side, added in order) |
 //! | [`api`] | the HTTP API (axum): routes, access, problem details, OpenAPI; a thin layer |
 //! | [`cli`] | the command line, a thin layer over the above, and its display of a load's progress |
@@ -39,6 +40,8 @@ pub mod targets;
 
 pub mod answers;
 
+#[cfg(feature = "ballista")]
+pub mod distributed;
 pub mod open;
 
 pub mod api;

@@ -13,6 +13,9 @@ use crate::extract::{Extract, ExtractError, LoadMode};
 use crate::targets::{TargetError, Targets};
 
 mod pipeline;
+mod run_on;
+
+pub use run_on::RunOn;
 
 /// Why a project cannot be opened.
 #[derive(Debug, thiserror::Error)]
@@ -70,16 +73,27 @@ impl Project {
         mode: LoadMode,
         budget: MemoryBudget,
     ) -> Result<Project, OpenError> {
-        Self::open_reporting(data, indicators, queries, mode, budget, &|_| {}).await
+        Self::open_reporting(
+            data,
+            indicators,
+            queries,
+            mode,
+            budget,
+            &RunOn::Local,
+            &|_| {},
+        )
+        .await
     }
 
-    /// [`Project::open_within`], telling `on_slice` of each person slice computed.
+    /// [`Project::open_within`] with the slices computed where `run_on` says, telling
+    /// `on_slice` of each person slice computed.
     pub async fn open_reporting(
         data: &Path,
         indicators: &Path,
         queries: &Path,
         mode: LoadMode,
         budget: MemoryBudget,
+        run_on: &RunOn,
         on_slice: OnSlice<'_>,
     ) -> Result<Project, OpenError> {
         let blocks = BlockCatalogue::load(queries)?;
@@ -106,7 +120,21 @@ impl Project {
             plan.slices,
             rows,
         )?;
-        let (reading, sums) = pipeline::run(reading, sums, budget, plan, &blocks, on_slice).await?;
+        let (reading, sums) = match run_on {
+            RunOn::Local => pipeline::run(reading, sums, budget, plan, &blocks, on_slice).await?,
+            #[cfg(feature = "ballista")]
+            RunOn::Ballista(cluster) => {
+                let load = crate::distributed::load::Load {
+                    cluster,
+                    data,
+                    mode,
+                    budget,
+                    plan,
+                    blocks: &blocks,
+                };
+                crate::distributed::load::run(load, reading, sums, on_slice).await?
+            }
+        };
         let extract = reading.finish()?;
         let span = extract.span().ok_or(EngineError::EmptyExtract)?;
         let engine = Engine::build(sums, span, absent, blocks, catalogue).await?;
@@ -137,6 +165,8 @@ pub struct Sources {
     pub mode: LoadMode,
     /// The memory budget of a load.
     pub budget: MemoryBudget,
+    /// Where the load's person slices are computed.
+    pub run_on: RunOn,
     /// The targets file, if any (read with every load).
     pub targets: Option<PathBuf>,
 }
@@ -165,6 +195,7 @@ impl Sources {
             &self.queries,
             self.mode,
             self.budget,
+            &self.run_on,
             on_slice,
         )
         .await?;

@@ -12,6 +12,8 @@ mod cli;
 mod comparison_group;
 mod decided;
 mod definitions;
+#[cfg(feature = "ballista")]
+mod distributed;
 mod docs;
 mod extension_indicators;
 mod extract_corpus;

@@ -184,6 +184,7 @@ async fn a_load_reports_each_slice_with_its_rows_until_all_are_done() {
         Path::new(Project::DEFAULT_QUERIES),
         LoadMode::Strict,
         budget,
+        &wirkung::open::RunOn::Local,
         &|p| heard.lock().unwrap().push(*p),
     )
     .await;

@@ -66,6 +66,9 @@ pub type Domains = BTreeMap<String, Vec<String>>;
 pub struct BlockCatalogue {
     ordered: Vec<BlockSpec>,
     domains: Domains,
+    /// The query files as read (path and text), what a job on another machine parses
+    /// again; empty for a catalogue made from parsed specs.
+    sources: Vec<(PathBuf, String)>,
 }
 
 impl BlockCatalogue {
@@ -81,15 +84,33 @@ impl BlockCatalogue {
             .filter(|p| p.extension().is_some_and(|x| x == "sql"))
             .collect();
         files.sort();
-        let mut specs = Vec::new();
+        let mut sources = Vec::new();
         for file in files {
             let text = std::fs::read_to_string(&file).map_err(|source| BlockError::Io {
                 path: file.clone(),
                 source,
             })?;
-            specs.push(BlockSpec::parse(&file, &text)?);
+            sources.push((file, text));
         }
-        Self::from_specs(specs)
+        Self::from_sources(sources)
+    }
+
+    /// Parses and orders query files given as path and text (what [`Self::load`] read,
+    /// or what [`Self::sources`] gave on another machine).
+    pub fn from_sources(sources: Vec<(PathBuf, String)>) -> Result<Self, BlockError> {
+        let specs = sources
+            .iter()
+            .map(|(file, text)| BlockSpec::parse(file, text))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(BlockCatalogue {
+            sources,
+            ..Self::from_specs(specs)?
+        })
+    }
+
+    /// The query files this catalogue was read from, path and text.
+    pub fn sources(&self) -> &[(PathBuf, String)] {
+        &self.sources
     }
 
     /// Orders parsed specs, refusing duplicates, unknown inputs and cycles.
@@ -169,7 +190,11 @@ impl BlockCatalogue {
                 }
             }
         }
-        Ok(BlockCatalogue { ordered, domains })
+        Ok(BlockCatalogue {
+            ordered,
+            domains,
+            sources: Vec::new(),
+        })
     }
 
     /// The published values of every dimension whose values a query declares.

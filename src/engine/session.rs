@@ -22,7 +22,7 @@ pub const WORK_BYTES_PER_ROW: usize = 320;
 
 /// How a load runs its person slices: how many there are, how many are computed at once,
 /// and how many partitions each one's session runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SlicePlan {
     /// Person slices the extract is cut into.
     pub slices: usize,
@@ -33,7 +33,7 @@ pub struct SlicePlan {
 }
 
 /// How much memory a load may use, and so how many person slices it is cut into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MemoryBudget {
     /// Bytes one slice's computation may use; also the limit of the session's memory
     /// pool (DataFusion refuses a query that would need more).

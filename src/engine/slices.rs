@@ -231,12 +231,30 @@ fn held_bytes<'a>(batches: impl IntoIterator<Item = &'a RecordBatch>) -> usize {
 
 /// One slice's block tables: every block's rows over the slice's persons, in the order
 /// of the blocks.
+#[derive(Debug)]
 pub struct SliceBlocks {
     /// Person-keyed rows the slice held.
     rows: usize,
     /// Per block: its name, its schema with every column nullable, and its rows (text
     /// columns as dictionaries, [`codes::encoded`]).
-    blocks: Vec<(String, SchemaRef, Vec<RecordBatch>)>,
+    blocks: Vec<SliceBlock>,
+}
+
+/// One block's rows over a slice: its name, its schema with every column nullable, and
+/// its rows.
+pub type SliceBlock = (String, SchemaRef, Vec<RecordBatch>);
+
+impl SliceBlocks {
+    /// A slice's block tables as computed elsewhere (a Ballista executor): the
+    /// person-keyed rows it held and its blocks, in the order of the blocks.
+    pub fn from_parts(rows: usize, blocks: Vec<SliceBlock>) -> SliceBlocks {
+        SliceBlocks { rows, blocks }
+    }
+
+    /// The person-keyed rows the slice held and its blocks, to send elsewhere.
+    pub fn into_parts(self) -> (usize, Vec<SliceBlock>) {
+        (self.rows, self.blocks)
+    }
 }
 
 /// Computes every block over one slice (every table of the extract, with only the

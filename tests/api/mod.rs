@@ -245,6 +245,7 @@ pub fn sources(data: &std::path::Path) -> Sources {
         queries: Project::DEFAULT_QUERIES.into(),
         mode: wirkung::extract::LoadMode::Strict,
         budget: wirkung::engine::MemoryBudget::default(),
+        run_on: wirkung::open::RunOn::Local,
         targets: None,
     }
 }
