@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The benchmark harness of issues #6 and #13: one command from build to BENCHMARKS.md.
+"""The benchmark harness of issues #6, #13 and #17: one command from build to BENCHMARKS.md.
 
     python3 benches/run.py --persons 100000 1000000
     python3 benches/run.py --persons 5500000          # national size, 405 jobcenters
@@ -19,6 +19,11 @@ For each size (persons; default 100,000), in this order:
    every indicator by jobcenter and district over the last 12 months, as one CSV, and
    the number of person slices the load used (`--memory-limit` and `--slices` are
    passed to it and to `wirkung serve` when given);
+4b. with `--ballista` (which builds with `--features ballista`): the same catalogue on a
+   `wirkung scheduler` and two `wirkung executor --slots 1` as separate processes
+   (`--engine df://…`), its time and every process's peak against 4, its CSV compared
+   with 4's byte for byte, and `wirkung validate`'s time for the estimate of N machines
+   (benches/ballista_column.py);
 5. the DuckDB reference, `benches/reference/catalogue.py`, the same catalogue in SQL,
    with `--duckdb-memory-limit` (default 12GB) and a spill directory under the tmp
    folder; if it fails (e.g. out of memory) the failure is recorded and the run goes on;
@@ -55,7 +60,8 @@ Results go to `benches/results/persons-N.json` (raw, committed) and are rendered
 size present, between the `<!-- results:begin -->` and `<!-- results:end -->` markers of
 `BENCHMARKS.md`; everything outside the markers is left as written. Temporary files
 (CSV outputs, logs, DuckDB's spill directory) are under `bench-data/tmp/persons-N/`.
-The exit status is 1 when a step failed, the cross-check found a mismatch, a cold
+The exit status is 1 when a step failed, the cross-check found a mismatch, the Ballista
+catalogue differs from the local one, a cold
 question was not answered 200 or the reload failed (BENCHMARKS.md says so as well),
 else 0; a missed performance target is reported, not an error, and so is a failed
 DuckDB reference (the yardstick, not wirkung).
@@ -86,7 +92,7 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benches" / "reference"))
 sys.path.insert(0, str(ROOT / "benches"))
-import ballista  # noqa: E402  (the Ballista column, beside this file)
+import ballista_column  # noqa: E402  (the Ballista column, beside this file)
 import cold  # noqa: E402  (the cold questions, beside this file)
 import crosscheck  # noqa: E402  (benches/reference is not a package)
 import duckdb_runs  # noqa: E402  (the reference's spill, settings and failures)
@@ -467,6 +473,13 @@ def stop(proc: subprocess.Popen, grace: float = 60) -> float | None:
     """SIGTERM, wait (SIGKILL after `grace` s); the process's peak RSS in MiB."""
     if proc.returncode is not None:
         return None
+    try:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+    except ChildProcessError:  # already reaped: its peak is lost
+        return None
+    if pid:  # it ended by itself (an executor that died)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        return usage.ru_maxrss / 1024
     proc.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + grace
     while True:
@@ -650,7 +663,7 @@ def render_size(r: dict) -> list[str]:
     for issue, goal, measured, met in targets.verdicts(r):
         verdict = "—" if met is None else ("met" if met else "**missed**")
         lines.append(f"| {issue} | {goal} | {measured} | {verdict} |")
-    lines += ballista.render(r.get("ballista"), wk, m["cores"], sys.modules[__name__])
+    lines += ballista_column.render(r.get("ballista"), wk, m["cores"], sys.modules[__name__])
     lines += [""] + render_cross_check(r.get("cross_check"))
     lines += cold.render(r.get("cold"), (r.get("load_test") or {}).get("kept"),
                          wk and wk.get("open_seconds"))
@@ -831,23 +844,10 @@ def measure_size(persons: int, runs: int, args, wirkung: Path, scan_exe: Path,
             f"peak {wk['peak_mib']:.0f} MiB")
 
         if args.ballista:
-            step = "Ballista"
             say(f"== {persons:,} persons: wirkung catalogue on a Ballista scheduler and "
-                f"{ballista.EXECUTORS} executors")
-            try:
-                b = ballista.measure(wirkung, data, tmp, wk["cmd"], ROOT / wk["csv"],
-                                     sys.modules[__name__])
-            except RuntimeError as e:
-                raise StepFailed(str(e)) from e
-            b["validate_seconds"] = ballista.validate_seconds(wirkung, data, tmp,
-                                                               sys.modules[__name__])
-            r["ballista"] = b
-            say(f"  {b['seconds']:.2f} s ({b['seconds'] / wk['seconds']:.2f} × local), "
-                f"coordinator peak {b['peak_mib']:.0f} MiB, executors "
-                f"{', '.join(f'{p:.0f}' for p in b['executor_peaks_mib'])} MiB, scheduler "
-                f"{b['scheduler_peak_mib']:.0f} MiB; CSV "
-                f"{'identical' if b['identical'] else 'DIFFERENT'}; "
-                f"{b['retried']} retried")
+                f"{ballista_column.EXECUTORS} executors")
+            ballista_step(r, wirkung, data, tmp, wk)
+        wk.pop("cmd", None)
 
         step = "DuckDB reference"
         say(f"== {persons:,} persons: DuckDB reference (memory_limit {args.duckdb_memory_limit})")
@@ -885,6 +885,23 @@ def measure_size(persons: int, runs: int, args, wirkung: Path, scan_exe: Path,
     return r
 
 
+def ballista_step(r: dict, wirkung: Path, data: Path, tmp: Path, wk: dict) -> None:
+    """The Ballista column into `r["ballista"]`; a failure is recorded in
+    `r["ballista_error"]` and the run goes on with the DuckDB reference."""
+    try:
+        b = r["ballista"] = ballista_column.measure(wirkung, data, tmp, wk["cmd"],
+                                                    ROOT / wk["csv"], sys.modules[__name__])
+    except (StepFailed, RuntimeError, OSError) as e:
+        r["ballista_error"] = str(e)
+        say(f"!! the Ballista column failed: {e}")
+        return
+    peaks = ", ".join(mib(p) for p in b["executor_peaks_mib"])
+    say(f"  {b['seconds']:.2f} s ({b['seconds'] / wk['seconds']:.2f} × local), coordinator "
+        f"peak {mib(b['peak_mib'])} MiB, executors {peaks} MiB, scheduler "
+        f"{mib(b['scheduler_peak_mib'])} MiB; CSV "
+        f"{'identical' if b['identical'] else 'DIFFERENT'}; {b['retried']} retried")
+
+
 def check_against(ref: dict, wk: dict) -> dict:
     """The cross-check, or why it was skipped (the reference failed)."""
     if ref.get("failed"):
@@ -911,6 +928,8 @@ def problems(r: dict) -> list[str]:
     out = []
     if r.get("ballista") and not r["ballista"]["identical"]:
         out.append("the Ballista catalogue differs from the local one")
+    if r.get("ballista_error"):
+        out.append(f"the Ballista column failed: {r['ballista_error']}")
     if r.get("cross_check", {}).get("mismatches"):
         out.append(f"{r['cross_check']['mismatches']:,} cross-check mismatches")
     c = r.get("cold") or {}
@@ -951,7 +970,7 @@ def parse_args() -> argparse.Namespace:
                     help="passed to `wirkung catalogue` and `serve`: exactly N person slices")
     ap.add_argument("--ballista", action="store_true",
                     help="build with --features ballista and measure the catalogue on a "
-                         "scheduler and two executors too (benches/ballista.py)")
+                         "scheduler and two executors too (benches/ballista_column.py)")
     ap.add_argument("--duckdb-memory-limit", default="12GB", metavar="SIZE",
                     help="DuckDB's memory_limit for the reference; it spills to "
                          "bench-data/tmp/persons-N/duckdb-temp beyond it (default: 12GB)")
@@ -971,6 +990,10 @@ def main() -> None:
     wirkung, scan_exe = prebuilt() if args.no_build else build(
         ["ballista"] if args.ballista else [])
     say(f"wirkung {wirkung}\nscan floor {scan_exe}")
+    if args.ballista and subprocess.run([str(wirkung), "executor", "--help"],
+                                        capture_output=True).returncode != 0:
+        raise SystemExit(f"--ballista, but {wirkung} was built without the ballista feature "
+                         "(run without --no-build, or cargo build --release --features ballista)")
     RESULTS.mkdir(parents=True, exist_ok=True)
     failed = False
     for persons in args.persons:

@@ -90,6 +90,10 @@ struct SourceArgs {
     /// do not depend on it.
     #[arg(long, default_value = "local", value_parser = |s: &str| s.parse::<RunOn>())]
     engine: RunOn,
+    /// With --engine df://host:port: slices in flight at once, best the cluster's task
+    /// slots (the executors' --slots added up); default twice this machine's cores.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    cluster_slots: Option<u16>,
     /// Target values (Zielwerte) in TOML (`[[target]]`, docs/targets.md): rows that
     /// show a unit with a target carry it; read again with every load.
     #[arg(long)]
@@ -308,7 +312,10 @@ impl SourceArgs {
                 limit: self.memory_limit,
                 slices: self.slices.map(usize::from),
             },
-            run_on: self.engine.clone(),
+            run_on: self
+                .engine
+                .clone()
+                .with_cluster_slots(self.cluster_slots.map(usize::from)),
             targets: self.targets.clone(),
         }
     }
@@ -377,7 +384,8 @@ struct ExecutorArgs {
     /// Address to bind.
     #[arg(long, default_value = "127.0.0.1")]
     bind: String,
-    /// Host name the coordinator reaches this executor by (default: the bind address).
+    /// Host name the coordinator reaches this executor by (default: the address the
+    /// scheduler sees it connect from).
     #[arg(long)]
     external_host: Option<String>,
     /// Port the coordinator fetches slices' answers from (Arrow Flight).
@@ -422,7 +430,7 @@ async fn executor(args: ExecutorArgs) -> ExitCode {
     };
     let options = crate::distributed::ExecutorOptions {
         scheduler,
-        external_host: args.external_host.or_else(|| Some(args.bind.clone())),
+        external_host: args.external_host,
         bind: args.bind,
         port: args.port,
         grpc_port: args.grpc_port,

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
-use wirkung::distributed::job::{SliceJob, delivery_digest};
+use wirkung::distributed::job::{self, SliceJob};
 use wirkung::engine::{MemoryBudget, SlicePlan};
 use wirkung::extract::LoadMode;
 use wirkung::open::Project;
@@ -226,6 +226,7 @@ fn job_of(data: &Path, digest: String) -> SliceJob {
     let queries = wirkung::blocks::BlockCatalogue::load(Path::new(Project::DEFAULT_QUERIES))
         .expect("the project's queries");
     SliceJob {
+        version: job::version(),
         data: data.to_path_buf(),
         digest,
         mode: LoadMode::Strict,
@@ -254,7 +255,13 @@ async fn an_executor_that_sees_another_delivery_refuses_the_slice() {
         message.contains("not the delivery the load began with"),
         "{message}"
     );
-    let digest = delivery_digest(sample).expect("digest");
+    assert!(
+        message.contains(job::JOB_ERROR),
+        "not submitted again: {message}"
+    );
+    let digest = wirkung::extract::Extract::open(sample, LoadMode::Strict)
+        .and_then(|reading| reading.digest())
+        .expect("digest");
     let answer = job_of(sample, digest)
         .run()
         .await

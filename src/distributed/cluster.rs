@@ -35,6 +35,8 @@ enum Target {
 /// next ones (a server's reloads).
 pub struct Cluster {
     target: Target,
+    /// Slices in flight at once (`--cluster-slots`): the cluster's task slots.
+    slots: Option<usize>,
     context: OnceCell<SessionContext>,
 }
 
@@ -52,30 +54,48 @@ impl Cluster {
     pub fn standalone() -> Cluster {
         Cluster {
             target: Target::Standalone,
+            slots: None,
             context: OnceCell::new(),
         }
     }
 
     /// The cluster whose scheduler `url` (`df://host:port`) names.
     pub fn remote(url: &str) -> Result<Cluster, String> {
-        let host = url
-            .strip_prefix("df://")
-            .and_then(|rest| rest.split(':').next())
-            .filter(|host| !host.is_empty());
-        if host.is_none() {
-            return Err(format!(
-                "'{url}' names no scheduler: write df://host:port (port {DEFAULT_SCHEDULER_PORT} if left out)"
-            ));
+        let refused = |why: &str| {
+            format!(
+                "'{url}' {why}: write df://host:port (port {DEFAULT_SCHEDULER_PORT} if left out)"
+            )
+        };
+        let parsed = url::Url::parse(url).map_err(|e| refused(&e.to_string()))?;
+        if parsed.scheme() != "df" || parsed.host_str().is_none_or(str::is_empty) {
+            return Err(refused("names no scheduler"));
         }
         Ok(Cluster {
             target: Target::Remote(url.to_string()),
+            slots: None,
             context: OnceCell::new(),
         })
     }
 
-    /// Whether the cluster runs in this process.
-    pub fn is_standalone(&self) -> bool {
-        self.target == Target::Standalone
+    /// A cluster at the same place with `slots` slices in flight at once (not yet
+    /// connected to).
+    pub fn with_slots(&self, slots: usize) -> Cluster {
+        Cluster {
+            target: self.target.clone(),
+            slots: Some(slots.max(1)),
+            context: OnceCell::new(),
+        }
+    }
+
+    /// Slices in flight at once: as asked, else as many as a load computes at once here
+    /// (`workers`) for a standalone cluster, whose executor has that many slots, and
+    /// twice that for a remote one.
+    pub fn slots(&self, workers: usize) -> usize {
+        let default = match self.target {
+            Target::Standalone => workers,
+            Target::Remote(_) => 2 * workers,
+        };
+        self.slots.unwrap_or(default).max(1)
     }
 
     /// The session that submits jobs to the cluster (started or connected to once).
@@ -119,8 +139,14 @@ async fn start_standalone(
         .name("ballista-standalone".into())
         .spawn(move || {
             runtime.block_on(async move {
-                let _ = started.send(SessionContext::standalone_with_state(state).await);
-                std::future::pending::<()>().await
+                let context = SessionContext::standalone_with_state(state).await;
+                let ok = context.is_ok();
+                let _ = started.send(context);
+                // Keep the cluster's tasks running for the next loads; a cluster that
+                // did not start ends its runtime.
+                if ok {
+                    std::future::pending::<()>().await
+                }
             })
         })
         .map_err(|e| DataFusionError::External(Box::new(e)))?;

@@ -3,10 +3,12 @@
 //! slice with the same code as a local load and send back its block tables, which the
 //! coordinator adds in slice order. Built with the `ballista` feature.
 //!
-//! In the order a job travels: what it is ([`job`]), the plan that carries it
-//! ([`plan`]) and the codecs that ship the plan ([`codec`]), the cluster and the
-//! processes that run it ([`cluster`]), and the load that submits the jobs ([`load`]).
+//! In the order a job travels: what it is and how it runs ([`job`]), what it answers
+//! ([`answer`]), the plan that carries it ([`plan`]) and the codecs that ship the plan
+//! (`codec`), the cluster and the processes that run it (`cluster`), and the load that
+//! submits the jobs ([`load`]).
 
+pub mod answer;
 mod cluster;
 mod codec;
 pub mod job;

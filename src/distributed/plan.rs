@@ -24,7 +24,8 @@ use datafusion::physical_plan::{
 };
 use futures::{StreamExt, TryStreamExt};
 
-use super::job::{SliceJob, answer_schema};
+use super::answer;
+use super::job::SliceJob;
 
 /// One slice's job as a table: scanning it computes the slice.
 #[derive(Debug)]
@@ -47,7 +48,7 @@ impl SliceTable {
 #[async_trait]
 impl TableProvider for SliceTable {
     fn schema(&self) -> arrow::datatypes::SchemaRef {
-        answer_schema()
+        answer::schema()
     }
 
     fn table_type(&self) -> TableType {
@@ -61,7 +62,7 @@ impl TableProvider for SliceTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let whole = (0..answer_schema().fields().len()).collect::<Vec<_>>();
+        let whole = (0..answer::schema().fields().len()).collect::<Vec<_>>();
         if projection.is_some_and(|p| *p != whole) || !filters.is_empty() || limit.is_some() {
             return Err(DataFusionError::Plan(
                 "a person slice's answer is read whole".into(),
@@ -83,7 +84,7 @@ impl SliceExec {
     /// The operator of `job`.
     pub fn new(job: SliceJob) -> SliceExec {
         let properties = PlanProperties::new(
-            EquivalenceProperties::new(answer_schema()),
+            EquivalenceProperties::new(answer::schema()),
             Partitioning::UnknownPartitioning(1),
             EmissionType::Final,
             Boundedness::Bounded,
@@ -161,7 +162,7 @@ impl ExecutionPlan for SliceExec {
             .try_flatten()
             .boxed();
         Ok(Box::pin(RecordBatchStreamAdapter::new(
-            answer_schema(),
+            answer::schema(),
             answer,
         )))
     }

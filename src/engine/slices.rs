@@ -121,6 +121,13 @@ impl BlockSums {
         on_slice: OnSlice<'_>,
     ) -> Result<(), EngineError> {
         let started = std::time::Instant::now();
+        if part.blocks.len() != self.totals.len() {
+            return Err(EngineError::Query(DataFusionError::Plan(format!(
+                "a slice answered {} block(s), the load has {}",
+                part.blocks.len(),
+                self.totals.len()
+            ))));
+        }
         for ((name, total), (block, schema, rows)) in self.totals.iter_mut().zip(part.blocks) {
             let spec = blocks.get(name).filter(|_| *name == block).ok_or_else(|| {
                 EngineError::Query(DataFusionError::Plan(format!("no block {name}")))

@@ -99,6 +99,25 @@ impl OpenFile {
         &self.path
     }
 
+    /// The file's length and its Parquet footer (the metadata and the 8 bytes after it),
+    /// read through the handle opened when the load began.
+    pub fn footer(&self) -> std::io::Result<(u64, Vec<u8>)> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file = self.file.try_clone()?;
+        let len = file.metadata()?.len();
+        let mut trailer = [0u8; 8];
+        file.seek(SeekFrom::Start(len.saturating_sub(8)))?;
+        file.read_exact(&mut trailer)?;
+        let metadata = u64::from(u32::from_le_bytes([
+            trailer[0], trailer[1], trailer[2], trailer[3],
+        ]));
+        let start = len.saturating_sub(8 + metadata);
+        file.seek(SeekFrom::Start(start))?;
+        let mut footer = Vec::new();
+        file.take(len - start).read_to_end(&mut footer)?;
+        Ok((len, footer))
+    }
+
     /// A reader of the file as it was opened, with the footer already read.
     fn builder(&self) -> std::io::Result<ParquetRecordBatchReaderBuilder<File>> {
         let file = self.file.try_clone()?;

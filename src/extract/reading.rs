@@ -154,6 +154,35 @@ impl Reading {
             .sum()
     }
 
+    /// A digest of the delivery this reading opened: every file's path within the
+    /// extract folder, its length and its Parquet footer (schema, row groups and their
+    /// statistics), read through the handles opened when the load began. The same for a
+    /// copy of the delivery on another machine, different when a file is replaced;
+    /// what a slice computed elsewhere is checked against.
+    pub fn digest(&self) -> Result<String, ExtractError> {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for file in self
+            .tables
+            .iter()
+            .filter_map(|p| p.files.as_ref())
+            .flatten()
+        {
+            let path = file.path();
+            let (len, footer) = file.footer().map_err(|source| ExtractError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let relative = path.strip_prefix(&self.dir).unwrap_or(path);
+            hash.update(relative.to_string_lossy().as_bytes());
+            hash.update([0]);
+            hash.update(len.to_le_bytes());
+            hash.update(&footer);
+        }
+        let digest = hash.finalize();
+        Ok(digest.iter().take(8).map(|b| format!("{b:02x}")).collect())
+    }
+
     /// Whether the extract holds `table` (optional tables may be absent).
     pub fn is_present(&self, table: &str) -> bool {
         self.tables

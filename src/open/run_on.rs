@@ -29,6 +29,21 @@ impl fmt::Debug for RunOn {
     }
 }
 
+impl RunOn {
+    /// This engine with `slots` slices in flight on its cluster (`--cluster-slots`);
+    /// the local engine computes as many slices at once as it has cores, whatever it
+    /// is given.
+    pub fn with_cluster_slots(self, slots: Option<usize>) -> RunOn {
+        match (self, slots) {
+            #[cfg(feature = "ballista")]
+            (RunOn::Ballista(cluster), Some(slots)) => {
+                RunOn::Ballista(Arc::new(cluster.with_slots(slots)))
+            }
+            (run_on, _) => run_on,
+        }
+    }
+}
+
 impl FromStr for RunOn {
     type Err = String;
 
@@ -92,7 +107,17 @@ mod tests {
         assert_eq!(format!("{standalone:?}"), "ballista-standalone");
         let remote = "df://scheduler.example:50050".parse::<RunOn>().unwrap();
         assert_eq!(format!("{remote:?}"), "df://scheduler.example:50050");
-        let refused = "df://".parse::<RunOn>().unwrap_err();
-        assert!(refused.contains("df://host:port"), "{refused}");
+        for wrong in ["df://", "df://host:port", "df://:50050"] {
+            let refused = wrong.parse::<RunOn>().unwrap_err();
+            assert!(refused.contains("df://host:port"), "{wrong}: {refused}");
+        }
+        let RunOn::Ballista(cluster) = remote.with_cluster_slots(Some(16)) else {
+            panic!("still a cluster");
+        };
+        assert_eq!(cluster.slots(2), 16);
+        let RunOn::Ballista(cluster) = "df://h:1".parse::<RunOn>().unwrap() else {
+            panic!("a cluster");
+        };
+        assert_eq!(cluster.slots(2), 4, "twice the local workers by default");
     }
 }
