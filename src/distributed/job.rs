@@ -99,6 +99,7 @@ impl SliceJob {
                 ),
             ));
         }
+        let started = std::time::Instant::now();
         let blocks =
             BlockCatalogue::from_sources(self.queries.clone()).map_err(|e| job_error(&self, e))?;
         let read = {
@@ -107,13 +108,21 @@ impl SliceJob {
                 .await
                 .map_err(|e| job_error(&self, e))??
         };
+        let read_ms = started.elapsed().as_millis() as u64;
         let Some(read) = read else {
             return answer::refused();
         };
         let part = compute(self.budget, self.plan, Arc::new(blocks), read)
             .await
             .map_err(|e| job_error(&self, e))?;
-        answer::encode(part).map_err(|e| job_error(&self, e))
+        let answer = answer::encode(part).map_err(|e| job_error(&self, e))?;
+        tracing::info!(
+            slice = self.index + 1,
+            read_ms,
+            ms = started.elapsed().as_millis() as u64,
+            "slice job done"
+        );
+        Ok(answer)
     }
 }
 
