@@ -6,7 +6,8 @@
 //! session of its own, which is dropped with everything the slice read and computed;
 //! only its block tables are kept, and they are added to the running total by month and
 //! dimensions. The result does not depend on the number of slices (a test compares every
-//! cell), and since a slice shares nothing with another, slices could run anywhere.
+//! cell), and since a slice shares nothing with another, slices can run anywhere (the
+//! `distributed` module runs them on a Ballista cluster with the `ballista` feature).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
