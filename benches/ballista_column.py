@@ -18,8 +18,9 @@ for N machines of c cores each (c = this machine's cores), every slot busy
     T(N) = max(ceil(S / (N * c)) * t_slice, T_validate, T_add) + T_rest
 
 with S slices, t_slice the median of a slice job's time on an executor (opening the
-delivery, reading and validating the slice, computing it and encoding its answer), T_validate the
-coordinator's own validation of the delivery and T_add its adding of all slices (both
+delivery, reading and validating the slice, computing it and encoding its answer),
+T_validate the coordinator's own validation of the delivery and T_add its adding of
+all slices (both
 from the coordinator's log; they run while the slices are computed), and T_rest the
 coordinator's work after the load (the catalogue phase, and for a server the
 decisions). Measured on one machine, t_slice includes the coordinator's validation

@@ -22,8 +22,8 @@ For each size (persons; default 100,000), in this order:
 4b. with `--ballista` (which builds with `--features ballista`): the same catalogue on a
    `wirkung scheduler` and two `wirkung executor --slots 1` as separate processes
    (`--engine df://…`), its time and every process's peak against 4, its CSV compared
-   with 4's byte for byte, and `wirkung validate`'s time for the estimate of N machines
-   (benches/ballista_column.py);
+   with 4's byte for byte, and the executors' and the coordinator's times from their
+   logs for the estimate of N machines (benches/ballista_column.py);
 5. the DuckDB reference, `benches/reference/catalogue.py`, the same catalogue in SQL,
    with `--duckdb-memory-limit` (default 12GB) and a spill directory under the tmp
    folder; if it fails (e.g. out of memory) the failure is recorded and the run goes on;

@@ -164,11 +164,9 @@ fn validate(
     stop: &AtomicBool,
 ) -> Result<Reading, ExtractError> {
     let started = std::time::Instant::now();
-    for index in 0..count {
-        if stop.load(Ordering::Relaxed) {
-            return Ok(reading);
-        }
-        reading.slice(index, count)?;
+    reading.validate_slices(count, || stop.load(Ordering::Relaxed))?;
+    if stop.load(Ordering::Relaxed) {
+        return Ok(reading);
     }
     tracing::info!(
         ms = started.elapsed().as_millis() as u64,

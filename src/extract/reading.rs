@@ -201,6 +201,22 @@ impl Reading {
         self.refused
     }
 
+    /// Reads and validates every slice of `count` without keeping their rows, for the
+    /// report alone; stops between two slices once `stop` says so.
+    pub fn validate_slices(
+        &mut self,
+        count: usize,
+        stop: impl Fn() -> bool,
+    ) -> Result<(), ExtractError> {
+        for index in 0..count {
+            if stop() {
+                break;
+            }
+            drop(self.slice(index, count)?);
+        }
+        Ok(())
+    }
+
     /// Reads and validates slice `index` of `count`: the reference tables and the rows
     /// of the slice's persons, in contract order. A structural problem found while
     /// decoding stops the load, listing every one of the pass.
